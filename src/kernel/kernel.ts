@@ -1,0 +1,105 @@
+/**
+ * The machine: the kernel's global state and boot. Subsystems live in their own
+ * files as functions over this state, as Linux keeps them in their own files
+ * over globals: sched/core, task/fork, task/exit, task/wait, signal/signal ...
+ */
+import { Engine, Prio, Timer } from "../sim/engine.ts";
+import { TraceBus } from "../sim/trace.ts";
+import { checkParams, defaultParams, type Params } from "./param.ts";
+import { PidAllocator } from "./pid.ts";
+import type { Task, SignalStruct } from "./task/task.ts";
+import type { Image } from "./task/program.ts";
+import type { SchedClass } from "./sched/class.ts";
+import { Rq } from "./sched/rq.ts";
+import { KernelPanic } from "./errno.ts";
+
+export interface BootOptions extends Partial<Params> {
+  seed?: number;
+  /** The class chain, highest priority first; must end with the idle class. */
+  classes: SchedClass[];
+  /** Maps a policy to the index of the class serving it; built from `classes` when absent. */
+}
+
+export class Kernel {
+  readonly engine: Engine;
+  readonly params: Params;
+  readonly trace = new TraceBus();
+  readonly pids: PidAllocator;
+  /** Every task by pid (= tid), zombies included, until released. */
+  readonly tasks = new Map<number, Task>();
+  readonly rqs: Rq[] = [];
+  readonly classes: SchedClass[];
+  /** Index into `classes` per policy number. */
+  readonly classOfPolicy: number[] = [];
+  /** Executables by path, for execve. */
+  readonly binaries = new Map<string, Image>();
+  /** Processes (thread groups) per process group id. */
+  readonly pgrps = new Map<number, Set<SignalStruct>>();
+  /** Processes per session id. */
+  readonly sessions = new Map<number, Set<SignalStruct>>();
+  /** Foreground process group of each terminal. */
+  readonly ttyPgrp = new Map<string, number>();
+  /** Live threads, for threads-max. */
+  nrThreads = 0;
+  /** Processes per user (one user here), for RLIMIT_NPROC. */
+  nrProcesses = 0;
+  /** Task count ever created, for /proc/stat "processes". */
+  totalForks = 0;
+  /** The child reaper of the (single) pid namespace. */
+  init!: Task;
+  /** ns per scheduler tick (1e9 / HZ). */
+  readonly tickNs: number;
+  /** The runqueue whose CPU is executing right now, or null between events. */
+  activeRq: Rq | null = null;
+  /** Human-readable warnings (runaway programs, crashes), also traced. */
+  readonly warnings: string[] = [];
+  /** Periodic load-balance event. */
+  balanceTimer: Timer | null = null;
+
+  constructor(opts: BootOptions) {
+    const params = { ...defaultParams(), ...stripUndefined(opts) } as Params;
+    checkParams(params);
+    this.params = params;
+    this.engine = new Engine(opts.seed ?? 1);
+    this.pids = new PidAllocator(params.pidMax);
+    this.tickNs = Math.round(1e9 / params.hz);
+    this.classes = opts.classes;
+    if (this.classes.length === 0 || this.classes[this.classes.length - 1]!.name !== "idle")
+      throw new KernelPanic("class chain must end with the idle class");
+    this.classes.forEach((c, i) => {
+      for (const pol of c.policies) if (this.classOfPolicy[pol] === undefined) this.classOfPolicy[pol] = i;
+    });
+    for (let c = 0; c < params.cpus; c++) this.rqs.push(new Rq(c));
+  }
+
+  get now(): number {
+    return this.engine.now;
+  }
+
+  /** A task by pid, or undefined (zombies included, released tasks not). */
+  task(pid: number): Task | undefined {
+    return this.tasks.get(pid);
+  }
+
+  classOf(p: Task): SchedClass {
+    return this.classes[p.sclass]!;
+  }
+
+  warn(p: Task, text: string): void {
+    const line = `[${(this.now / 1e6).toFixed(3)} ms] pid ${p.pid} (${p.comm}): ${text}`;
+    this.warnings.push(line);
+    if (this.trace.on) this.trace.emit({ name: "kernel_warning", ts: this.now, cpu: p.cpu, pid: p.pid, comm: p.comm, text });
+  }
+
+  newTimer(prio: number, fire: (t: Timer) => void): Timer {
+    return new Timer(prio, fire);
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const r: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && k !== "classes" && k !== "seed") (r as Record<string, unknown>)[k] = v;
+  return r;
+}
+
+export { Prio };

@@ -1,0 +1,80 @@
+/**
+ * Tunables, one per line with its kernel default (xv6 param.h style).
+ * A machine is booted with `Params`; every field can be overridden.
+ */
+export interface Params {
+  /** CPUs in the machine. */
+  cpus: number;
+  /** Scheduler tick frequency (CONFIG_HZ); 250 on common distribution kernels. */
+  hz: number;
+  /** /proc/sys/kernel/pid_max; default 32768, at most PID_MAX_LIMIT 4194304. */
+  pidMax: number;
+  /** /proc/sys/kernel/threads-max; init's RLIMIT_NPROC is half of it. */
+  threadsMax: number;
+  /** RLIMIT_NPROC for init and so for everyone (inherited); Infinity = unlimited. */
+  rlimitNproc: number;
+  /** RLIMIT_CORE: 0 means no core file is written, so WCOREDUMP stays clear (distribution default). */
+  rlimitCore: number;
+  /** Cost of a switch between two tasks of different processes (mm switch), ns. */
+  contextSwitchCost: number;
+  /** Cost of a switch between two threads of one process (no mm switch), ns. */
+  threadSwitchCost: number;
+  /** Time charged (as system time) for each syscall, ns. */
+  syscallCost: number;
+  /** EEVDF base slice before CPU scaling (sysctl_sched_base_slice), ns. */
+  baseSlice: number;
+  /** Syscalls one task may make at one simulated instant before it is killed as a runaway. */
+  stepBudget: number;
+  /** sysctl_sched_child_runs_first. */
+  childRunsFirst: boolean;
+}
+
+export const PID_MAX_DEFAULT = 32768;
+export const PID_MAX_LIMIT = 4 * 1024 * 1024;
+export const RESERVED_PIDS = 300;
+/** USER_HZ: the unit of /proc times (clock ticks). */
+export const USER_HZ = 100;
+export const TASK_COMM_LEN = 16;
+
+export function defaultParams(): Params {
+  return {
+    cpus: 2,
+    hz: 250,
+    pidMax: PID_MAX_DEFAULT,
+    threadsMax: 193102,
+    rlimitNproc: Infinity,
+    rlimitCore: 0,
+    contextSwitchCost: 0,
+    threadSwitchCost: 0,
+    syscallCost: 0,
+    baseSlice: 700_000,
+    stepBudget: 100_000,
+    childRunsFirst: false,
+  };
+}
+
+/** A bad boot parameter: names the option and the allowed range. */
+export class ParamError extends Error {
+  constructor(option: string, value: unknown, allowed: string) {
+    super(`invalid ${option} ${JSON.stringify(value)}: ${allowed}`);
+    this.name = "ParamError";
+  }
+}
+
+export function checkParams(p: Params): void {
+  const int = (k: keyof Params, lo: number, hi: number): void => {
+    const v = p[k] as number;
+    if (!Number.isInteger(v) || v < lo || v > hi) throw new ParamError(k, v, `expected an integer from ${lo} to ${hi}`);
+  };
+  int("cpus", 1, 1024);
+  int("hz", 100, 1000);
+  int("pidMax", RESERVED_PIDS + 1, PID_MAX_LIMIT);
+  int("threadsMax", 20, 0x3fffffff);
+  int("contextSwitchCost", 0, 1e9);
+  int("threadSwitchCost", 0, 1e9);
+  int("syscallCost", 0, 1e9);
+  int("baseSlice", 100_000, 100_000_000);
+  int("stepBudget", 1, 1e9);
+  if (!(p.rlimitNproc === Infinity || (Number.isInteger(p.rlimitNproc) && p.rlimitNproc >= 0)))
+    throw new ParamError("rlimitNproc", p.rlimitNproc, "expected a non-negative integer or Infinity");
+}

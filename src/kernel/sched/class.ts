@@ -1,0 +1,68 @@
+/**
+ * The scheduling-class interface, shaped like Linux's `struct sched_class`
+ * (kernel/sched/sched.h). The core calls these hooks; it never asks which class
+ * it is talking to. Classes are chained by priority in one ordered array
+ * (stop > deadline > realtime > fair > idle), and a task's class is its index there.
+ *
+ * A hook decides; the core applies the decision and traces it. Hooks that want
+ * a reschedule call `rq.resched()`.
+ */
+import type { Task } from "../task/task.ts";
+import type { Rq } from "./rq.ts";
+
+/** enqueue_task flags (kernel/sched/sched.h). */
+export const ENQUEUE_WAKEUP = 0x01;
+export const ENQUEUE_RESTORE = 0x02;
+export const ENQUEUE_MIGRATED = 0x40;
+export const ENQUEUE_INITIAL = 0x80;
+/** dequeue_task flags. */
+export const DEQUEUE_SLEEP = 0x01;
+export const DEQUEUE_SAVE = 0x02;
+export const DEQUEUE_MIGRATING = 0x100;
+
+/** select_task_rq reasons. */
+export const WF_EXEC = 0x02;
+export const WF_FORK = 0x04;
+export const WF_TTWU = 0x08;
+
+export interface SchedClass {
+  /** Short name used in options, traces and docs. */
+  readonly name: string;
+  /** Policies (SCHED_*) this class serves. */
+  readonly policies: readonly number[];
+  /** Creates this class's per-CPU queue state (rq.cfs, rq.rt, ...). */
+  initRq(rq: Rq): void;
+  /** Sets up the task's entity record when it joins this class (fork, setscheduler). */
+  initTask(rq: Rq, p: Task): void;
+  /** Puts p on the queue. p is not rq.curr unless it is being re-queued (restore). */
+  enqueueTask(rq: Rq, p: Task, flags: number): void;
+  /** Takes p off the queue. */
+  dequeueTask(rq: Rq, p: Task, flags: number): void;
+  /** The task this class would run next, without taking it; null if none. */
+  pickTask(rq: Rq): Task | null;
+  /** prev stops being rq.curr (it may still be runnable and queued). */
+  putPrevTask(rq: Rq, prev: Task): void;
+  /** p becomes rq.curr. */
+  setNextTask(rq: Rq, p: Task): void;
+  /** Charges `delta` ns of run time to rq.curr (update_curr). */
+  updateCurr(rq: Rq, curr: Task, delta: number): void;
+  /** Scheduler tick with curr running; calls rq.resched() if curr must yield. */
+  taskTick(rq: Rq, curr: Task): void;
+  /**
+   * When curr must next be looked at: the absolute time from which a tick would
+   * see its slice expired, or Infinity. The core rounds it up to a tick boundary.
+   */
+  nextCheck(rq: Rq, curr: Task): number;
+  /** p (of this class) was just queued; calls rq.resched() if it should preempt rq.curr (also of this class). */
+  wakeupPreempt(rq: Rq, p: Task, flags: number): void;
+  /** sched_yield by rq.curr. */
+  yieldTask(rq: Rq): void;
+  /** Fork hook: p is the new child, not yet queued. */
+  taskFork(rq: Rq, p: Task, parent: Task): void;
+  /** The task's priority or weight changed (nice, setscheduler); it may be queued or running. */
+  prioChanged(rq: Rq, p: Task, oldPrio: number): void;
+  /** Tasks of this class queued on rq, curr included. */
+  nrRunning(rq: Rq): number;
+  /** Optional CPU choice; the core's generic placement is used when absent. */
+  selectTaskRq?(p: Task, prevCpu: number, flags: number): number;
+}

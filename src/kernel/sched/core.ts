@@ -1,0 +1,325 @@
+/**
+ * The scheduler core (kernel/sched/core.c): per-CPU runqueues, schedule(),
+ * wakeups, preemption and CPU selection. Policy lives in the classes; the core
+ * calls their hooks and applies what they decide.
+ *
+ * Tickless in the implementation, tick-exact in behaviour (DESIGN.md section 2):
+ * each CPU has one event. When it fires, the CPU accounts the time its current
+ * task ran, ends a compute burst that is done, runs the scheduler tick if one
+ * is due, and reschedules if asked. It then arms itself for the earliest of:
+ * the end of the current burst, and the first tick at which the class says the
+ * current task must be looked at. Ticks in which nothing can change are skipped.
+ */
+import { Prio } from "../../sim/engine.ts";
+import type { Kernel } from "../kernel.ts";
+import { KernelPanic } from "../errno.ts";
+import { TASK_RUNNING, TASK_NEW, PF_IDLE, type Task } from "../task/task.ts";
+import type { Rq } from "./rq.ts";
+import { DEQUEUE_SLEEP, ENQUEUE_INITIAL, ENQUEUE_MIGRATED, ENQUEUE_WAKEUP, WF_FORK, WF_TTWU } from "./class.ts";
+import { runUser } from "../syscall/entry.ts";
+import { stateLetter } from "../task/state.ts";
+import { newIdleBalance, armBalance } from "./balance.ts";
+
+/** Sets up runqueues, idle tasks and CPU events. `makeIdle` builds swapper/N. */
+export function schedInit(k: Kernel, makeIdle: (cpu: number) => Task): void {
+  for (const rq of k.rqs) {
+    for (const c of k.classes) c.initRq(rq);
+    const idle = makeIdle(rq.cpu);
+    idle.flags |= PF_IDLE;
+    idle.state = TASK_RUNNING;
+    idle.onRq = true;
+    idle.cpu = rq.cpu;
+    idle.sclass = k.classes.length - 1;
+    rq.idle = idle;
+    rq.curr = idle;
+    rq.timer = k.newTimer(Prio.CPU, () => cpuEvent(k, rq));
+    rq.kick = () => {
+      if (k.activeRq !== rq) k.engine.arm(rq.timer, k.now);
+    };
+  }
+}
+
+/** Charges the time since curr.execStart to curr (update_curr). */
+export function updateCurr(k: Kernel, rq: Rq): void {
+  const curr = rq.curr;
+  const now = k.now;
+  const delta = now - curr.execStart;
+  if (delta <= 0) return;
+  curr.execStart = now;
+  if (curr === rq.idle) return;
+  curr.sumExecRuntime += delta;
+  rq.busyTime += delta;
+  if (curr.computeLeft > 0) {
+    const used = Math.min(delta, curr.computeLeft);
+    curr.computeLeft -= used;
+    if (curr.computeSys) curr.stime += used;
+    else curr.utime += used;
+    curr.stime += delta - used;
+  } else {
+    curr.stime += delta;
+  }
+  k.classes[curr.sclass]!.updateCurr(rq, curr, delta);
+}
+
+/**
+ * The CPU's event. Does not return until the CPU has something that takes time
+ * (a burst) or is idle; then re-arms itself.
+ */
+export function cpuEvent(k: Kernel, rq: Rq): void {
+  const prevActive = k.activeRq;
+  k.activeRq = rq;
+  updateCurr(k, rq);
+  const now = k.now;
+  const curr = rq.curr;
+  if (curr !== rq.idle && now >= rq.tickDue && now % k.tickNs === 0 && rq.lastTick !== now) {
+    rq.lastTick = now;
+    k.classes[curr.sclass]!.taskTick(rq, curr);
+  }
+  cpuLoop(k, rq);
+  k.activeRq = prevActive;
+  rearm(k, rq);
+}
+
+/** Runs user code and schedule() on this CPU until curr needs time to pass. */
+function cpuLoop(k: Kernel, rq: Rq): void {
+  for (let guard = 0; ; guard++) {
+    if (guard > 10_000_000) throw new KernelPanic(`cpu ${rq.cpu} loops without time passing`);
+    if (rq.needResched) schedule(k, rq);
+    const curr = rq.curr;
+    if (curr === rq.idle) return;
+    if (!runUser(k, rq, curr)) return; // curr is in a burst
+  }
+}
+
+/** Arms the CPU's event for the end of curr's burst or its next tick check. */
+export function rearm(k: Kernel, rq: Rq): void {
+  const curr = rq.curr;
+  if (curr === rq.idle) {
+    rq.tickDue = Infinity;
+    if (rq.needResched) k.engine.arm(rq.timer, k.now);
+    else k.engine.cancel(rq.timer);
+    return;
+  }
+  const now = k.now;
+  let at = curr.computeLeft > 0 ? Math.max(curr.execStart, now) + curr.computeLeft : Infinity;
+  const check = k.classes[curr.sclass]!.nextCheck(rq, curr);
+  if (check !== Infinity) {
+    const tick = k.tickNs;
+    let t = Math.ceil(Math.max(check, now) / tick) * tick;
+    if (t === rq.lastTick) t += tick;
+    rq.tickDue = t;
+    if (t < at) at = t;
+  } else {
+    rq.tickDue = Infinity;
+  }
+  if (rq.needResched) at = now;
+  if (at === Infinity) k.engine.cancel(rq.timer);
+  else k.engine.arm(rq.timer, at);
+}
+
+/**
+ * Picks the next task and switches to it (__schedule). A prev that is no longer
+ * TASK_RUNNING leaves the runqueue here: that is a voluntary switch.
+ */
+export function schedule(k: Kernel, rq: Rq): void {
+  const prev = rq.curr;
+  rq.needResched = false;
+  updateCurr(k, rq);
+  let voluntary = false;
+  if (prev !== rq.idle && prev.state !== TASK_RUNNING && prev.onRq) {
+    deactivateTask(k, rq, prev, DEQUEUE_SLEEP);
+    voluntary = true;
+  }
+  if (prev !== rq.idle) k.classes[prev.sclass]!.putPrevTask(rq, prev);
+  let next = pickNextTask(k, rq);
+  if (next === rq.idle && newIdleBalance(k, rq)) next = pickNextTask(k, rq);
+  rq.queued.delete(next);
+  if (prev !== rq.idle && prev.onRq && prev !== next) rq.queued.add(prev);
+  if (next !== rq.idle) k.classes[next.sclass]!.setNextTask(rq, next);
+  rq.curr = next;
+  if (prev === next) return;
+  contextSwitch(k, rq, prev, next, voluntary);
+}
+
+function pickNextTask(k: Kernel, rq: Rq): Task {
+  const cl = k.classes;
+  for (let i = 0; i < cl.length - 1; i++) {
+    const p = cl[i]!.pickTask(rq);
+    if (p) return p;
+  }
+  return rq.idle;
+}
+
+function contextSwitch(k: Kernel, rq: Rq, prev: Task, next: Task, voluntary: boolean): void {
+  const now = k.now;
+  rq.nrSwitches++;
+  if (prev !== rq.idle) {
+    if (voluntary) prev.nvcsw++;
+    else prev.nivcsw++;
+    if (prev.onRq) prev.lastQueued = now;
+  }
+  let cost = 0;
+  if (next !== rq.idle) {
+    next.runDelay += now - next.lastQueued;
+    if (next.firstRun < 0) next.firstRun = now;
+    if (prev !== rq.idle) cost = prev.mm !== null && prev.mm === next.mm ? k.params.threadSwitchCost : k.params.contextSwitchCost;
+    next.stime += cost;
+  }
+  next.execStart = now + cost;
+  if (k.trace.on) {
+    k.trace.emit({
+      name: "sched_switch", ts: now, cpu: rq.cpu,
+      prev_comm: prev.comm, prev_pid: prev.pid, prev_prio: prev.prio, prev_state: prevState(prev),
+      next_comm: next.comm, next_pid: next.pid, next_prio: next.prio,
+    });
+  }
+}
+
+/** prev_state as the sched_switch tracepoint prints it: R+ for a preempted runnable task. */
+function prevState(p: Task): string {
+  if (p.state === TASK_RUNNING && p.exitState === 0) return p.flags & PF_IDLE ? "R" : "R+";
+  return stateLetter(p);
+}
+
+/** Puts p on rq (activate_task). */
+export function activateTask(k: Kernel, rq: Rq, p: Task, flags: number): void {
+  k.classes[p.sclass]!.enqueueTask(rq, p, flags);
+  p.onRq = true;
+  rq.nrRunning++;
+  if (rq.curr !== p) {
+    rq.queued.add(p);
+    p.lastQueued = k.now;
+  }
+  if (rq.nrRunning >= 2) armBalance(k);
+}
+
+/** Takes p off rq (deactivate_task). */
+export function deactivateTask(k: Kernel, rq: Rq, p: Task, flags: number): void {
+  k.classes[p.sclass]!.dequeueTask(rq, p, flags);
+  p.onRq = false;
+  rq.nrRunning--;
+  rq.queued.delete(p);
+}
+
+/** Asks rq to preempt its current task for p if p's class or the class's rule says so (wakeup_preempt). */
+export function checkPreempt(k: Kernel, rq: Rq, p: Task, flags: number): void {
+  const curr = rq.curr;
+  if (curr === rq.idle || p.sclass < curr.sclass) rq.resched();
+  else if (p.sclass === curr.sclass) k.classes[p.sclass]!.wakeupPreempt(rq, p, flags);
+  if (!rq.needResched && k.activeRq !== rq) rearm(k, rq);
+}
+
+function allowed(p: Task, cpu: number): boolean {
+  return p.cpusAllowed === null || p.cpusAllowed[cpu] === 1;
+}
+
+/**
+ * Chooses a CPU for p (select_task_rq). Classes may decide; otherwise: on fork,
+ * the least loaded allowed CPU (sched_balance_fork); on wakeup, the previous CPU
+ * if idle, else an idle allowed CPU, else the previous CPU (select_idle_sibling).
+ */
+export function selectTaskRq(k: Kernel, p: Task, flags: number): number {
+  const cls = k.classes[p.sclass]!;
+  const prev = allowed(p, p.cpu) ? p.cpu : firstAllowed(k, p);
+  if (cls.selectTaskRq) return cls.selectTaskRq(p, prev, flags);
+  const rqs = k.rqs;
+  if (rqs.length === 1) return 0;
+  if (flags & WF_FORK) {
+    let best = prev;
+    let load = rqs[prev]!.nrRunning;
+    for (let i = 0; i < rqs.length; i++) {
+      const c = (prev + i) % rqs.length;
+      if (allowed(p, c) && rqs[c]!.nrRunning < load) {
+        best = c;
+        load = rqs[c]!.nrRunning;
+      }
+    }
+    return best;
+  }
+  if (rqs[prev]!.nrRunning === 0) return prev;
+  for (let i = 1; i < rqs.length; i++) {
+    const c = (prev + i) % rqs.length;
+    if (allowed(p, c) && rqs[c]!.nrRunning === 0) return c;
+  }
+  return prev;
+}
+
+function firstAllowed(k: Kernel, p: Task): number {
+  for (let c = 0; c < k.rqs.length; c++) if (allowed(p, c)) return c;
+  throw new KernelPanic(`pid ${p.pid} has no allowed CPU`);
+}
+
+/** Moves a not-running task's home CPU, tracing the migration (set_task_cpu). */
+export function setTaskCpu(k: Kernel, p: Task, cpu: number): void {
+  if (p.cpu === cpu) return;
+  if (k.trace.on)
+    k.trace.emit({ name: "sched_migrate_task", ts: k.now, cpu: p.cpu, comm: p.comm, pid: p.pid, prio: p.prio, orig_cpu: p.cpu, dest_cpu: cpu });
+  p.cpu = cpu;
+  p.nrMigrations++;
+}
+
+/**
+ * try_to_wake_up: if p's state is in `mask`, make it runnable on a chosen CPU
+ * and check preemption there. Returns whether p was woken.
+ */
+export function wakeUp(k: Kernel, p: Task, mask: number): boolean {
+  if ((p.state & mask) === 0 || p.exitState !== 0) return false;
+  p.state = TASK_RUNNING;
+  if (p.waitingOn) {
+    p.waitingOn.waiters.delete(p);
+    p.waitingOn = null;
+  }
+  if (p.timer && p.timer.armed) k.engine.cancel(p.timer);
+  if (k.trace.on) k.trace.emit({ name: "sched_wakeup", ts: k.now, cpu: p.cpu, comm: p.comm, pid: p.pid, prio: p.prio, target_cpu: p.cpu });
+  if (p.onRq) return true; // still curr on its CPU: it never left (ttwu_runnable)
+  const cpu = selectTaskRq(k, p, WF_TTWU);
+  let flags = ENQUEUE_WAKEUP;
+  if (cpu !== p.cpu) {
+    setTaskCpu(k, p, cpu);
+    flags |= ENQUEUE_MIGRATED;
+  }
+  const rq = k.rqs[cpu]!;
+  activateTask(k, rq, p, flags);
+  checkPreempt(k, rq, p, flags);
+  return true;
+}
+
+/** wake_up_new_task: first enqueue of a forked child. */
+export function wakeUpNew(k: Kernel, p: Task): void {
+  if (p.state !== TASK_NEW) throw new KernelPanic(`wake_up_new_task on pid ${p.pid} not TASK_NEW`);
+  p.state = TASK_RUNNING;
+  const cpu = selectTaskRq(k, p, WF_FORK);
+  p.cpu = cpu;
+  const rq = k.rqs[cpu]!;
+  activateTask(k, rq, p, ENQUEUE_INITIAL);
+  if (k.trace.on) k.trace.emit({ name: "sched_wakeup_new", ts: k.now, cpu, comm: p.comm, pid: p.pid, prio: p.prio, target_cpu: cpu });
+  checkPreempt(k, rq, p, ENQUEUE_INITIAL);
+}
+
+/** The runqueue p is on (or last ran on). */
+export function taskRq(k: Kernel, p: Task): Rq {
+  return k.rqs[p.cpu]!;
+}
+
+/** Re-queues p around a change of its scheduling parameters (the DEQUEUE_SAVE / ENQUEUE_RESTORE dance). */
+export function changeSched(k: Kernel, p: Task, change: () => void): void {
+  const rq = taskRq(k, p);
+  const running = rq.curr === p;
+  const queued = p.onRq;
+  const oldPrio = p.prio;
+  if (running) updateCurr(k, rq);
+  if (queued) k.classes[p.sclass]!.dequeueTask(rq, p, 0x02);
+  if (running) k.classes[p.sclass]!.putPrevTask(rq, p);
+  const oldClass = p.sclass;
+  change();
+  if (p.sclass !== oldClass) k.classes[p.sclass]!.initTask(rq, p);
+  if (queued) k.classes[p.sclass]!.enqueueTask(rq, p, 0x02);
+  if (running) k.classes[p.sclass]!.setNextTask(rq, p);
+  if (queued) {
+    if (running) {
+      if (p.sclass > oldClass) rq.resched();
+      else k.classes[p.sclass]!.prioChanged(rq, p, oldPrio);
+    } else checkPreempt(k, rq, p, 0);
+  }
+  if (k.activeRq !== rq) rearm(k, rq);
+}

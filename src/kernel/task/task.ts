@@ -1,0 +1,228 @@
+/**
+ * task_struct and the structures threads share (signal_struct, sighand_struct,
+ * mm_struct, fs_struct, files_struct), grouped by the subsystem that owns each
+ * field, as xv6's struct proc is.
+ */
+import type { SigSet } from "../signal/signals.ts";
+import type { Coroutine, SyscallReq } from "./program.ts";
+import type { Timer } from "../../sim/engine.ts";
+
+/** __state bits (include/linux/sched.h). */
+export const TASK_RUNNING = 0x0000;
+export const TASK_INTERRUPTIBLE = 0x0001;
+export const TASK_UNINTERRUPTIBLE = 0x0002;
+export const __TASK_STOPPED = 0x0004;
+export const __TASK_TRACED = 0x0008;
+export const TASK_PARKED = 0x0040;
+export const TASK_DEAD = 0x0080;
+export const TASK_WAKEKILL = 0x0100;
+export const TASK_NOLOAD = 0x0400;
+export const TASK_NEW = 0x0800;
+export const TASK_KILLABLE = TASK_WAKEKILL | TASK_UNINTERRUPTIBLE;
+export const TASK_STOPPED = TASK_WAKEKILL | __TASK_STOPPED;
+export const TASK_IDLE = TASK_UNINTERRUPTIBLE | TASK_NOLOAD;
+export const TASK_NORMAL = TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE;
+/** exit_state values. */
+export const EXIT_DEAD = 0x0010;
+export const EXIT_ZOMBIE = 0x0020;
+
+/** task->flags (PF_*). */
+export const PF_IDLE = 0x00000002;
+export const PF_EXITING = 0x00000004;
+export const PF_FORKNOEXEC = 0x00000040;
+export const PF_SIGNALED = 0x00000400;
+export const PF_KTHREAD = 0x00200000;
+
+/** signal_struct->flags (SIGNAL_*). */
+export const SIGNAL_STOP_STOPPED = 0x01;
+export const SIGNAL_STOP_CONTINUED = 0x02;
+export const SIGNAL_GROUP_EXIT = 0x04;
+export const SIGNAL_CLD_STOPPED = 0x10;
+export const SIGNAL_CLD_CONTINUED = 0x20;
+export const SIGNAL_UNKILLABLE = 0x40;
+
+/** Scheduling policies (include/uapi/linux/sched.h). */
+export const SCHED_NORMAL = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5, SCHED_DEADLINE = 6;
+
+export type Handler = "dfl" | "ign" | { fn: unknown };
+export interface SigAction {
+  handler: Handler;
+  flags: number;
+  mask: SigSet | null;
+}
+
+/** A list of sleeping tasks (wait_queue_head_t). */
+export class WaitQueue {
+  readonly waiters = new Set<Task>();
+}
+
+/** Shared by all threads of a process (CLONE_THREAD): job control, group exit, child accounting. */
+export class SignalStruct {
+  // thread group
+  readonly threads: Task[] = [];
+  /** Threads that have not yet started do_exit. */
+  live = 0;
+  // job control and sessions (owner: kernel/task/group)
+  pgid = 0;
+  sid = 0;
+  /** Controlling terminal name, or null. */
+  tty: string | null = null;
+  /** Foreground process group of the controlling tty when this is the session leader's view. */
+  flags = 0;
+  /** Exit code of a group exit, or the stop signal of a group stop. */
+  groupExitCode = 0;
+  /** Threads still to stop in a group stop in progress. */
+  groupStopCount = 0;
+  /** Pending status for wait(): stop signal to report (0 = consumed). */
+  stopReport = 0;
+  // process-directed signals (owner: kernel/signal)
+  sharedPending: SigSet;
+  // reaping (owner: kernel/exit)
+  isChildSubreaper = false;
+  hasChildSubreaper = false;
+  /** Children of any thread of the group, exited or not: where wait() sleeps. */
+  readonly waitChldexit = new WaitQueue();
+  // accounting of reaped children (cutime, cstime in ns)
+  cutime = 0;
+  cstime = 0;
+  constructor(public leader: Task, pending: SigSet) {
+    this.sharedPending = pending;
+  }
+}
+
+/** Signal dispositions, shared with CLONE_SIGHAND. Entries are allocated on first change. */
+export class SigHand {
+  action: (SigAction | undefined)[] = [];
+  refs = 1;
+}
+
+/** Address space (mm_struct), shared with CLONE_VM. */
+export class Mm {
+  users = 1;
+  /** Bytes of virtual memory mapped; a rough stand-in until the memory model issue. */
+  vsize = 4 * 1024 * 1024;
+}
+
+/** cwd and umask (fs_struct), shared with CLONE_FS. */
+export class FsStruct {
+  users = 1;
+  constructor(public cwd = "/", public umask = 0o022) {}
+}
+
+/** Open file descriptors (files_struct), shared with CLONE_FILES. */
+export class FilesStruct {
+  users = 1;
+  constructor(public fds: (string | null)[] = []) {}
+}
+
+export class Task {
+  // identity (owner: kernel/pid)
+  pid: number;
+  tgid: number;
+  /** Executable name, at most 15 characters (TASK_COMM_LEN 16). */
+  comm: string;
+
+  // process tree (owner: kernel/fork, kernel/exit)
+  realParent: Task | null = null; // who created us, or our reaper after reparenting
+  parent: Task | null = null; // who gets SIGCHLD and wait()s (same as realParent: no ptrace yet)
+  /** Children in fork order (list_add_tail); reparented children go to the end. */
+  readonly children = new Set<Task>();
+  signal!: SignalStruct; // thread group, pgid/sid, group stop/exit
+  sighand!: SigHand;
+  mm: Mm | null = null;
+  fs!: FsStruct;
+  files!: FilesStruct;
+
+  // state (owner: kernel/sched/core, kernel/exit)
+  state = TASK_NEW; // __state
+  exitState = 0; // EXIT_ZOMBIE / EXIT_DEAD
+  exitCode = 0; // wait status as do_exit stores it
+  exitSignal = 17; // signal sent to the parent at exit (SIGCHLD); -1 for threads
+  flags = PF_FORKNOEXEC;
+  /** What a D-state or S-state sleep is for, shown as wchan. */
+  wchan = "";
+
+  // scheduling (owner: kernel/sched)
+  policy = SCHED_NORMAL;
+  staticPrio = 120; // 120 + nice
+  normalPrio = 120;
+  prio = 120; // effective priority (differs only under PI boosting)
+  rtPriority = 0; // 1..99 for FIFO/RR
+  resetOnFork = false;
+  onRq = false; // queued on a runqueue (or running)
+  cpu = 0; // CPU it runs or last ran on
+  /** Allowed CPUs, or null for all. */
+  cpusAllowed: Uint8Array | null = null;
+  /** Per-class entity records (task.se, task.rt, task.dl in Linux). */
+  se: unknown = null;
+  rt: unknown = null;
+  dl: unknown = null;
+  /** Scheduling class index in the machine's class chain. */
+  sclass = 0;
+  nvcsw = 0; // voluntary context switches
+  nivcsw = 0; // involuntary context switches
+  nrMigrations = 0;
+
+  // time accounting, ns (owner: kernel/sched/core)
+  startTime = 0;
+  sumExecRuntime = 0;
+  execStart = 0; // when it last started running (or was last accounted)
+  utime = 0;
+  stime = 0;
+  /** When the task last became runnable and was not yet running (for run-delay stats). */
+  lastQueued = 0;
+  runDelay = 0;
+  /** When the task first ran, or -1. */
+  firstRun = -1;
+
+  // program (owner: kernel/syscall, kernel/exec)
+  co: Coroutine | null = null;
+  /** The request in progress: blocked in it, computing it, or about to be resumed past it. */
+  req: SyscallReq | null = null;
+  /** Result to resume the program with, once `req` completes. */
+  result: unknown = undefined;
+  /** ns of CPU still to use for the compute() in progress. */
+  computeLeft = 0;
+  /** The burst in progress is kernel work (syscall cost), charged as system time. */
+  computeSys = false;
+  /** Scratch state of a blocking syscall between its retries. */
+  sysState = 0;
+  /** Syscalls issued at the current instant (step budget). */
+  steps = 0;
+  stepsAt = -1;
+  /** Saved contexts of interrupted code while signal handlers run (rt_sigframe). */
+  sigFrames: { req: SyscallReq | null; result: unknown; computeLeft: number; blocked: SigSet }[] | null = null;
+  /** Timer for sleeps and timeouts. */
+  timer: Timer | null = null;
+  /** Wait queues the task sleeps on. */
+  waitingOn: WaitQueue | null = null;
+  /** vfork: the parent waiting for this child to exec or exit (vfork_done). */
+  vforkParent: Task | null = null;
+  /** vfork: the child this parent waits for. */
+  vforkChild: Task | null = null;
+
+  // signals (owner: kernel/signal)
+  blocked: SigSet;
+  pending: SigSet; // thread-directed
+  /** Queued real-time signal counts (beyond the first), by signal number. */
+  rtQueued: Map<number, number> | null = null;
+  pdeathSignal = 0;
+
+  constructor(pid: number, comm: string, blocked: SigSet, pending: SigSet) {
+    this.pid = pid;
+    this.tgid = pid;
+    this.comm = comm;
+    this.blocked = blocked;
+    this.pending = pending;
+  }
+
+  get nice(): number {
+    return this.staticPrio - 120;
+  }
+  get leader(): Task {
+    return this.signal.leader;
+  }
+  isLeader(): boolean {
+    return this.signal.leader === this;
+  }
+}

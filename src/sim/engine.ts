@@ -1,0 +1,220 @@
+/**
+ * The discrete-event engine: an integer-nanosecond clock, an event queue and a
+ * seeded random generator. Nothing here reads the wall clock or Math.random.
+ *
+ * Events are ordered by (time, priority, sequence), as SimPy orders its heap:
+ * the sequence number is an ever-increasing counter, so events with equal time
+ * and priority fire first-in-first-out and a run replays exactly.
+ *
+ * A `Timer` is a reusable event object owned by whoever arms it (a CPU, a
+ * sleeping task). Re-arming moves it inside the heap instead of allocating a
+ * new entry, so the hot path makes no garbage.
+ */
+
+/** Why an event at a given instant must fire before another at the same instant. */
+export const Prio = {
+  /** Timer expiry (hrtimer softirq): a sleeper wakes before CPUs decide who runs at that instant. */
+  TIMER: 0,
+  /** Task creation requested by a workload at a given time. */
+  SPAWN: 1,
+  /** A CPU's own event: account, finish bursts, tick checks, schedule(). Runs after wakeups so it sees them. */
+  CPU: 2,
+  /** Periodic housekeeping (load balance, statistics) sees the settled state of the instant. */
+  HOUSEKEEPING: 3,
+} as const;
+
+const SEQ_BITS = 2 ** 44; // priority * 2^44 + seq stays below 2^53 for priorities < 512
+
+export class Timer {
+  time = 0;
+  /** priority * 2^44 + sequence: the tie breaker after time. */
+  order = 0;
+  /** Position in the heap, or -1 when not armed. */
+  index = -1;
+  constructor(
+    readonly prio: number,
+    public fire: (t: Timer) => void,
+  ) {}
+  get armed(): boolean {
+    return this.index >= 0;
+  }
+}
+
+/** An indexed binary min-heap of timers keyed by (time, order). */
+export class EventQueue {
+  private heap: Timer[] = [];
+  private seq = 0;
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  peek(): Timer | undefined {
+    return this.heap[0];
+  }
+
+  /** Arms `t` at `time`, or moves it there if already armed (it then counts as newly armed). */
+  arm(t: Timer, time: number): void {
+    t.time = time;
+    t.order = t.prio * SEQ_BITS + this.seq++;
+    if (t.index < 0) {
+      t.index = this.heap.length;
+      this.heap.push(t);
+      this.up(t.index);
+    } else {
+      this.up(t.index);
+      this.down(t.index);
+    }
+  }
+
+  cancel(t: Timer): void {
+    const i = t.index;
+    if (i < 0) return;
+    const last = this.heap.pop()!;
+    t.index = -1;
+    if (last !== t) {
+      this.heap[i] = last;
+      last.index = i;
+      this.up(i);
+      this.down(last.index);
+    }
+  }
+
+  /** Removes and returns the earliest timer. Caller checked size > 0. */
+  pop(): Timer {
+    const top = this.heap[0]!;
+    this.cancel(top);
+    return top;
+  }
+
+  private less(a: Timer, b: Timer): boolean {
+    return a.time < b.time || (a.time === b.time && a.order < b.order);
+  }
+
+  private up(i: number): void {
+    const h = this.heap;
+    const t = h[i]!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pt = h[p]!;
+      if (!this.less(t, pt)) break;
+      h[i] = pt;
+      pt.index = i;
+      i = p;
+    }
+    h[i] = t;
+    t.index = i;
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    const n = h.length;
+    const t = h[i]!;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      const r = c + 1;
+      if (r < n && this.less(h[r]!, h[c]!)) c = r;
+      const ct = h[c]!;
+      if (!this.less(ct, t)) break;
+      h[i] = ct;
+      ct.index = i;
+      i = c;
+    }
+    h[i] = t;
+    t.index = i;
+  }
+}
+
+/**
+ * Seeded generator: sfc32 seeded through splitmix32, so every seed (any 32-bit
+ * integer) gives a well-mixed independent stream.
+ */
+export class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+  constructor(seed: number) {
+    let s = seed >>> 0;
+    const next = (): number => {
+      s = (s + 0x9e3779b9) | 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = next();
+    this.b = next();
+    this.c = next();
+    this.d = next();
+    for (let i = 0; i < 12; i++) this.u32();
+  }
+  u32(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return t >>> 0;
+  }
+  /** Uniform float in [0, 1). */
+  float(): number {
+    return this.u32() / 4294967296;
+  }
+  /** Uniform integer in [lo, hi] inclusive. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.float() * (hi - lo + 1));
+  }
+}
+
+/** The simulation clock and queue. `run` fires events in order until a limit. */
+export class Engine {
+  now = 0;
+  readonly queue = new EventQueue();
+  readonly rng: Rng;
+  /** Events fired so far. */
+  fired = 0;
+  private stopRequested = false;
+
+  constructor(seed = 1) {
+    this.rng = new Rng(seed);
+  }
+
+  arm(t: Timer, time: number): void {
+    if (time < this.now) time = this.now;
+    this.queue.arm(t, time);
+  }
+
+  cancel(t: Timer): void {
+    this.queue.cancel(t);
+  }
+
+  /** Makes `run` return after the event being fired. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /**
+   * Fires events in (time, priority, sequence) order while their time is <= `until`
+   * and fewer than `maxEvents` have fired in this call. The clock ends at `until`
+   * when the queue runs dry or the next event lies beyond it. Returns events fired.
+   */
+  run(until = Infinity, maxEvents = Infinity): number {
+    const q = this.queue;
+    let n = 0;
+    this.stopRequested = false;
+    while (q.size > 0 && n < maxEvents && !this.stopRequested) {
+      const t = q.peek()!;
+      if (t.time > until) break;
+      q.pop();
+      this.now = t.time;
+      n++;
+      t.fire(t);
+    }
+    this.fired += n;
+    if (!this.stopRequested && n < maxEvents && until !== Infinity && this.now < until) this.now = until;
+    return n;
+  }
+}
