@@ -53,6 +53,8 @@ export class Kernel {
   activeRq: Rq | null = null;
   /** Human-readable warnings (runaway programs, crashes), also traced. */
   readonly warnings: string[] = [];
+  /** What programs wrote to stdout/stderr (fds 1 and 2 of the console). */
+  readonly output: { ts: number; pid: number; fd: number; text: string }[] = [];
   /** Periodic load-balance event. */
   balanceTimer: Timer | null = null;
 

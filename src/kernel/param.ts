@@ -23,6 +23,20 @@ export interface Params {
   syscallCost: number;
   /** EEVDF base slice before CPU scaling (sysctl_sched_base_slice), ns. */
   baseSlice: number;
+  /** CFS: sysctl_sched_latency before CPU scaling, ns. */
+  schedLatency: number;
+  /** CFS: sysctl_sched_min_granularity before CPU scaling, ns. */
+  minGranularity: number;
+  /** CFS: sysctl_sched_wakeup_granularity before CPU scaling, ns. */
+  wakeupGranularity: number;
+  /** sysctl_sched_tunable_scaling: 0 none, 1 log (default), 2 linear. */
+  tunableScaling: number;
+  /** SCHED_RR quantum (RR_TIMESLICE), ns; /proc/sys/kernel/sched_rr_timeslice_ms. */
+  rrTimeslice: number;
+  /** sched_rt_period_us in ns. */
+  rtPeriod: number;
+  /** sched_rt_runtime_us in ns; -1 disables RT throttling. */
+  rtRuntime: number;
   /** Syscalls one task may make at one simulated instant before it is killed as a runaway. */
   stepBudget: number;
   /** sysctl_sched_child_runs_first. */
@@ -48,6 +62,13 @@ export function defaultParams(): Params {
     threadSwitchCost: 0,
     syscallCost: 0,
     baseSlice: 700_000,
+    schedLatency: 6_000_000,
+    minGranularity: 750_000,
+    wakeupGranularity: 1_000_000,
+    tunableScaling: 1,
+    rrTimeslice: 100_000_000,
+    rtPeriod: 1_000_000_000,
+    rtRuntime: 950_000_000,
     stepBudget: 100_000,
     childRunsFirst: false,
   };
@@ -75,6 +96,14 @@ export function checkParams(p: Params): void {
   int("syscallCost", 0, 1e9);
   int("baseSlice", 100_000, 100_000_000);
   int("stepBudget", 1, 1e9);
+  int("schedLatency", 100_000, 1_000_000_000);
+  int("minGranularity", 100_000, 1_000_000_000);
+  int("wakeupGranularity", 0, 1_000_000_000);
+  int("tunableScaling", 0, 2);
+  int("rrTimeslice", 1_000_000, 10_000_000_000);
+  int("rtPeriod", 1_000_000, 10_000_000_000);
+  if (!(p.rtRuntime === -1 || (Number.isInteger(p.rtRuntime) && p.rtRuntime >= 0 && p.rtRuntime <= p.rtPeriod)))
+    throw new ParamError("rtRuntime", p.rtRuntime, `expected -1 (no throttling) or an integer from 0 to rtPeriod (${p.rtPeriod})`);
   if (!(p.rlimitNproc === Infinity || (Number.isInteger(p.rlimitNproc) && p.rlimitNproc >= 0)))
     throw new ParamError("rlimitNproc", p.rlimitNproc, "expected a non-negative integer or Infinity");
 }

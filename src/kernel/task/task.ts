@@ -162,6 +162,8 @@ export class Task {
   nvcsw = 0; // voluntary context switches
   nivcsw = 0; // involuntary context switches
   nrMigrations = 0;
+  /** Must move off its CPU at the next switch (affinity changed while running). */
+  migratePending = false;
 
   // time accounting, ns (owner: kernel/sched/core)
   startTime = 0;
@@ -185,6 +187,8 @@ export class Task {
   computeLeft = 0;
   /** The burst in progress is kernel work (syscall cost), charged as system time. */
   computeSys = false;
+  /** Set when a signal interrupted the syscall in progress (RESTARTSYS / RESTARTNOHAND marker). */
+  restart: symbol | null = null;
   /** Scratch state of a blocking syscall between its retries. */
   sysState = 0;
   /** Syscalls issued at the current instant (step budget). */
@@ -207,6 +211,12 @@ export class Task {
   /** Queued real-time signal counts (beyond the first), by signal number. */
   rtQueued: Map<number, number> | null = null;
   pdeathSignal = 0;
+  /** Real and effective user id (credentials): 0 is root, which may raise priority and signal anyone. */
+  uid = 1000;
+  /** Job-control work pending for this thread (JOBCTL_STOP_PENDING): the stop signal, or 0. */
+  jobctl = 0;
+  /** Absolute end of a sleep in progress. */
+  wakeAt = 0;
 
   constructor(pid: number, comm: string, blocked: SigSet, pending: SigSet) {
     this.pid = pid;

@@ -1,0 +1,40 @@
+/**
+ * Scheduler presets: each names a class chain and its defaults (hono-style presets).
+ * The chain always ends with the idle class.
+ */
+import type { SchedClass } from "./class.ts";
+import type { Params } from "../param.ts";
+import { idleClass } from "./idle.ts";
+import { simpleClass } from "./simple.ts";
+
+export interface Preset {
+  name: string;
+  description: string;
+  classes: (p: Params) => SchedClass[];
+}
+
+/** CPU scaling of the fair-class tunables (sysctl_sched_tunable_scaling = LOG): 1 + ilog2(min(cpus, 8)). */
+export function cpuFactor(cpus: number): number {
+  return 1 + Math.floor(Math.log2(Math.min(cpus, 8)));
+}
+
+export const PRESETS: Record<string, Preset> = {
+  simple: {
+    name: "simple",
+    description: "placeholder: one round-robin queue per CPU for every policy, slice = base slice x CPU factor, noticed at the tick",
+    classes: (p) => [simpleClass(p.baseSlice * cpuFactor(p.cpus)), idleClass],
+  },
+};
+
+export class UnknownSchedulerError extends Error {
+  constructor(name: string) {
+    super(`unknown scheduler "${name}": expected one of ${Object.keys(PRESETS).join(", ")}`);
+    this.name = "UnknownSchedulerError";
+  }
+}
+
+export function presetClasses(name: string, p: Params): SchedClass[] {
+  const preset = PRESETS[name];
+  if (!preset) throw new UnknownSchedulerError(name);
+  return preset.classes(p);
+}

@@ -1,0 +1,119 @@
+/**
+ * nice, getpriority/setpriority, sched_yield and affinity (kernel/sched/syscalls.c, kernel/sys.c).
+ * Raising priority (lowering nice) needs CAP_SYS_NICE: root here. RLIMIT_NICE is 0.
+ */
+import type { Kernel } from "../kernel.ts";
+import { EACCES, EINVAL, EPERM, ESRCH } from "../errno.ts";
+import { type Task, SCHED_NORMAL, SCHED_BATCH, SCHED_IDLE } from "../task/task.ts";
+import { changeSched, taskRq } from "./core.ts";
+import { pgrpMembers } from "../task/group.ts";
+
+export const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
+const clampNice = (n: number): number => Math.max(-20, Math.min(19, n));
+
+/** set_user_nice: re-weights a queued or running task. */
+export function setUserNice(k: Kernel, p: Task, nice: number): void {
+  nice = clampNice(nice);
+  if (p.staticPrio === 120 + nice) return;
+  changeSched(k, p, () => {
+    p.staticPrio = 120 + nice;
+    const fair = p.policy === SCHED_NORMAL || p.policy === SCHED_BATCH || p.policy === SCHED_IDLE;
+    if (fair) p.normalPrio = p.prio = p.staticPrio;
+  });
+}
+
+/** nice(inc): returns 0 (the raw syscall); EPERM when lowering nice without privilege. */
+export function sysNice(k: Kernel, t: Task, inc: number): number {
+  if (!Number.isInteger(inc)) return -EINVAL;
+  const nice = clampNice(t.nice + Math.max(-40, Math.min(40, inc)));
+  if (nice < t.nice && t.uid !== 0) return -EPERM;
+  setUserNice(k, t, nice);
+  return 0;
+}
+
+function targets(k: Kernel, t: Task, which: number, who: number): Task[] | number {
+  if (which === PRIO_PROCESS) {
+    const p = who === 0 ? t : k.task(who);
+    return p && p.exitState === 0 ? [p] : [];
+  }
+  if (which === PRIO_PGRP) return pgrpMembers(k, who === 0 ? t.signal.pgid : who).filter((p) => p.exitState === 0);
+  if (which === PRIO_USER) {
+    const uid = who === 0 ? t.uid : who;
+    return [...k.tasks.values()].filter((p) => p.uid === uid && p.exitState === 0 && p !== k.init);
+  }
+  return -EINVAL;
+}
+
+/** getpriority: the raw syscall returns 20 - nice (1..40) of the highest-priority match. */
+export function getPriority(k: Kernel, t: Task, which: number, who: number): number {
+  const ts = targets(k, t, which, who);
+  if (typeof ts === "number") return ts;
+  if (ts.length === 0) return -ESRCH;
+  return Math.max(...ts.map((p) => 20 - p.nice));
+}
+
+/** setpriority: EACCES when lowering nice without privilege, EPERM for another user's process. */
+export function setPriority(k: Kernel, t: Task, which: number, who: number, nice: number): number {
+  const ts = targets(k, t, which, who);
+  if (typeof ts === "number") return ts;
+  if (ts.length === 0) return -ESRCH;
+  nice = clampNice(nice);
+  let err = 0;
+  for (const p of ts) {
+    if (t.uid !== 0 && p.uid !== t.uid) err = -EPERM;
+    else if (nice < p.nice && t.uid !== 0) err = -EACCES;
+    else setUserNice(k, p, nice);
+  }
+  return err;
+}
+
+/** sched_yield: the class requeues curr; the switch that follows counts as involuntary, as in Linux. */
+export function sysYield(k: Kernel, t: Task): number {
+  const rq = taskRq(k, t);
+  k.classes[t.sclass]!.yieldTask(rq);
+  rq.resched();
+  return 0;
+}
+
+/** sched_setaffinity(pid, cpus): EINVAL if no allowed CPU exists, ESRCH if no such task. */
+export function setAffinity(k: Kernel, t: Task, pid: number, cpus: unknown): number {
+  const p = pid === 0 ? t : k.task(pid);
+  if (!p || p.exitState !== 0) return -ESRCH;
+  if (t.uid !== 0 && p.uid !== t.uid) return -EPERM;
+  if (!Array.isArray(cpus)) return -EINVAL;
+  const mask = new Uint8Array(k.rqs.length);
+  let n = 0;
+  for (const c of cpus) if (Number.isInteger(c) && c >= 0 && c < k.rqs.length && !mask[c]) { mask[c] = 1; n++; }
+  if (n === 0) return -EINVAL;
+  p.cpusAllowed = n === k.rqs.length ? null : mask;
+  migrateIfDisallowed(k, p);
+  return 0;
+}
+
+export function getAffinity(k: Kernel, t: Task, pid: number): number[] | number {
+  const p = pid === 0 ? t : k.task(pid);
+  if (!p || p.exitState !== 0) return -ESRCH;
+  const out: number[] = [];
+  for (let c = 0; c < k.rqs.length; c++) if (p.cpusAllowed === null || p.cpusAllowed[c]) out.push(c);
+  return out;
+}
+
+import { activateTask, deactivateTask, setTaskCpu, selectTaskRq, checkPreempt } from "./core.ts";
+import { WF_TTWU } from "./class.ts";
+
+/** A task whose CPU is no longer allowed moves now (queued) or at its next switch (running: resched). */
+function migrateIfDisallowed(k: Kernel, p: Task): void {
+  if (p.cpusAllowed === null || p.cpusAllowed[p.cpu]) return;
+  const rq = taskRq(k, p);
+  if (rq.curr === p) {
+    p.migratePending = true;
+    rq.resched();
+    return;
+  }
+  if (!p.onRq) return; // picks an allowed CPU at wakeup
+  deactivateTask(k, rq, p, 0x100);
+  const cpu = selectTaskRq(k, p, WF_TTWU);
+  setTaskCpu(k, p, cpu);
+  activateTask(k, k.rqs[cpu]!, p, 0x40);
+  checkPreempt(k, k.rqs[cpu]!, p, 0x40);
+}

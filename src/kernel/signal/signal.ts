@@ -1,0 +1,251 @@
+/**
+ * Signal generation and delivery (kernel/signal.c).
+ *
+ * Generation (send_signal -> prepare_signal -> complete_signal):
+ * - stop signals remove a pending SIGCONT; SIGCONT removes pending stop signals
+ *   and resumes a stopped process, at generation time, whatever the mask;
+ * - a signal that would be ignored on delivery (SIG_IGN, or SIG_DFL with an
+ *   "ign" default) and is not blocked is dropped;
+ * - standard signals do not queue; real-time ones do;
+ * - a process-directed signal goes to the shared set and wakes one thread that
+ *   does not block it; a fatal one kills the whole group at once.
+ * Delivery happens when a task returns to user mode (getSignal): thread-private
+ * set first, then shared; synchronous faults first, then the lowest number.
+ */
+import type { Kernel } from "../kernel.ts";
+import {
+  type Task, type SigAction, TASK_INTERRUPTIBLE, TASK_STOPPED, TASK_WAKEKILL, TASK_RUNNING, __TASK_STOPPED,
+  SIGNAL_GROUP_EXIT, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED, SIGNAL_CLD_CONTINUED, SIGNAL_CLD_STOPPED, SIGNAL_UNKILLABLE, PF_EXITING,
+} from "../task/task.ts";
+import {
+  SigSet, SIGKILL, SIGSTOP, SIGCONT, SIGCHLD, isStopSignal, defaultAction, KERNEL_STOP_LO, NSIG, SIGTSTP, SIGTTIN, SIGTTOU,
+} from "./signals.ts";
+import { wakeUp, taskRq } from "../sched/core.ts";
+import { TRACE_SIGNAL } from "../../sim/trace.ts";
+
+export const SA_NOCLDSTOP = 0x1, SA_NOCLDWAIT = 0x2, SA_SIGINFO = 0x4, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
+/** si_code values. */
+export const SI_USER = 0, SI_KERNEL = 0x80, SI_TKILL = -6;
+export const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_TRAPPED = 4, CLD_STOPPED = 5, CLD_CONTINUED = 6;
+
+const DFL: SigAction = Object.freeze({ handler: "dfl", flags: 0, mask: null }) as SigAction;
+
+export function getAction(p: Task, sig: number): SigAction {
+  return p.sighand.action[sig] ?? DFL;
+}
+
+/** Would delivering sig to p do nothing? (sig_handler_ignored) */
+function handlerIgnored(a: SigAction, sig: number): boolean {
+  return a.handler === "ign" || (a.handler === "dfl" && defaultAction(sig) === "ign");
+}
+
+/** Pending and not blocked, in p's own set or its process's shared set. */
+export function signalPending(p: Task): boolean {
+  const b = p.blocked;
+  const q = p.pending;
+  const s = p.signal.sharedPending;
+  return ((q.lo & ~b.lo) | (s.lo & ~b.lo)) !== 0 || ((q.hi & ~b.hi) | (s.hi & ~b.hi)) !== 0 || p.jobctl !== 0;
+}
+
+/** A fatal SIGKILL is on its way (fatal_signal_pending). */
+export function fatalSignalPending(p: Task): boolean {
+  return p.pending.has(SIGKILL) || (p.signal.flags & SIGNAL_GROUP_EXIT) !== 0;
+}
+
+/** Removes sig from every pending set of p's process. */
+function flushFromGroup(p: Task, pred: (sig: number) => boolean): void {
+  const clear = (s: SigSet): void => {
+    for (let sig = 1; sig <= 32; sig++) if (s.has(sig) && pred(sig)) s.del(sig);
+  };
+  clear(p.signal.sharedPending);
+  for (const t of p.signal.threads) clear(t.pending);
+}
+
+/**
+ * prepare_signal: job-control side effects at generation; returns false if the
+ * signal is to be dropped as ignored.
+ */
+function prepareSignal(k: Kernel, p: Task, sig: number): boolean {
+  const sg = p.signal;
+  if (sg.flags & SIGNAL_GROUP_EXIT) return sig === SIGKILL;
+  if (isStopSignal(sig)) {
+    flushFromGroup(p, (s) => s === SIGCONT);
+  } else if (sig === SIGCONT) {
+    flushFromGroup(p, (s) => isStopSignal(s));
+    let wasStopped = false;
+    for (const t of sg.threads) {
+      t.jobctl = 0;
+      if (t.state & __TASK_STOPPED) {
+        wasStopped = true;
+        wakeUp(k, t, __TASK_STOPPED);
+      }
+    }
+    if (sg.flags & SIGNAL_STOP_STOPPED || sg.groupStopCount > 0 || wasStopped) {
+      // The parent hears CLD_CONTINUED (or CLD_STOPPED if the stop never completed).
+      const why = sg.flags & SIGNAL_STOP_STOPPED ? SIGNAL_CLD_CONTINUED : SIGNAL_CLD_STOPPED;
+      sg.flags = (sg.flags & ~(SIGNAL_STOP_STOPPED | SIGNAL_STOP_CONTINUED)) | SIGNAL_STOP_CONTINUED;
+      sg.groupStopCount = 0;
+      sg.stopReport = 0;
+      notifyParentCldstop(k, sg.leader, why === SIGNAL_CLD_CONTINUED ? CLD_CONTINUED : CLD_STOPPED);
+    }
+  }
+  return !sigIgnored(p, sig);
+}
+
+/** sig_ignored: unblocked and ignored by handler/default. Blocked signals stay pending. */
+function sigIgnored(p: Task, sig: number): boolean {
+  if (p.blocked.has(sig) && sig !== SIGKILL && sig !== SIGSTOP) return false;
+  // Init only gets signals it has handlers for; SIGKILL/SIGSTOP from inside its namespace are dropped.
+  if (p.signal.flags & SIGNAL_UNKILLABLE && getAction(p, sig).handler === "dfl") return true;
+  return handlerIgnored(getAction(p, sig), sig);
+}
+
+/**
+ * Sends sig to p: to the thread (group = false) or to its process (group = true).
+ * Returns 0; the caller has done permission checks.
+ */
+export function sendSignal(k: Kernel, p: Task, sig: number, group: boolean, code = SI_USER): void {
+  const result = sendSignalInner(k, p, sig, group);
+  if (k.trace.on) k.trace.emit({ name: "signal_generate", ts: k.now, cpu: p.cpu, sig, errno: 0, code, comm: p.comm, pid: p.pid, group, result });
+}
+
+function sendSignalInner(k: Kernel, p: Task, sig: number, group: boolean): number {
+  if (p.exitState !== 0 && p.signal.live === 0) return TRACE_SIGNAL.IGNORED;
+  if (!prepareSignal(k, p, sig)) return TRACE_SIGNAL.IGNORED;
+  const set = group ? p.signal.sharedPending : p.pending;
+  if (set.has(sig)) {
+    if (sig < 32) return TRACE_SIGNAL.ALREADY_PENDING;
+    const m = (p.rtQueued ??= new Map());
+    m.set(sig, (m.get(sig) ?? 0) + 1);
+    return TRACE_SIGNAL.DELIVERED;
+  }
+  set.add(sig);
+  completeSignal(k, p, sig, group);
+  return TRACE_SIGNAL.DELIVERED;
+}
+
+/** complete_signal: pick a thread to handle it, and kill the group at once if it is fatal. */
+function completeSignal(k: Kernel, p: Task, sig: number, group: boolean): void {
+  let t: Task | null = p;
+  if (group && !wantsSignal(p, sig)) t = p.signal.threads.find((x) => wantsSignal(x, sig)) ?? null;
+  if (t === null) return; // every thread blocks it: stays pending
+  const sg = p.signal;
+  const a = getAction(t, sig);
+  const fatal = sig === SIGKILL || (a.handler === "dfl" && !t.blocked.has(sig) && (defaultAction(sig) === "term" || defaultAction(sig) === "core"));
+  if (fatal && !(sg.flags & SIGNAL_GROUP_EXIT) && !(sg.flags & SIGNAL_UNKILLABLE && sig !== SIGKILL)) {
+    if (sig === SIGKILL || group) {
+      // Start the group exit now: every thread gets SIGKILL and is woken (zap_other_threads).
+      sg.flags = (sg.flags & ~(SIGNAL_STOP_STOPPED | SIGNAL_STOP_CONTINUED)) | SIGNAL_GROUP_EXIT;
+      sg.groupExitCode = sig;
+      sg.groupStopCount = 0;
+      for (const x of sg.threads) {
+        x.pending.add(SIGKILL);
+        signalWakeUp(k, x, true);
+      }
+      return;
+    }
+  }
+  signalWakeUp(k, t, sig === SIGKILL);
+}
+
+function wantsSignal(t: Task, sig: number): boolean {
+  if (t.blocked.has(sig)) return false;
+  if (t.flags & PF_EXITING) return false;
+  if (sig === SIGKILL) return true;
+  return !(t.state & __TASK_STOPPED);
+}
+
+/** signal_wake_up: wake an interruptible sleeper (also stopped/killable ones for SIGKILL), or kick a running task. */
+export function signalWakeUp(k: Kernel, t: Task, fatal: boolean): void {
+  const mask = TASK_INTERRUPTIBLE | (fatal ? TASK_WAKEKILL : 0);
+  if (!wakeUp(k, t, mask)) {
+    const rq = taskRq(k, t);
+    if (rq.curr === t && t.state === TASK_RUNNING) rq.resched(); // kick_process: it looks at signals on return to user
+  }
+}
+
+/** Ensures no blocked-mask hides SIGKILL/SIGSTOP. */
+export function sanitizeBlocked(s: SigSet): void {
+  s.del(SIGKILL);
+  s.del(SIGSTOP);
+}
+
+/**
+ * Changes a disposition (do_sigaction). Setting SIG_IGN, or SIG_DFL for a
+ * default-ignored signal, discards that signal from every pending set.
+ */
+export function setAction(p: Task, sig: number, act: SigAction): void {
+  p.sighand.action[sig] = act;
+  if (handlerIgnored(act, sig)) flushFromGroup(p, (s) => s === sig);
+}
+
+export interface Dequeued {
+  sig: number;
+  action: SigAction;
+}
+
+/** Takes the next deliverable signal off p's sets (dequeue_signal), or 0. */
+export function dequeueSignal(p: Task): number {
+  let sig = p.pending.firstUnblocked(p.blocked);
+  let set = p.pending;
+  if (sig === 0) {
+    sig = p.signal.sharedPending.firstUnblocked(p.blocked);
+    set = p.signal.sharedPending;
+  }
+  if (sig === 0) return 0;
+  const more = sig >= 32 ? (p.rtQueued?.get(sig) ?? 0) : 0;
+  if (more > 0) p.rtQueued!.set(sig, more - 1);
+  else set.del(sig);
+  return sig;
+}
+
+/** Is p's process group orphaned (no member has a parent in another group of the same session)? */
+export function isOrphanedPgrp(k: Kernel, pgid: number, ignored: Task | null = null): boolean {
+  const members = k.pgrps.get(pgid);
+  if (!members) return true;
+  for (const sg of members) {
+    const p = sg.leader;
+    if (p === ignored || (p.exitState !== 0 && sg.live === 0)) continue;
+    const parent = p.realParent;
+    if (!parent || parent === k.init) continue;
+    if (parent.signal.pgid !== pgid && parent.signal.sid === sg.sid) return false;
+  }
+  return true;
+}
+
+/** Default SIGTSTP/SIGTTIN/SIGTTOU are not acted on in an orphaned process group. */
+export function stopIgnoredWhenOrphaned(sig: number): boolean {
+  return sig === SIGTSTP || sig === SIGTTIN || sig === SIGTTOU;
+}
+
+/**
+ * do_notify_parent_cldstop: tell the real parent of p's process that it stopped
+ * or continued, unless the parent's SIGCHLD action has SA_NOCLDSTOP; always wake
+ * the parent's waiters.
+ */
+export function notifyParentCldstop(k: Kernel, p: Task, why: number): void {
+  const parent = p.signal.leader.realParent;
+  if (!parent) return;
+  const a = getAction(parent, SIGCHLD);
+  if (!(a.handler !== "dfl" && a.handler !== "ign" && a.flags & SA_NOCLDSTOP) && a.handler !== "ign") {
+    sendSignal(k, parent, SIGCHLD, true, why);
+  }
+  wakeParent(k, parent);
+}
+
+/** __wake_up_parent: wake threads of parent's process sleeping in wait(). */
+export function wakeParent(k: Kernel, parent: Task): void {
+  const wq = parent.signal.waitChldexit;
+  if (wq.waiters.size === 0) return;
+  for (const w of [...wq.waiters]) wakeUp(k, w, TASK_INTERRUPTIBLE);
+}
+
+/** A blocked set from a user-supplied one, with SIGKILL/SIGSTOP removed. */
+export function userMask(lo: number, hi = 0): SigSet {
+  const s = new SigSet(lo >>> 0, hi >>> 0);
+  sanitizeBlocked(s);
+  return s;
+}
+
+export const STOP_MASK_LO = KERNEL_STOP_LO;
+export { NSIG, TASK_STOPPED };

@@ -1,0 +1,258 @@
+/**
+ * The user/kernel boundary: running a task's program between syscalls,
+ * dispatching its requests, and delivering signals on the way back to user
+ * mode (arch/x86/entry + kernel/signal.c get_signal, handle_signal).
+ *
+ * A syscall handler returns a result, or one of the markers below. A handler
+ * that sleeps sets the task's state and returns BLOCK; when the task is woken
+ * and runs again, the same handler is called again with the same request (as
+ * a Linux wait loop re-checks its condition after schedule() returns), using
+ * `task.sysState` to remember where it was.
+ */
+import type { Kernel } from "../kernel.ts";
+import type { Rq } from "../sched/rq.ts";
+import {
+  type Task, TASK_RUNNING, TASK_STOPPED, PF_EXITING, PF_SIGNALED, SIGNAL_STOP_STOPPED, SIGNAL_GROUP_EXIT,
+} from "../task/task.ts";
+import { EINTR, ENOSYS } from "../errno.ts";
+import { SIGKILL, SIGSEGV, SIGXCPU, defaultAction, isStopSignal, SigSet, SIGSTOP, signalName } from "../signal/signals.ts";
+import {
+  dequeueSignal, getAction, signalPending, SA_RESTART, SA_NODEFER, SA_RESETHAND, isOrphanedPgrp,
+  stopIgnoredWhenOrphaned, notifyParentCldstop, CLD_STOPPED,
+} from "../signal/signal.ts";
+import { doGroupExit, WCOREFLAG } from "../task/exit.ts";
+import { syscalls } from "./table.ts";
+import { wakeUp } from "../sched/core.ts";
+import type { SyscallReq } from "../task/program.ts";
+
+/** The task sleeps; retry the same request when it runs again. */
+export const BLOCK = Symbol("BLOCK");
+/** The task has CPU work to do first (task.computeLeft); task.result is already set. */
+export const BURST = Symbol("BURST");
+/** The task no longer runs this program (it exited, or exec replaced it). */
+export const GONE = Symbol("GONE");
+/** Interrupted by a signal: restart after the handler if SA_RESTART, or if no handler runs (-ERESTARTSYS). */
+export const RESTARTSYS = Symbol("RESTARTSYS");
+/** Interrupted: restart only if no handler runs, else -EINTR (-ERESTARTNOHAND, nanosleep's restart block). */
+export const RESTARTNOHAND = Symbol("RESTARTNOHAND");
+
+export type Marker = typeof BLOCK | typeof BURST | typeof GONE | typeof RESTARTSYS | typeof RESTARTNOHAND;
+export type SysRet = number | object | string | Marker;
+export type SysHandler = (k: Kernel, t: Task, req: SyscallReq) => SysRet;
+
+/**
+ * Runs t (rq.curr) until it must stop running user code for now. Returns true
+ * when the CPU should look again (reschedule or t changed state), false when
+ * t is in a burst of CPU time.
+ */
+export function runUser(k: Kernel, rq: Rq, t: Task): boolean {
+  for (;;) {
+    if (rq.needResched) return true;
+    if (t.state !== TASK_RUNNING || t.flags & PF_EXITING) {
+      rq.needResched = true;
+      return true;
+    }
+    if (signalPending(t)) {
+      getSignal(k, t);
+      continue;
+    }
+    if (t.restart !== null) t.restart = null; // the interrupting signal went elsewhere: just retry
+    if (t.computeLeft > 0) return false;
+    let r: SysRet;
+    if (t.req !== null) {
+      r = dispatch(k, t, t.req); // retry after a wakeup or a restart
+    } else {
+      const req = resume(k, t);
+      if (req === null) continue; // crashed or ran away: a fatal signal is pending
+      t.req = req;
+      t.sysState = 0;
+      r = dispatch(k, t, req);
+    }
+    complete(k, t, r);
+  }
+}
+
+/** Applies a handler's verdict to the task. */
+function complete(k: Kernel, t: Task, r: SysRet): void {
+  if (r === BLOCK || r === GONE || r === BURST) return;
+  if (r === RESTARTSYS || r === RESTARTNOHAND) {
+    t.restart = r;
+    return; // signal delivery decides between restart and -EINTR
+  }
+  t.req = null;
+  t.result = r;
+  const cost = k.params.syscallCost;
+  if (cost > 0) {
+    t.computeLeft = cost;
+    t.computeSys = true;
+  }
+}
+
+/** Resumes the program; null if it threw or exceeded the step budget (it is then being killed). */
+function resume(k: Kernel, t: Task): SyscallReq | null {
+  const now = k.now;
+  if (t.stepsAt !== now) {
+    t.stepsAt = now;
+    t.steps = 0;
+  }
+  if (++t.steps > k.params.stepBudget) {
+    k.warn(t, `made ${k.params.stepBudget} syscalls without using CPU time (step budget): killed with SIGXCPU`);
+    forceFatal(k, t, SIGXCPU);
+    return null;
+  }
+  const result = t.result;
+  t.result = undefined;
+  t.computeSys = false;
+  try {
+    return t.co!.next(result);
+  } catch (e) {
+    k.warn(t, `program crashed: ${e instanceof Error ? e.message : String(e)} (killed with SIGSEGV)`);
+    forceFatal(k, t, SIGSEGV);
+    return null;
+  }
+}
+
+/** force_sig for a fault the program cannot survive: the default action runs whatever the disposition. */
+function forceFatal(k: Kernel, t: Task, sig: number): void {
+  t.sighand.action[sig] = undefined;
+  t.blocked.del(sig);
+  t.co = null;
+  t.pending.add(sig);
+}
+
+export function dispatch(k: Kernel, t: Task, req: SyscallReq): SysRet {
+  const h = syscalls[req.nr as keyof typeof syscalls] as SysHandler | undefined;
+  if (!h) return -ENOSYS;
+  if (k.trace.on && t.sysState === 0) k.trace.emit({ name: "sys_enter", ts: k.now, cpu: t.cpu, pid: t.pid, id: req.nr, args: argsOf(req) });
+  const r = h(k, t, req);
+  if (k.trace.on && typeof r !== "symbol") k.trace.emit({ name: "sys_exit", ts: k.now, cpu: t.cpu, pid: t.pid, id: req.nr, ret: r });
+  return r;
+}
+
+function argsOf(req: SyscallReq): unknown[] {
+  const a: unknown[] = [];
+  for (const v of [req.a, req.b, req.c, req.d]) {
+    if (v === undefined) break;
+    a.push(typeof v === "function" ? "<fn>" : v);
+  }
+  return a;
+}
+
+/**
+ * get_signal + handle_signal: take the next pending signal and act on it:
+ * ignore, stop the group, kill the group, or run the handler.
+ */
+function getSignal(k: Kernel, t: Task): void {
+  const sg = t.signal;
+  if (t.jobctl !== 0) {
+    doSignalStop(k, t, t.jobctl);
+    return;
+  }
+  if (sg.flags & SIGNAL_GROUP_EXIT || t.pending.has(SIGKILL)) {
+    t.pending.del(SIGKILL);
+    doGroupExit(k, t, sg.flags & SIGNAL_GROUP_EXIT ? sg.groupExitCode : SIGKILL);
+    t.flags |= PF_SIGNALED;
+    return;
+  }
+  const sig = dequeueSignal(t);
+  if (sig === 0) return;
+  const a = getAction(t, sig);
+  if (k.trace.on)
+    k.trace.emit({ name: "signal_deliver", ts: k.now, cpu: t.cpu, sig, errno: 0, code: 0, sa_handler: typeof a.handler === "string" ? a.handler : "handler", sa_flags: a.flags, pid: t.pid });
+  if (a.handler === "ign") return restartIfInterrupted(t);
+  if (a.handler !== "dfl") return handleSignal(k, t, sig, a.handler.fn, a.flags, a.mask);
+  const act = defaultAction(sig);
+  if (act === "ign" || act === "cont") return restartIfInterrupted(t);
+  if (act === "stop") {
+    if (sig !== SIGSTOP && stopIgnoredWhenOrphaned(sig) && isOrphanedPgrp(k, sg.pgid)) return restartIfInterrupted(t);
+    beginGroupStop(k, t, sig);
+    return;
+  }
+  const core = act === "core" && k.params.rlimitCore > 0 ? WCOREFLAG : 0;
+  t.flags |= PF_SIGNALED;
+  doGroupExit(k, t, sig | core);
+}
+
+/** No handler runs: an interrupted syscall is simply re-executed. */
+function restartIfInterrupted(t: Task): void {
+  t.restart = null;
+}
+
+/** A stop signal's default action: every thread of the process stops (do_signal_stop). */
+function beginGroupStop(k: Kernel, t: Task, sig: number): void {
+  const sg = t.signal;
+  sg.groupExitCode = sig;
+  sg.groupStopCount = 0;
+  for (const x of sg.threads) {
+    if (x.flags & PF_EXITING) continue;
+    sg.groupStopCount++;
+    if (x !== t) {
+      x.jobctl = sig;
+      // signal_wake_up: a sleeper wakes to stop (its syscall restarts after SIGCONT).
+      if (x.state & 1) wakeUpForStop(k, x);
+    }
+  }
+  doSignalStop(k, t, sig);
+}
+
+function wakeUpForStop(k: Kernel, x: Task): void {
+  wakeUp(k, x, 1 /* TASK_INTERRUPTIBLE */);
+}
+
+/** This thread stops; the last one to stop makes the stop visible to the parent. */
+function doSignalStop(k: Kernel, t: Task, sig: number): void {
+  const sg = t.signal;
+  t.jobctl = 0;
+  if (t.restart !== null) t.restart = null; // the interrupted syscall restarts after SIGCONT
+  t.state = TASK_STOPPED;
+  if (sg.groupStopCount > 0 && --sg.groupStopCount === 0) {
+    sg.flags |= SIGNAL_STOP_STOPPED;
+    sg.stopReport = sig;
+    notifyParentCldstop(k, sg.leader, CLD_STOPPED);
+  }
+}
+
+/**
+ * handle_signal: save the interrupted context (rt_sigframe), block the handled
+ * signal (unless SA_NODEFER) and sa_mask, and start the handler.
+ */
+function handleSignal(k: Kernel, t: Task, sig: number, fn: unknown, flags: number, mask: SigSet | null): void {
+  let req = t.req;
+  let result = t.result;
+  if (t.restart !== null) {
+    const restart = t.restart === RESTARTSYS && flags & SA_RESTART;
+    if (!restart) {
+      req = null;
+      result = -EINTR;
+    }
+    t.restart = null;
+  }
+  (t.sigFrames ??= []).push({ req, result, computeLeft: t.computeLeft, blocked: t.blocked.clone() });
+  t.req = null;
+  t.result = undefined;
+  t.computeLeft = 0;
+  if (mask) t.blocked.or(mask);
+  if (!(flags & SA_NODEFER)) t.blocked.add(sig);
+  t.blocked.del(SIGKILL);
+  t.blocked.del(SIGSTOP);
+  if (flags & SA_RESETHAND) t.sighand.action[sig] = undefined;
+  t.co!.pushHandler(fn, sig);
+}
+
+/** rt_sigreturn: restore what the handler interrupted. */
+export function sigreturn(k: Kernel, t: Task): SysRet {
+  const f = t.sigFrames?.pop();
+  if (!f) {
+    k.warn(t, "rt_sigreturn without a signal frame (killed with SIGSEGV)");
+    forceFatal(k, t, SIGSEGV);
+    return GONE;
+  }
+  t.blocked.set(f.blocked);
+  t.req = f.req;
+  t.result = f.result;
+  t.computeLeft = f.computeLeft;
+  t.sysState = 0;
+  return GONE; // not a result: the restored context continues as it was
+}
+
+export { signalName };

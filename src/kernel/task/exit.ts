@@ -1,0 +1,229 @@
+/**
+ * Process termination (kernel/exit.c): do_exit, exit_notify, reparenting, release.
+ *
+ * A task that exits becomes a zombie (Z) holding its pid until its parent
+ * reaps it with wait(); its children go to the nearest live thread of its own
+ * group, else the nearest ancestor that is a child subreaper, else init. If
+ * the parent ignores SIGCHLD (SIG_IGN) or set SA_NOCLDWAIT, the child is
+ * reaped at once. A thread-group leader stays a zombie until its last thread
+ * is gone; non-leader threads are always reaped at once.
+ */
+import type { Kernel } from "../kernel.ts";
+import { KernelPanic } from "../errno.ts";
+import {
+  type Task, EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING, TASK_DEAD, TASK_UNINTERRUPTIBLE, TASK_KILLABLE,
+  SIGNAL_GROUP_EXIT, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED,
+} from "./task.ts";
+import { SIGCHLD, SIGHUP, SIGCONT, SIGKILL } from "../signal/signals.ts";
+import {
+  getAction, sendSignal, signalWakeUp, wakeParent, SA_NOCLDWAIT, isOrphanedPgrp, CLD_EXITED, CLD_KILLED, CLD_DUMPED,
+} from "../signal/signal.ts";
+import { detachPgrp, pgrpMembers } from "./group.ts";
+import { wakeUp, taskRq, deactivateTask } from "../sched/core.ts";
+
+/** Wait-status encodings (glibc bits/waitstatus.h). */
+export const W_EXITCODE = (ret: number, sig: number): number => ((ret & 0xff) << 8) | sig;
+export const W_STOPCODE = (sig: number): number => (sig << 8) | 0x7f;
+export const W_CONTINUED = 0xffff;
+export const WCOREFLAG = 0x80;
+
+/**
+ * do_group_exit: ends every thread of t's process with `code` (a wait status).
+ * Does not return to user code: t is dead when this returns.
+ */
+export function doGroupExit(k: Kernel, t: Task, code: number): void {
+  const sg = t.signal;
+  if (sg.flags & SIGNAL_GROUP_EXIT) code = sg.groupExitCode;
+  else if (sg.threads.length > 1) {
+    sg.flags = (sg.flags & ~(SIGNAL_STOP_STOPPED | SIGNAL_STOP_CONTINUED)) | SIGNAL_GROUP_EXIT;
+    sg.groupExitCode = code;
+    for (const x of sg.threads) {
+      if (x === t || x.flags & PF_EXITING) continue;
+      x.pending.add(SIGKILL);
+      signalWakeUp(k, x, true);
+    }
+  }
+  doExit(k, t, code);
+}
+
+/** do_exit: t stops running for good. Caller is t's own context (t is running or being killed). */
+export function doExit(k: Kernel, t: Task, code: number): void {
+  if (t.flags & PF_EXITING) throw new KernelPanic(`pid ${t.pid} exits twice`);
+  if (t === k.init) throw new KernelPanic(`Attempted to kill init! exitcode=0x${code.toString(16).padStart(8, "0")}`);
+  t.flags |= PF_EXITING;
+  if (t.timer?.armed) k.engine.cancel(t.timer);
+  if (t.waitingOn) {
+    t.waitingOn.waiters.delete(t);
+    t.waitingOn = null;
+  }
+  const sg = t.signal;
+  const groupDead = --sg.live === 0;
+  t.exitCode = code;
+  exitMm(k, t);
+  if (--t.files.users === 0) t.files.fds = [];
+  t.fs.users--;
+  if (--t.sighand.refs < 0) throw new KernelPanic("sighand refcount");
+  if (groupDead && sg.sid === t.tgid && sg.tty !== null) disassociateCtty(k, t);
+  if (k.trace.on) k.trace.emit({ name: "sched_process_exit", ts: k.now, cpu: t.cpu, comm: t.comm, pid: t.pid, prio: t.prio, code });
+  exitNotify(k, t, groupDead);
+  t.state = TASK_DEAD;
+  t.co = null;
+  t.req = null;
+  t.computeLeft = 0;
+  t.sigFrames = null;
+  const rq = taskRq(k, t);
+  if (rq.curr === t) rq.resched();
+  else if (t.onRq) deactivateTask(k, rq, t, 0); // killed while queued: never runs again
+  k.nrThreads--;
+}
+
+/** exit_mm: drop the address space; a vfork parent waiting on us wakes (vfork_done). */
+function exitMm(k: Kernel, t: Task): void {
+  completeVfork(k, t);
+  if (t.mm) t.mm.users--;
+  t.mm = null;
+}
+
+/** mm_release's complete_vfork_done: wake the parent blocked in vfork(). */
+export function completeVfork(k: Kernel, child: Task): void {
+  const parent = child.vforkParent;
+  if (!parent) return;
+  child.vforkParent = null;
+  parent.vforkChild = null;
+  wakeUp(k, parent, TASK_UNINTERRUPTIBLE | TASK_KILLABLE);
+}
+
+/** A session leader with a controlling tty exits: its foreground group gets SIGHUP and SIGCONT. */
+function disassociateCtty(k: Kernel, t: Task): void {
+  const tty = t.signal.tty!;
+  const fg = k.ttyPgrp.get(tty);
+  for (const sg of k.sessions.get(t.signal.sid) ?? []) sg.tty = null;
+  k.ttyPgrp.delete(tty);
+  if (fg === undefined) return;
+  for (const p of pgrpMembers(k, fg)) {
+    sendSignal(k, p, SIGHUP, true, 0x80);
+    sendSignal(k, p, SIGCONT, true, 0x80);
+  }
+}
+
+/**
+ * find_new_reaper: a live thread of the same group, else the nearest ancestor
+ * that is a child subreaper with a live thread, else init.
+ */
+function findNewReaper(k: Kernel, t: Task): Task {
+  const sg = t.signal;
+  for (const x of sg.threads) if (!(x.flags & PF_EXITING)) return x;
+  if (sg.hasChildSubreaper) {
+    for (let a = t.leader.realParent; a && a !== k.init; a = a.leader.realParent) {
+      if (!a.signal.isChildSubreaper) continue;
+      const live = a.signal.threads.find((x) => !(x.flags & PF_EXITING));
+      if (live) return live;
+    }
+  }
+  return k.init;
+}
+
+/** exit_notify: reparent children, handle orphaned groups, tell the parent. */
+function exitNotify(k: Kernel, t: Task, groupDead: boolean): void {
+  forgetOriginalParent(k, t);
+  if (groupDead) killOrphanedPgrp(k, t.leader, null);
+  let autoreap: boolean;
+  if (t.isLeader()) {
+    autoreap = t.signal.threads.length === 1 ? doNotifyParent(k, t, t.exitSignal) : false;
+  } else {
+    autoreap = true; // threads never notify and are always reaped
+  }
+  if (autoreap) {
+    t.exitState = EXIT_DEAD;
+    releaseTask(k, t);
+  } else {
+    t.exitState = EXIT_ZOMBIE;
+  }
+}
+
+/** Gives t's children to their new reaper. */
+function forgetOriginalParent(k: Kernel, t: Task): void {
+  if (t.children.size === 0) return;
+  const reaper = findNewReaper(k, t);
+  for (const c of [...t.children]) {
+    t.children.delete(c);
+    c.realParent = reaper;
+    c.parent = reaper;
+    if (c.leader === c) reaper.leader.children.add(c);
+    for (const th of c.signal.threads) if (th !== c) th.realParent = reaper;
+    if (k.trace.on)
+      k.trace.emit({ name: "sched_process_reparent", ts: k.now, cpu: c.cpu, comm: c.comm, pid: c.pid, old_ppid: t.tgid, new_ppid: reaper.tgid });
+    if (c.pdeathSignal) sendSignal(k, c, c.pdeathSignal, true, 0x80);
+    c.exitSignal = SIGCHLD;
+    if (c.exitState === EXIT_ZOMBIE && c.signal.threads.length === 1) {
+      // Already a zombie: its new parent hears of it now (and may reap it at once).
+      if (doNotifyParent(k, c, c.exitSignal)) {
+        c.exitState = EXIT_DEAD;
+        releaseTask(k, c);
+      }
+    }
+    killOrphanedPgrp(k, c, t);
+  }
+}
+
+/**
+ * kill_orphaned_pgrp: if a process group becomes orphaned by this exit and has
+ * stopped members, send it SIGHUP then SIGCONT (POSIX 3.2.2.2).
+ */
+function killOrphanedPgrp(k: Kernel, tsk: Task, parent: Task | null): void {
+  let ignored: Task | null = tsk;
+  if (parent === null) parent = tsk.realParent;
+  else ignored = null;
+  if (!parent) return;
+  const pgid = tsk.signal.pgid;
+  if (parent.signal.pgid === pgid || parent.signal.sid !== tsk.signal.sid) return;
+  if (!isOrphanedPgrp(k, pgid, ignored)) return;
+  const members = pgrpMembers(k, pgid);
+  if (!members.some((m) => m.signal.flags & SIGNAL_STOP_STOPPED || m.signal.groupStopCount > 0)) return;
+  for (const m of members) {
+    sendSignal(k, m, SIGHUP, true, 0x80);
+    sendSignal(k, m, SIGCONT, true, 0x80);
+  }
+}
+
+/**
+ * do_notify_parent: signal the parent that t's process is gone. Returns true if
+ * t should be reaped at once (parent ignores SIGCHLD or has SA_NOCLDWAIT).
+ */
+export function doNotifyParent(k: Kernel, t: Task, sig: number): boolean {
+  const parent = t.realParent!;
+  const code = t.exitCode;
+  const why = code & 0x80 ? CLD_DUMPED : code & 0x7f ? CLD_KILLED : CLD_EXITED;
+  let autoreap = false;
+  if (sig === SIGCHLD) {
+    const a = getAction(parent, SIGCHLD);
+    if (a.handler === "ign" || a.flags & SA_NOCLDWAIT) {
+      autoreap = true;
+      if (a.handler === "ign") sig = 0; // SIG_IGN: no signal; SA_NOCLDWAIT: signal still sent
+    }
+  }
+  if (sig > 0 && sig <= 64) sendSignal(k, parent, sig, true, why);
+  wakeParent(k, parent);
+  return autoreap;
+}
+
+/** release_task: the pid is freed and the task is gone for good. */
+export function releaseTask(k: Kernel, t: Task): void {
+  const sg = t.signal;
+  const i = sg.threads.indexOf(t);
+  if (i >= 0) sg.threads.splice(i, 1);
+  k.tasks.delete(t.pid);
+  k.pids.put(t.pid);
+  k.nrProcesses--;
+  t.exitState = EXIT_DEAD;
+  if (t.isLeader()) {
+    t.realParent?.leader.children.delete(t);
+    detachPgrp(k, sg);
+  }
+  if (k.trace.on) k.trace.emit({ name: "sched_process_free", ts: k.now, cpu: t.cpu, comm: t.comm, pid: t.pid });
+  // A zombie leader whose last thread just went is now reportable to its parent.
+  const leader = sg.leader;
+  if (leader !== t && leader.exitState === EXIT_ZOMBIE && sg.threads.length === 1) {
+    if (doNotifyParent(k, leader, leader.exitSignal)) releaseTask(k, leader);
+  }
+}

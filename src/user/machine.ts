@@ -1,0 +1,120 @@
+/**
+ * A booted machine: the public entry point for front ends, tests and benchmarks.
+ *
+ * @example
+ * const m = new Machine({ cpus: 2, seed: 1 });
+ * m.spawn(program("hello", function* (sys) { yield* sys.print("hi\n"); }));
+ * m.run();
+ */
+import { Kernel } from "../kernel/kernel.ts";
+import { defaultParams, type Params } from "../kernel/param.ts";
+import { boot, spawn } from "../kernel/boot.ts";
+import { presetClasses } from "../kernel/sched/presets.ts";
+import { initProgram } from "./init.ts";
+import type { Program } from "./program.ts";
+import type { Task } from "../kernel/task/task.ts";
+import { Prio } from "../sim/engine.ts";
+import { errnoName } from "../kernel/errno.ts";
+import { changeSched } from "../kernel/sched/core.ts";
+
+export interface MachineOptions extends Partial<Params> {
+  seed?: number;
+  /** Scheduler preset name (see PRESETS). */
+  sched?: string;
+}
+
+export interface SpawnOptions {
+  argv?: string[];
+  nice?: number;
+  /** SCHED_* policy number. */
+  policy?: number;
+  rtPriority?: number;
+  affinity?: number[];
+  /** Parent pid (default 1, init). */
+  parent?: number;
+  /** comm override (e.g. a workload task's name). */
+  name?: string;
+}
+
+export class Machine {
+  readonly kernel: Kernel;
+  readonly sched: string;
+
+  constructor(opts: MachineOptions = {}) {
+    const params = { ...defaultParams(), ...definedOnly(opts) } as Params;
+    this.sched = opts.sched ?? "simple";
+    this.kernel = new Kernel({ ...params, seed: opts.seed ?? 1, classes: presetClasses(this.sched, params) });
+    boot(this.kernel, initProgram);
+  }
+
+  get now(): number {
+    return this.kernel.now;
+  }
+
+  /** Makes `prog` executable at `path` (for execve). */
+  install(path: string, prog: Program): this {
+    this.kernel.binaries.set(path, prog);
+    return this;
+  }
+
+  /** Starts `prog` now as a child of init (or of `opts.parent`). Returns its pid; throws if it cannot be created. */
+  spawn(prog: Program, opts: SpawnOptions = {}): number {
+    const k = this.kernel;
+    const parent = k.task(opts.parent ?? 1);
+    if (!parent || parent.exitState !== 0) throw new Error(`spawn ${prog.name}: no live parent pid ${opts.parent ?? 1}`);
+    const r = spawn(k, parent, prog, opts.argv ?? [prog.name], (p) => applySched(k, p, opts));
+    if (typeof r === "number") throw new Error(`spawn ${prog.name}: ${errnoName(r)}`);
+    if (opts.name) r.comm = opts.name.slice(0, 15);
+    return r.pid;
+  }
+
+  /** Starts `prog` at simulated time `at` (ns). The pid is reported through `onSpawn`. */
+  spawnAt(at: number, prog: Program, opts: SpawnOptions = {}, onSpawn?: (pid: number) => void): void {
+    const t = this.kernel.newTimer(Prio.SPAWN, () => {
+      const pid = this.spawn(prog, opts);
+      onSpawn?.(pid);
+    });
+    this.kernel.engine.arm(t, at);
+  }
+
+  /** Runs until `until` ns (default: until nothing is left to do). Returns events fired. */
+  run(until = Infinity, maxEvents = Infinity): number {
+    return this.kernel.engine.run(until, maxEvents);
+  }
+
+  task(pid: number): Task | undefined {
+    return this.kernel.task(pid);
+  }
+
+  /** Everything programs wrote to stdout/stderr, in order. */
+  get output(): string {
+    return this.kernel.output.map((o) => o.text).join("");
+  }
+}
+
+function applySched(k: Kernel, p: Task, o: SpawnOptions): void {
+  if (o.nice !== undefined) p.staticPrio = p.normalPrio = p.prio = 120 + o.nice;
+  if (o.policy !== undefined) {
+    p.policy = o.policy;
+    const cls = k.classOfPolicy[o.policy];
+    if (cls === undefined) throw new Error(`policy ${o.policy} has no scheduling class in this preset`);
+    p.sclass = cls;
+  }
+  if (o.rtPriority !== undefined) {
+    p.rtPriority = o.rtPriority;
+    p.normalPrio = p.prio = 99 - o.rtPriority;
+  }
+  if (o.affinity) {
+    const mask = new Uint8Array(k.rqs.length);
+    for (const c of o.affinity) if (c >= 0 && c < k.rqs.length) mask[c] = 1;
+    p.cpusAllowed = o.affinity.length >= k.rqs.length ? null : mask;
+  }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  const r: Partial<T> = {};
+  for (const [key, v] of Object.entries(o)) if (v !== undefined && key !== "seed" && key !== "sched") (r as Record<string, unknown>)[key] = v;
+  return r;
+}
+
+export { changeSched };

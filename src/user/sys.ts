@@ -1,0 +1,138 @@
+/**
+ * The syscall API for generator programs. Each call is a tiny generator, so
+ * `yield* sys.fork()` gives a typed result (the effect pattern). Results follow
+ * the Linux ABI: a negative number is -errno. A few calls return a small record
+ * instead of writing through a pointer (waitpid's status, waitid's siginfo).
+ *
+ * @example
+ * const pid = yield* sys.fork();
+ * if (pid === 0) { yield* sys.compute(ms(3)); return 7; }
+ * const { status } = yield* sys.waitpid(pid, 0);
+ */
+import type { SyscallReq } from "../kernel/task/program.ts";
+
+export type Sys<T> = Generator<SyscallReq, T, unknown>;
+
+/** A generator program: main(sys, argv). Its return value is the exit status. */
+export type ProgramBody = (sys: SysApi, argv: string[]) => Generator<SyscallReq, number | void, unknown>;
+/** A signal handler: runs as a nested coroutine of the interrupted task. */
+export type SignalHandler = (sys: SysApi, sig: number) => Generator<SyscallReq, void, unknown>;
+/** A clone() child function or thread body. */
+export type ThreadBody<A = unknown> = (sys: SysApi, arg: A) => Generator<SyscallReq, number | void, unknown>;
+
+export interface WaitStatus {
+  /** Child pid, 0 (WNOHANG, nothing ready), or -errno. */
+  pid: number;
+  /** Wait status word (WIFEXITED and friends decode it). */
+  status: number;
+}
+
+export interface WaitidInfo {
+  /** 0, or -errno. */
+  ret: number;
+  /** si_pid: 0 when WNOHANG found nothing. */
+  pid: number;
+  /** si_code: CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED. */
+  code: number;
+  /** si_status: exit code or signal. */
+  status: number;
+}
+
+export interface SigactionSpec {
+  handler: "dfl" | "ign" | SignalHandler;
+  flags?: number;
+  mask?: number[];
+}
+
+function* call<T>(nr: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown): Sys<T> {
+  return (yield { nr, a, b, c, d }) as T;
+}
+
+interface RawWait {
+  pid: number;
+  status: number;
+  code: number;
+  siStatus: number;
+}
+
+function* waitpid(pid: number, options = 0): Sys<WaitStatus> {
+  const r = (yield { nr: "wait4", a: pid, b: options }) as number | RawWait;
+  return typeof r === "number" ? { pid: r, status: 0 } : { pid: r.pid, status: r.status };
+}
+
+function* waitid(idtype: number, id: number, options: number): Sys<WaitidInfo> {
+  const r = (yield { nr: "waitid", a: idtype, b: id, c: options }) as number | RawWait;
+  return typeof r === "number" ? { ret: Math.min(r, 0), pid: 0, code: 0, status: 0 } : { ret: 0, pid: r.pid, code: r.code, status: r.siStatus };
+}
+
+function* getpriority(which: number, who: number): Sys<number> {
+  const r = (yield { nr: "getpriority", a: which, b: who }) as number;
+  return r < 0 ? r : 20 - r; // glibc turns the kernel's 20 - nice back into nice
+}
+
+export const sys = {
+  /** Uses `ns` of CPU time. */
+  compute: (ns: number) => call<number>("compute", ns),
+  /** Waits `ns` for simulated I/O in uninterruptible sleep (state D). */
+  io: (ns: number) => call<number>("io", ns),
+  /** nanosleep: interruptible sleep (state S). 0, or -EINTR if a handler ran. */
+  sleep: (ns: number) => call<number>("nanosleep", ns),
+  nanosleep: (ns: number) => call<number>("nanosleep", ns),
+  /** Sleeps until a signal handler runs; returns -EINTR. */
+  pause: () => call<number>("pause"),
+  sched_yield: () => call<number>("sched_yield"),
+  fork: () => call<number>("fork"),
+  /** The parent is suspended (state D) until the child execs or exits. */
+  vfork: () => call<number>("vfork"),
+  /** clone(flags, fn, arg) as glibc's: the child runs fn(sys, arg); without fn it continues from here like fork. */
+  clone: <A>(flags: number, fn?: ThreadBody<A>, arg?: A) => call<number>("clone", flags, fn, arg),
+  execve: (path: string, argv: string[] = [path]) => call<number>("execve", path, argv),
+  /** exit(3): ends the process (exit_group). */
+  exit: (code: number) => call<never>("exit_group", code),
+  /** The raw SYS_exit: ends only the calling thread. */
+  exitThread: (code: number) => call<never>("exit", code),
+  waitpid,
+  wait4: waitpid,
+  /** wait(&status) = waitpid(-1, &status, 0). */
+  wait: () => waitpid(-1, 0),
+  waitid,
+  getpid: () => call<number>("getpid"),
+  getppid: () => call<number>("getppid"),
+  gettid: () => call<number>("gettid"),
+  getuid: () => call<number>("getuid"),
+  getpgid: (pid = 0) => call<number>("getpgid", pid),
+  getpgrp: () => call<number>("getpgid", 0),
+  getsid: (pid = 0) => call<number>("getsid", pid),
+  setsid: () => call<number>("setsid"),
+  setpgid: (pid: number, pgid: number) => call<number>("setpgid", pid, pgid),
+  kill: (pid: number, sig: number) => call<number>("kill", pid, sig),
+  tgkill: (tgid: number, tid: number, sig: number) => call<number>("tgkill", tgid, tid, sig),
+  sigaction: (sig: number, act: SigactionSpec) => call<number>("rt_sigaction", sig, act),
+  /** signal(2) with BSD semantics as glibc gives them: SA_RESTART. */
+  signal: (sig: number, handler: SigactionSpec["handler"]) => call<number>("rt_sigaction", sig, { handler, flags: 0x10000000 }),
+  /** how: 0 SIG_BLOCK, 1 SIG_UNBLOCK, 2 SIG_SETMASK. Returns the old mask as a list of signals. */
+  sigprocmask: (how: number, sigs?: number[]) => call<number[] | number>("rt_sigprocmask", how, sigs),
+  /** nice(inc): 0 or -EPERM (raising priority needs privilege). */
+  nice: (inc: number) => call<number>("nice", inc),
+  /** Returns the nice value (glibc form), or -errno. */
+  getpriority,
+  setpriority: (which: number, who: number, nice: number) => call<number>("setpriority", which, who, nice),
+  sched_setaffinity: (pid: number, cpus: number[]) => call<number>("sched_setaffinity", pid, cpus),
+  sched_getaffinity: (pid = 0) => call<number[] | number>("sched_getaffinity", pid),
+  prctl: (option: number, arg?: unknown) => call<number | string>("prctl", option, arg),
+  write: (fd: number, text: string) => call<number>("write", fd, text),
+  /** write(1, text). */
+  print: (text: string) => call<number>("write", 1, text),
+  open: (path: string) => call<number>("open", path),
+  close: (fd: number) => call<number>("close", fd),
+  dup2: (fd: number, fd2: number) => call<number>("dup2", fd, fd2),
+  chdir: (path: string) => call<number>("chdir", path),
+  getcwd: () => call<string>("getcwd"),
+  umask: (mask: number) => call<number>("umask", mask),
+  /** Simulated time now, in ns. */
+  now: () => call<number>("clock_gettime"),
+  /** Any syscall by name, for experiments. */
+  syscall: (nr: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => call<unknown>(nr, a, b, c, d),
+};
+
+export type SysApi = typeof sys;
