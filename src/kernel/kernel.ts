@@ -72,6 +72,7 @@ export class Kernel {
       for (const pol of c.policies) if (this.classOfPolicy[pol] === undefined) this.classOfPolicy[pol] = i;
     });
     for (let c = 0; c < params.cpus; c++) this.rqs.push(new Rq(c));
+    for (const c of this.classes) c.attach?.(this);
   }
 
   get now(): number {

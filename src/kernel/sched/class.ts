@@ -9,6 +9,7 @@
  */
 import type { Task } from "../task/task.ts";
 import type { Rq } from "./rq.ts";
+import type { Kernel } from "../kernel.ts";
 
 /** enqueue_task flags (kernel/sched/sched.h). */
 export const ENQUEUE_WAKEUP = 0x01;
@@ -30,6 +31,11 @@ export interface SchedClass {
   readonly name: string;
   /** Policies (SCHED_*) this class serves. */
   readonly policies: readonly number[];
+  /**
+   * Called once when the kernel is built, before initRq: a class that needs
+   * timers (RT throttling, deadline replenishment) or the clock keeps `k`.
+   */
+  attach?(k: Kernel): void;
   /** Creates this class's per-CPU queue state (rq.cfs, rq.rt, ...). */
   initRq(rq: Rq): void;
   /** Sets up the task's entity record when it joins this class (fork, setscheduler). */
