@@ -1,0 +1,159 @@
+/**
+ * `npm run bench [-- --json] [-- --quick]`: speed and memory figures.
+ * Wall-clock time is read only here (a front end), never in the simulator.
+ * Each figure is printed as a table row, or with --json as one line
+ * {"name", "value", "unit"}.
+ */
+import { performance } from "node:perf_hooks";
+import { Machine } from "../src/user/machine.ts";
+import { program } from "../src/user/program.ts";
+import { EventQueue, Timer } from "../src/sim/engine.ts";
+import { SIGCHLD } from "../src/kernel/signal/signals.ts";
+import { cpus } from "node:os";
+
+const json = process.argv.includes("--json");
+const quick = process.argv.includes("--quick");
+const figures: { name: string; value: number; unit: string }[] = [];
+
+function report(name: string, value: number, unit: string): void {
+  const v = Number(value.toPrecision(4));
+  figures.push({ name, value: v, unit });
+  if (json) console.log(JSON.stringify({ name, value: v, unit }));
+  else console.log(`${name.padEnd(72)} ${String(v).padStart(12)} ${unit}`);
+}
+
+function note(text: string): void {
+  if (!json) console.log(text);
+}
+
+function gc(): void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) {
+    g();
+    g();
+  }
+}
+
+function wall<T>(fn: () => T): { ms: number; value: T } {
+  const t0 = performance.now();
+  const value = fn();
+  return { ms: performance.now() - t0, value };
+}
+
+/** fork + exit + wait lifecycles with a clone() child function (no replay). */
+function lifecyclesClone(n: number): number {
+  const m = new Machine({ cpus: 2, pidMax: 4194304 });
+  const child = function* () {
+    return 0;
+  };
+  m.spawn(
+    program("spawner", function* (sys) {
+      for (let i = 0; i < n; i++) {
+        const pid = yield* sys.clone(SIGCHLD, child);
+        yield* sys.waitpid(pid, 0);
+      }
+      return 0;
+    }),
+  );
+  const r = wall(() => m.run());
+  return n / (r.ms / 1000);
+}
+
+/** A generator parent forking n children (fork by replay), each exiting at once; parent waits for each. */
+function generatorForks(n: number): number {
+  const m = new Machine({ cpus: 2, pidMax: 4194304 });
+  m.spawn(
+    program("forker", function* (sys) {
+      for (let i = 0; i < n; i++) {
+        const pid = yield* sys.fork();
+        if (pid === 0) return 0;
+        yield* sys.waitpid(pid, 0);
+      }
+      return 0;
+    }),
+  );
+  return wall(() => m.run()).ms;
+}
+
+/** 1,000 tasks alternating compute and sleep on 4 CPUs. */
+function eventsPerSecond(tasks: number, simNs: number): { rate: number; events: number } {
+  const m = new Machine({ cpus: 4 });
+  const body = program("cycler", function* (sys) {
+    for (;;) {
+      yield* sys.compute(1_000_000);
+      yield* sys.sleep(3_000_000);
+    }
+  });
+  for (let i = 0; i < tasks; i++) m.spawn(body);
+  const r = wall(() => m.run(simNs));
+  return { rate: m.kernel.engine.fired / (r.ms / 1000), events: m.kernel.engine.fired };
+}
+
+/** The bare event queue: n timers each re-arming itself at a pseudo-random later time. */
+function bareQueue(n: number, events: number): number {
+  const q = new EventQueue();
+  let fired = 0;
+  let now = 0;
+  let x = 12345;
+  const timers: Timer[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = new Timer(2, (self) => {
+      x = (x * 1103515245 + 12345) & 0x7fffffff;
+      q.arm(self, now + 1 + (x % 1000));
+    });
+    timers.push(t);
+    q.arm(t, i);
+  }
+  const r = wall(() => {
+    while (fired < events) {
+      const t = q.pop();
+      now = t.time;
+      fired++;
+      t.fire(t);
+    }
+  });
+  return fired / (r.ms / 1000);
+}
+
+/** Heap bytes per live sleeping task, after each made `history` syscalls. */
+function heapPerTask(n: number, history: number): number {
+  const m = new Machine({ cpus: 4, pidMax: 4194304 });
+  const body = program("sleeper", function* (sys) {
+    for (let i = 0; i < history; i++) yield* sys.getpid();
+    yield* sys.sleep(1e15);
+    return 0;
+  });
+  m.run(1);
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < n; i++) m.spawn(body);
+  m.run(2);
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  if (m.kernel.tasks.size < n) throw new Error("tasks died");
+  return (after - before) / n;
+}
+
+note(`TaskLab bench on ${cpus()[0]?.model ?? "unknown CPU"} (${cpus().length} cores), Node ${process.version}${quick ? " (quick)" : ""}\n`);
+
+const nLife = quick ? 20_000 : 200_000;
+lifecyclesClone(5_000); // warm-up
+report("fork-exit-wait lifecycles per second (clone with a child function)", lifecyclesClone(nLife), "lifecycles/s");
+
+const sizes = quick ? [500, 1000, 2000] : [1000, 2500, 5000, 10000];
+generatorForks(200);
+for (const n of sizes) {
+  const ms = generatorForks(n);
+  report(`generator fork(): parent forking ${n} children in a loop, wall time`, ms / 1000, "s");
+  report(`generator fork(): mean cost per fork with ${n} in the loop`, (ms * 1000) / n, "us/fork");
+}
+
+const ev = eventsPerSecond(1000, quick ? 2e9 : 10e9);
+report("simulated events per second, 1000 tasks compute/sleep on 4 CPUs", ev.rate, "events/s");
+const bare = bareQueue(1000, quick ? 2_000_000 : 10_000_000);
+report("bare event-queue loop, 1000 timers", bare, "events/s");
+report("cost per simulated event as a ratio to the bare event-queue loop", bare / ev.rate, "x");
+
+const nHeap = quick ? 20_000 : 100_000;
+report(`heap bytes per sleeping task (${nHeap} tasks)`, heapPerTask(nHeap, 0), "bytes/task");
+for (const h of [100, 1000]) report(`heap bytes per sleeping task after ${h} syscalls of history (${nHeap / 10} tasks)`, heapPerTask(nHeap / 10, h), "bytes/task");

@@ -1,0 +1,46 @@
+/** Runs a built-in example with its narration (the tour runs them all). */
+import { Machine } from "../user/machine.ts";
+import type { Example } from "../../examples/example.ts";
+import { OutputCursor, showView, timeLabel, type Out } from "./render.ts";
+import { formatDuration } from "../sim/units.ts";
+
+/** Simulated-time cap for examples without an explicit end: they all finish well before. */
+const EXAMPLE_CAP = 60e9;
+
+export function runExample(e: Example, out: Out, opts: { cpus?: number; seed?: number } = {}): Machine {
+  const m = new Machine({ cpus: 2, ...e.options, ...definedOnly(opts) });
+  e.setup(m);
+  const cursor = new OutputCursor(m, out);
+  out(`\n== ${e.title} (${e.name}) ==\n`);
+  out(wrap(e.description, 78) + "\n\n");
+  for (const s of e.snapshots) {
+    m.run(s.at);
+    cursor.flush(s.at);
+    out(`\n  -- ${timeLabel(s.at)}: ${s.note}\n`);
+    for (const v of s.show ?? []) showView(m, v, out);
+    out("\n");
+  }
+  m.run(e.until ?? EXAMPLE_CAP);
+  cursor.flush();
+  for (const w of m.kernel.warnings) out(`  warning: ${w}\n`);
+  out(`  (simulated ${formatDuration(m.now)} on ${m.kernel.rqs.length} CPUs, ${m.kernel.totalForks} processes created)\n`);
+  return m;
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function wrap(text: string, width: number): string {
+  const words = text.split(/\s+/);
+  const lines: string[] = [];
+  let line = "";
+  for (const w of words) {
+    if (line.length + w.length + 1 > width && line) {
+      lines.push(line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) lines.push(line);
+  return lines.join("\n");
+}

@@ -1,0 +1,160 @@
+/**
+ * The `tasklab` command: a thin front end that turns argv into calls of the
+ * public API and prints tables or JSON (isomorphic-git's CLI style).
+ */
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { readFileSync } from "node:fs";
+import { resolve, extname } from "node:path";
+import { pathToFileURL } from "node:url";
+import { EXAMPLES, findExample } from "../../examples/index.ts";
+import { runExample } from "./examples.ts";
+import { parseDuration, TimeParseError } from "../sim/units.ts";
+import { Machine } from "../user/machine.ts";
+import { isProgram } from "../user/program.ts";
+import { OutputCursor, showView, logPrinter, timeLabel, type Out } from "./render.ts";
+import { psRows } from "../observe/index.ts";
+import { parseWorkload, WorkloadError } from "../scenario/load.ts";
+import { bootWorkload } from "../scenario/run.ts";
+import { PRESETS, UnknownSchedulerError } from "../kernel/sched/presets.ts";
+import { ParamError } from "../kernel/param.ts";
+
+const out: Out = (s) => process.stdout.write(s);
+
+function intOpt(name: string, lo: number, hi: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v.trim()) || n < lo || n > hi) throw new InvalidArgumentError(`${name} must be an integer from ${lo} to ${hi}`);
+    return n;
+  };
+}
+
+function durationOpt(name: string) {
+  return (v: string, prev?: number[]): number[] => {
+    try {
+      return [...(prev ?? []), parseDuration(v, name)];
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
+interface RunOpts {
+  cpus?: number;
+  seed?: number;
+  until?: number[];
+  json?: boolean;
+  psAt?: number[];
+  log?: boolean;
+  sched?: string;
+}
+
+/** Default stop for runs without --until: programs that never end are cut here. */
+const DEFAULT_UNTIL = 60e9;
+
+async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until: number }> {
+  const ext = extname(file).toLowerCase();
+  const until = o.until?.at(-1);
+  if (ext === ".yaml" || ext === ".yml" || ext === ".json") {
+    const w = parseWorkload(readFileSync(file, "utf8"), file);
+    const r = bootWorkload(w, { cpus: o.cpus, seed: o.seed, sched: o.sched, until });
+    return { m: r.machine, until: until ?? r.until ?? DEFAULT_UNTIL };
+  }
+  if (ext !== ".ts" && ext !== ".js" && ext !== ".mjs" && ext !== ".mts") throw new Error(`${file}: unknown file type "${ext}": expected .ts, .js, .yaml or .json`);
+  const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown; setup?: unknown };
+  const m = new Machine({ cpus: o.cpus ?? 2, seed: o.seed, sched: o.sched });
+  const target = mod.default ?? mod.setup;
+  if (isProgram(target)) m.spawn(target);
+  else if (target && typeof (target as { setup?: unknown }).setup === "function") (target as { setup(m: Machine): void }).setup(m);
+  else if (typeof target === "function") (target as (m: Machine) => void)(m);
+  else throw new Error(`${file}: expected a default export made with program(...), or a setup(machine) function`);
+  return { m, until: until ?? DEFAULT_UNTIL };
+}
+
+async function runCommand(file: string, o: RunOpts): Promise<void> {
+  const { m, until } = await loadTarget(file, o);
+  const cursor = new OutputCursor(m, o.json ? () => {} : out);
+  if (o.log) logPrinter(m, out, !!o.json);
+  for (const at of [...(o.psAt ?? [])].sort((a, b) => a - b)) {
+    if (at > until) break;
+    m.run(at);
+    cursor.flush(at);
+    if (o.json) out(JSON.stringify({ type: "ps", ts: at, rows: psRows(m.kernel) }) + "\n");
+    else {
+      out(`\n-- ${timeLabel(at)}\n`);
+      showView(m, "ps", out);
+    }
+  }
+  m.run(until);
+  cursor.flush();
+  const k = m.kernel;
+  const summary = { type: "summary", ts: m.now, cpus: k.rqs.length, sched: m.sched, events: k.engine.fired, processesCreated: k.totalForks, warnings: k.warnings };
+  if (o.json) out(JSON.stringify(summary) + "\n");
+  else {
+    for (const w of k.warnings) out(`warning: ${w}\n`);
+    out(`\n-- end at ${timeLabel(m.now)}: ${k.totalForks} processes created, ${k.engine.fired} events\n`);
+    showView(m, "ps", out);
+  }
+}
+
+function examplesCommand(name: string | undefined, o: { cpus?: number; seed?: number }): void {
+  if (!name) {
+    out("Built-in examples (run one with: tasklab examples <name>):\n\n");
+    for (const e of EXAMPLES) out(`  ${e.name.padEnd(14)} ${e.title}\n`);
+    return;
+  }
+  const e = findExample(name);
+  if (!e) throw new Error(`unknown example "${name}": expected one of ${EXAMPLES.map((x) => x.name).join(", ")}`);
+  runExample(e, out, o);
+}
+
+function tourCommand(o: { cpus?: number; seed?: number }): void {
+  out("TaskLab tour: a simulated Linux machine with 2 CPUs, booted fresh for each stop.\n");
+  for (const e of EXAMPLES) runExample(e, out, o);
+  out("\nThat was the tour. Try: tasklab examples <name>, or tasklab run <file> --log\n");
+}
+
+export function buildProgram(): Command {
+  const cmd = new Command("tasklab")
+    .description("A deterministic simulator of the Linux process subsystem")
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: (s) => process.stderr.write(s) });
+  cmd
+    .command("run <file>")
+    .description("run a program (.ts/.js with a default program export) or a workload (.yaml/.json)")
+    .option("--cpus <n>", "number of CPUs (1..1024)", intOpt("--cpus", 1, 1024))
+    .option("--seed <n>", "random seed", intOpt("--seed", 0, 2 ** 31 - 1))
+    .option("--until <time>", "stop at this simulated time (e.g. 250us, 3ms, 2s)", durationOpt("--until"))
+    .option("--sched <name>", `scheduler preset (${Object.keys(PRESETS).join(", ")})`)
+    .option("--json", "print JSON lines instead of tables")
+    .option("--ps-at <time...>", "print ps at these simulated times", (v: string, p?: number[]) => durationOpt("--ps-at")(v, p))
+    .option("--log", "print the event log (tracepoint names)")
+    .action(runCommand);
+  cmd
+    .command("examples [name]")
+    .description("list the built-in examples, or run one by name")
+    .option("--cpus <n>", "number of CPUs", intOpt("--cpus", 1, 1024))
+    .option("--seed <n>", "random seed", intOpt("--seed", 0, 2 ** 31 - 1))
+    .action(examplesCommand);
+  cmd
+    .command("tour")
+    .description("a guided tour: fork tree, exec, zombie, orphan, daemon, vfork, wait statuses, zombie flood")
+    .option("--seed <n>", "random seed", intOpt("--seed", 0, 2 ** 31 - 1))
+    .action(tourCommand);
+  return cmd;
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof WorkloadError || e instanceof TimeParseError || e instanceof UnknownSchedulerError || e instanceof ParamError) {
+      process.stderr.write(`tasklab: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`tasklab: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}

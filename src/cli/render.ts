@@ -1,0 +1,47 @@
+/**
+ * Running a machine to chosen moments and printing what is there: program
+ * output in time order, ps and pstree snapshots, the event log.
+ */
+import type { Machine } from "../user/machine.ts";
+import { formatPs, psRows, pstree, formatEvent } from "../observe/index.ts";
+import { formatDuration } from "../sim/units.ts";
+import type { TraceEvent } from "../sim/trace.ts";
+
+export type Out = (text: string) => void;
+
+export function indent(text: string, pad = "    "): string {
+  return text
+    .split("\n")
+    .map((l) => (l.length ? pad + l : l))
+    .join("\n");
+}
+
+/** Prints program output written up to time `upTo`, from where the last call stopped. */
+export class OutputCursor {
+  private next = 0;
+  constructor(
+    private readonly m: Machine,
+    private readonly out: Out,
+  ) {}
+  flush(upTo = Infinity): void {
+    const o = this.m.kernel.output;
+    while (this.next < o.length && o[this.next]!.ts <= upTo) this.out(o[this.next++]!.text);
+  }
+}
+
+export function showView(m: Machine, view: "ps" | "pstree", out: Out): void {
+  if (view === "ps") out(indent(formatPs(psRows(m.kernel))) + "\n");
+  else out(indent(pstree(m.kernel, 1, { pids: true })) + "\n");
+}
+
+export function timeLabel(ns: number): string {
+  return `t=${formatDuration(ns)}`;
+}
+
+/** Collects trace events for printing as a log (text or JSON lines). */
+export function logPrinter(m: Machine, out: Out, json: boolean): () => void {
+  return m.kernel.trace.subscribe((e: TraceEvent) => {
+    if (e.name === "sys_enter" || e.name === "sys_exit") return;
+    out((json ? JSON.stringify(e) : formatEvent(e)) + "\n");
+  });
+}
