@@ -11,7 +11,7 @@ import { defaultParams, type Params } from "../kernel/param.ts";
 import { boot, spawn } from "../kernel/boot.ts";
 import { presetClasses } from "../kernel/sched/presets.ts";
 import { initProgram } from "./init.ts";
-import type { Program } from "./program.ts";
+import type { Image } from "../kernel/task/program.ts";
 import type { Task } from "../kernel/task/task.ts";
 import { Prio } from "../sim/engine.ts";
 import { errnoName } from "../kernel/errno.ts";
@@ -52,13 +52,13 @@ export class Machine {
   }
 
   /** Makes `prog` executable at `path` (for execve). */
-  install(path: string, prog: Program): this {
+  install(path: string, prog: Image): this {
     this.kernel.binaries.set(path, prog);
     return this;
   }
 
   /** Starts `prog` now as a child of init (or of `opts.parent`). Returns its pid; throws if it cannot be created. */
-  spawn(prog: Program, opts: SpawnOptions = {}): number {
+  spawn(prog: Image, opts: SpawnOptions = {}): number {
     const k = this.kernel;
     const parent = k.task(opts.parent ?? 1);
     if (!parent || parent.exitState !== 0) throw new Error(`spawn ${prog.name}: no live parent pid ${opts.parent ?? 1}`);
@@ -69,7 +69,7 @@ export class Machine {
   }
 
   /** Starts `prog` at simulated time `at` (ns). The pid is reported through `onSpawn`. */
-  spawnAt(at: number, prog: Program, opts: SpawnOptions = {}, onSpawn?: (pid: number) => void): void {
+  spawnAt(at: number, prog: Image, opts: SpawnOptions = {}, onSpawn?: (pid: number) => void): void {
     const t = this.kernel.newTimer(Prio.SPAWN, () => {
       const pid = this.spawn(prog, opts);
       onSpawn?.(pid);
@@ -106,8 +106,14 @@ function applySched(k: Kernel, p: Task, o: SpawnOptions): void {
   }
   if (o.affinity) {
     const mask = new Uint8Array(k.rqs.length);
-    for (const c of o.affinity) if (c >= 0 && c < k.rqs.length) mask[c] = 1;
-    p.cpusAllowed = o.affinity.length >= k.rqs.length ? null : mask;
+    let n = 0;
+    for (const c of o.affinity) {
+      if (!Number.isInteger(c) || c < 0 || c >= k.rqs.length) throw new Error(`affinity: CPU ${c} does not exist (CPUs are 0..${k.rqs.length - 1})`);
+      if (!mask[c]) n++;
+      mask[c] = 1;
+    }
+    if (n === 0) throw new Error("affinity: the CPU list is empty");
+    p.cpusAllowed = n === k.rqs.length ? null : mask;
   }
 }
 

@@ -101,7 +101,8 @@ export function rearm(k: Kernel, rq: Rq): void {
     return;
   }
   const now = k.now;
-  let at = curr.computeLeft > 0 ? Math.max(curr.execStart, now) + curr.computeLeft : Infinity;
+  // computeLeft is as of execStart (the last accounting point, or the start of the run after a switch cost).
+  let at = curr.computeLeft > 0 ? curr.execStart + curr.computeLeft : Infinity;
   const check = k.classes[curr.sclass]!.nextCheck(rq, curr);
   if (check !== Infinity) {
     const tick = k.tickNs;

@@ -1,0 +1,395 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parseWorkload, WorkloadError } from "../src/scenario/load.ts";
+import { bootWorkload, deadlineParams, runWorkload, schedSpawnOptions, type WorkloadBoot } from "../src/scenario/run.ts";
+import { childEntry, POLICY_NUMBERS, WorkloadCoroutine, workloadImage } from "../src/scenario/interp.ts";
+import type { Step, Workload } from "../src/scenario/workload.ts";
+import type { TraceEvent } from "../src/sim/trace.ts";
+import type { SyscallReq } from "../src/kernel/task/program.ts";
+import type { Machine } from "../src/user/machine.ts";
+
+const MS = 1_000_000;
+const EXIT_ZOMBIE = 0x20;
+
+function example(name: string): Workload {
+  const file = `examples/workloads/${name}.yaml`;
+  return parseWorkload(readFileSync(new URL(`../${file}`, import.meta.url), "utf8"), file);
+}
+
+/** Strip common indentation so fixtures can be written inline. */
+function yaml(strings: TemplateStringsArray, ...vals: unknown[]): Workload {
+  const src = String.raw({ raw: strings }, ...vals).replace(/^\n/, "");
+  const indent = Math.min(...src.split("\n").filter((l) => l.trim()).map((l) => l.match(/^ */)![0].length));
+  return parseWorkload(src.split("\n").map((l) => l.slice(indent)).join("\n"), "inline.yaml");
+}
+
+/** Boots a workload with every trace event recorded. */
+function traced(w: Workload, overrides = {}): WorkloadBoot & { events: TraceEvent[] } {
+  const boot = bootWorkload(w, overrides);
+  const events: TraceEvent[] = [];
+  boot.machine.kernel.trace.subscribe((e) => events.push(e));
+  return { ...boot, events };
+}
+
+const only = <N extends TraceEvent["name"]>(events: TraceEvent[], name: N) =>
+  events.filter((e): e is Extract<TraceEvent, { name: N }> => e.name === name);
+
+/** wait4 results (objects only) returned to `pid`. */
+function reaped(events: TraceEvent[], pid: number): { pid: number; status: number; utime: number }[] {
+  return only(events, "sys_exit")
+    .filter((e) => e.pid === pid && e.id === "wait4" && typeof e.ret === "object")
+    .map((e) => e.ret as { pid: number; status: number; utime: number });
+}
+
+const childrenOf = (events: TraceEvent[], parent: number): number[] =>
+  only(events, "sched_process_fork").filter((e) => e.parent_pid === parent).map((e) => e.child_pid);
+
+const syscallsOf = (events: TraceEvent[], pid: number, nr: string): number =>
+  only(events, "sys_enter").filter((e) => e.pid === pid && e.id === nr).length;
+
+/** Only init is left: every process exited and was reaped. */
+function allReaped(m: Machine): void {
+  expect([...m.kernel.tasks.keys()]).toEqual([1]);
+}
+
+describe("examples/workloads", () => {
+  it("fork-tree: 10 processes, each reaped by its own parent", () => {
+    const { machine, until, events } = traced(example("fork-tree"));
+    machine.run(until ?? Infinity);
+    expect(machine.kernel.totalForks).toBe(10);
+    allReaped(machine);
+    const parentOf = new Map(only(events, "sched_process_fork").map((e) => [e.child_pid, e.parent_pid]));
+    const waits = only(events, "sched_process_wait");
+    expect(waits).toHaveLength(10);
+    for (const w of waits) expect(parentOf.get(w.wait_pid)).toBe(w.pid);
+    const exits = only(events, "sched_process_exit");
+    expect(exits.every((e) => e.code === 0)).toBe(true);
+    const comms = exits.map((e) => e.comm).sort();
+    expect(comms).toEqual(["child", "child", "child", ...Array(6).fill("grandchild"), "root"].sort());
+  });
+
+  it("zombie: the child is a zombie from its exit until the parent's wait, which gets status 0x300", () => {
+    const { machine, pids, events } = traced(example("zombie"));
+    machine.run(MS / 2);
+    const parent = pids.get("parent")![0]!;
+    const [child] = childrenOf(events, parent);
+    expect(child).toBeDefined();
+    expect(machine.task(child!)!.exitState).toBe(0);
+    for (const at of [2 * MS, 5 * MS, 9.9 * MS]) {
+      machine.run(at);
+      expect(machine.task(child!)?.exitState, `at ${at} ns`).toBe(EXIT_ZOMBIE);
+      expect(machine.task(child!)?.comm).toBe("short");
+    }
+    machine.run();
+    expect(machine.task(child!)).toBeUndefined();
+    expect(reaped(events, parent)).toEqual([expect.objectContaining({ pid: child, status: 0x300 })]);
+    allReaped(machine);
+  });
+
+  it("periodic: each periodic task uses exactly 50 x 2 ms of user CPU time; the hog runs at nice 5", () => {
+    const { machine, until, pids, events } = traced(example("periodic"));
+    machine.run(1 * MS);
+    const hog = pids.get("hog")![0]!;
+    expect(machine.task(hog)!.nice).toBe(5);
+    machine.run(until);
+    allReaped(machine);
+    const periodic = pids.get("periodic")!;
+    expect(periodic).toHaveLength(2);
+    const byPid = new Map(reaped(events, 1).map((r) => [r.pid, r]));
+    for (const pid of periodic) {
+      expect(syscallsOf(events, pid, "compute")).toBe(50);
+      expect(syscallsOf(events, pid, "nanosleep")).toBe(50);
+      expect(byPid.get(pid)!.utime).toBe(50 * 2 * MS);
+    }
+    expect(byPid.get(hog)!.utime).toBe(1000 * MS);
+  });
+
+  it("mixed-nice: three hogs at nice -5/0/5 each get their 2 s and the CPU is never idle", () => {
+    const { machine, pids, events } = traced(example("mixed-nice"));
+    machine.run(1 * MS);
+    const nices = ["hog-n5", "hog-0", "hog-p5"].map((n) => machine.task(pids.get(n)![0]!)!.nice);
+    expect(nices).toEqual([-5, 0, 5]);
+    machine.run();
+    allReaped(machine);
+    const exits = only(events, "sched_process_exit");
+    expect(Math.max(...exits.map((e) => e.ts))).toBe(6000 * MS);
+    expect(reaped(events, 1).map((r) => r.utime)).toEqual([2000 * MS, 2000 * MS, 2000 * MS]);
+  });
+
+  it("every example gives an identical trace when run twice", () => {
+    for (const name of ["fork-tree", "zombie", "periodic", "mixed-nice"]) {
+      const run = (): string => {
+        const { machine, until, events } = traced(example(name));
+        machine.run(until ?? Infinity);
+        return events.map((e) => JSON.stringify(e)).join("\n");
+      };
+      const a = run();
+      expect(a.length).toBeGreaterThan(0);
+      expect(run(), name).toBe(a);
+    }
+  });
+});
+
+describe("interpreter", () => {
+  it("forkinrepeat: a fork inside a repeat continues the loop in the parent; the child runs only its body", () => {
+    const w = yaml`
+      cpus: 1
+      tasks:
+        - name: looper
+          run:
+            - repeat:
+                times: 3
+                run:
+                  - compute: 1ms
+                  - fork: { name: kid, run: [ { compute: 2ms } ] }
+            - wait: all
+            - compute: 1ms
+    `;
+    const { machine, pids, events } = traced(w);
+    machine.run();
+    const parent = pids.get("looper")![0]!;
+    const kids = childrenOf(events, parent);
+    expect(kids).toHaveLength(3);
+    expect(syscallsOf(events, parent, "compute")).toBe(4);
+    for (const kid of kids) {
+      expect(syscallsOf(events, kid, "compute")).toBe(1);
+      expect(syscallsOf(events, kid, "clone")).toBe(0);
+    }
+    expect(reaped(events, parent).map((r) => [r.pid, r.status, r.utime])).toEqual(kids.map((k) => [k, 0, 2 * MS]));
+    const renames = only(events, "task_rename").filter((e) => kids.includes(e.pid));
+    expect(renames.map((e) => e.newcomm)).toEqual(["kid", "kid", "kid"]);
+    allReaped(machine);
+  });
+
+  it("fork() copies the interpreter state: the copy continues from the same point, independently", () => {
+    const steps = yaml`
+      tasks:
+        - name: t
+          run:
+            - repeat: { times: 3, run: [ { compute: 1ms }, { yield: true } ] }
+            - exit: 4
+    `.tasks[0]!.body;
+    const co = new WorkloadCoroutine(steps);
+    expect(co.next(undefined)).toMatchObject({ nr: "compute", a: MS });
+    expect(co.next(0).nr).toBe("sched_yield");
+    expect(co.next(0).nr).toBe("compute"); // second iteration
+    const copy = co.fork();
+    const rest = (c: { next(r: unknown): SyscallReq }): string[] => {
+      const out: string[] = [];
+      for (let r = c.next(0); ; r = c.next(0)) {
+        out.push(`${r.nr}${r.a !== undefined ? ` ${String(r.a)}` : ""}`);
+        if (r.nr === "exit_group") return out;
+      }
+    };
+    const expected = ["sched_yield", "compute 1000000", "sched_yield", "exit_group 4"];
+    expect(rest(co)).toEqual(expected);
+    expect(rest(copy)).toEqual(expected);
+  });
+
+  it("fork() copies the children table; spawn() runs a forked child's body under its name", () => {
+    const steps = yaml`
+      tasks:
+        - name: t
+          run:
+            - fork: { name: a, count: 2, nice: 3, run: [ { compute: 5ms } ] }
+            - wait: a
+    `.tasks[0]!.body;
+    const co = new WorkloadCoroutine(steps);
+    const clone1 = co.next(undefined);
+    expect(clone1).toMatchObject({ nr: "clone", a: 17 });
+    expect(co.next(100)).toEqual({ nr: "setpriority", a: 0, b: 100, c: 3 });
+    expect(co.next(0).nr).toBe("clone");
+    expect(co.next(101)).toMatchObject({ nr: "setpriority", b: 101 });
+    expect(co.children).toEqual([100, 101]);
+    const copy = co.fork();
+    expect(copy.next(0)).toEqual({ nr: "wait4", a: 100, b: 0 });
+    expect(copy.next({ pid: 100, status: 0 })).toEqual({ nr: "wait4", a: 101, b: 0 });
+    expect(co.children).toEqual([100, 101]); // the original is untouched
+    const child = co.spawn(clone1.b, undefined);
+    expect(child.next(undefined)).toEqual({ nr: "prctl", a: 15, b: "a", c: undefined });
+    expect(child.next(0)).toMatchObject({ nr: "compute", a: 5 * MS });
+    expect(child.next(0)).toEqual({ nr: "exit_group", a: 0 });
+    expect(clone1.b).toBe(childEntry((steps[0] as Extract<Step, { op: "fork" }>).child));
+  });
+
+  it("a signal handler given as steps runs on top of the interrupted body and returns with rt_sigreturn", () => {
+    const co = new WorkloadCoroutine([{ op: "compute", ns: MS, loc: { line: 1 } }]);
+    expect(co.next(undefined).nr).toBe("compute");
+    co.pushHandler([{ op: "yield", loc: { line: 2 } }], 10);
+    expect(co.next(undefined).nr).toBe("sched_yield");
+    expect(co.next(0).nr).toBe("rt_sigreturn");
+    expect(co.next(0)).toEqual({ nr: "exit_group", a: 0 }); // the compute completed
+  });
+
+  it("exec keeps the pid, changes comm and runs the program; its exit code reaches the waiter", () => {
+    const w = yaml`
+      programs:
+        worker:
+          - compute: 5ms
+          - exit: 7
+      tasks:
+        - name: launcher
+          run:
+            - compute: 1ms
+            - exec: worker
+            - exit: 1        # not reached
+    `;
+    const { machine, pids, events } = traced(w);
+    machine.run(3 * MS);
+    const pid = pids.get("launcher")![0]!;
+    expect(machine.task(pid)!.comm).toBe("worker");
+    const exec = only(events, "sched_process_exec").filter((e) => e.filename === "/workload/worker");
+    expect(exec).toEqual([expect.objectContaining({ pid, old_pid: pid })]);
+    machine.run();
+    expect(reaped(events, 1)).toEqual([expect.objectContaining({ pid, status: 0x700, utime: 6 * MS })]);
+  });
+
+  it("kill: children gets SIGTERM; kill: parent signals the parent", () => {
+    const w = yaml`
+      tasks:
+        - name: boss
+          run:
+            - fork: { name: sleeper, run: [ { sleep: 1s } ] }
+            - compute: 1ms
+            - kill: children
+            - wait: all
+        - name: victim
+          run:
+            - fork: { run: [ { compute: 1ms }, { kill: { target: parent, signal: SIGUSR1 } } ] }
+            - sleep: 1s
+    `;
+    const { machine, pids, events } = traced(w);
+    machine.run();
+    const boss = pids.get("boss")![0]!;
+    expect(reaped(events, boss).map((r) => r.status)).toEqual([15]); // killed by SIGTERM
+    const victim = pids.get("victim")![0]!;
+    expect(reaped(events, 1).find((r) => r.pid === victim)!.status).toBe(10); // killed by SIGUSR1
+    expect(machine.now).toBeLessThan(1000 * MS);
+    allReaped(machine);
+  });
+
+  it("a forked child's nice and affinity are applied by the parent after the clone", () => {
+    const w = yaml`
+      cpus: 2
+      tasks:
+        - name: p
+          run:
+            - fork: { name: kid, nice: 5, affinity: [1], run: [ { compute: 10ms } ] }
+            - compute: 10ms
+            - wait: all
+    `;
+    const { machine, pids, events } = traced(w);
+    machine.run(5 * MS);
+    const [kid] = childrenOf(events, pids.get("p")![0]!);
+    const t = machine.task(kid!)!;
+    expect([t.comm, t.nice, t.cpu]).toEqual(["kid", 5, 1]);
+    expect(t.cpusAllowed && [...t.cpusAllowed]).toEqual([0, 1]);
+  });
+
+  it("nice steps set an absolute nice value; lowering it without privilege fails with EACCES", () => {
+    const w = yaml`
+      tasks:
+        - name: n
+          run:
+            - nice: 3
+            - compute: 1ms
+            - nice: 1
+            - compute: 1ms
+    `;
+    const { machine, pids, events } = traced(w);
+    machine.run(MS / 2);
+    const pid = pids.get("n")![0]!;
+    expect(machine.task(pid)!.nice).toBe(3);
+    machine.run(3 * MS / 2);
+    expect(machine.task(pid)!.nice).toBe(3);
+    const rets = only(events, "sys_exit").filter((e) => e.pid === pid && e.id === "setpriority").map((e) => e.ret);
+    expect(rets).toEqual([0, -13]);
+  });
+
+  it("an empty repeat is skipped; a loop that never makes a syscall is killed with a warning", () => {
+    const w = yaml`
+      tasks:
+        - name: empty
+          run:
+            - repeat: { times: 1000000000, run: [ { repeat: { times: 5, run: [] } } ] }
+            - exit: 2
+        - name: spin
+          run:
+            - repeat: { times: 1000000000, run: [ { kill: children } ] }
+    `;
+    const { machine, pids, events } = traced(w);
+    machine.run();
+    const status = new Map(reaped(events, 1).map((r) => [r.pid, r.status]));
+    expect(status.get(pids.get("empty")![0]!)).toBe(0x200);
+    expect(status.get(pids.get("spin")![0]!)).toBe(11); // SIGSEGV
+    expect(machine.kernel.warnings.join("\n")).toMatch(/line \d+ ran 100000 steps without a syscall/);
+  });
+});
+
+describe("bootWorkload", () => {
+  it("starts count copies at their start time with the task name as comm", () => {
+    const w = yaml`
+      cpus: 4
+      seed: 9
+      until: 50ms
+      tasks:
+        - name: late
+          count: 2
+          start: 5ms
+          run: [ { compute: 1ms } ]
+    `;
+    const { machine, until, pids, events } = traced(w, { cpus: 3 });
+    expect(until).toBe(50 * MS);
+    expect(machine.kernel.rqs).toHaveLength(3);
+    machine.run(until);
+    expect(pids.get("late")).toHaveLength(2);
+    const forks = only(events, "sched_process_fork");
+    expect(forks.map((e) => e.ts)).toEqual([5 * MS, 5 * MS]);
+    expect(only(events, "sched_process_exit").map((e) => e.comm)).toEqual(["late", "late"]);
+    expect(runWorkload(w, { until: 2 * MS }).now).toBe(2 * MS);
+  });
+
+  it("maps policies to SCHED_* numbers and keeps deadline parameters by pid", () => {
+    expect(POLICY_NUMBERS).toEqual({ normal: 0, fifo: 1, rr: 2, batch: 3, idle: 5, deadline: 6 });
+    expect(schedSpawnOptions({ nice: -3, policy: "rr", priority: 10, affinity: [1] })).toEqual({
+      nice: -3,
+      policy: 2,
+      rtPriority: 10,
+      affinity: [1],
+    });
+    const w = yaml`
+      tasks:
+        - name: dl
+          policy: deadline
+          runtime: 1ms
+          deadline: 5ms
+          period: 10ms
+          run: [ { compute: 1ms } ]
+    `;
+    expect(deadlineParams(w.tasks[0]!)).toEqual({ runtime: MS, deadline: 5 * MS, period: 10 * MS });
+    const boot = bootWorkload(w);
+    boot.machine.run(MS / 2);
+    const pid = boot.pids.get("dl")![0]!;
+    expect(boot.machine.task(pid)!.policy).toBe(6);
+    expect(boot.deadline.get(pid)).toEqual({ runtime: MS, deadline: 5 * MS, period: 10 * MS });
+  });
+
+  it("rejects an affinity naming no CPU of the machine", () => {
+    const w = yaml`
+      tasks:
+        - name: far
+          affinity: [7]
+          run: [ { compute: 1ms } ]
+    `;
+    expect(() => bootWorkload(w, { cpus: 2 })).toThrow(/affinity \[7\] names no CPU of this 2-CPU machine/);
+  });
+
+  it("an invalid workload is a WorkloadError; a hand-built exec of an unknown program is a TypeError", () => {
+    expect(() => parseWorkload("tasks:\n  - name: x\n    run:\n      - exec: nope\n", "bad.yaml")).toThrow(WorkloadError);
+    expect(() => parseWorkload("tasks:\n  - name: x\n    run:\n      - compute: fast\n", "bad.yaml")).toThrow(
+      /^bad\.yaml:4:\d+: tasks\[0\]\.run\[0\]\.compute: /,
+    );
+    const steps: Step[] = [{ op: "exec", program: "ghost", loc: { line: 3 } }];
+    expect(() => workloadImage("x", steps, {})).toThrow(/exec of unknown program "ghost" \(line 3\)/);
+  });
+});
