@@ -30,8 +30,8 @@ export class OutputCursor {
 }
 
 export function showView(m: Machine, view: "ps" | "pstree", out: Out): void {
-  if (view === "ps") out(indent(formatPs(psRows(m.kernel))) + "\n");
-  else out(indent(pstree(m.kernel, 1, { pids: true })) + "\n");
+  const text = view === "ps" ? formatPs(psRows(m.kernel)) : pstree(m.kernel, 1, { pids: true });
+  out(indent(text));
 }
 
 export function timeLabel(ns: number): string {

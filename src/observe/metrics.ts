@@ -1,0 +1,500 @@
+/**
+ * Scheduling metrics from the trace stream (DESIGN.md section 5): turnaround,
+ * waiting, response, CPU time and share, run-delay percentiles, context switches,
+ * migrations, per-CPU utilisation, throughput and Jain's fairness index.
+ *
+ * The recorder is a trace listener and nothing else: it reads events, never the
+ * kernel (an optional read-only `lookup` may report nice/policy when a task is
+ * created). Each event costs O(1); `finish` sorts the run delays once.
+ *
+ * How a task's life is read from the events (as `perf sched latency` does):
+ *
+ *   fork/wakeup_new ──► runnable ──sched_switch in──► running ──switch out, prev_state R+──► runnable
+ *         ▲                ▲                              │
+ *         │           sched_wakeup ◄── sleeping ◄── switch out, prev_state S/D/T/Z...
+ *
+ * - turnaround = exit - creation (sched_process_fork of the child; wakeup_new if no fork seen)
+ * - response   = first switch-in - creation
+ * - waiting    = sum of runnable->running intervals; each interval is one run-delay sample
+ * - CPU time   = sum of switch-in -> switch-out intervals (context-switch cost is not split out)
+ * - a switch is voluntary when prev_state is not "R+" (the task blocked or exited)
+ *
+ * Tasks already alive when the recorder attached (init) have no creation time: their
+ * turnaround and response are null. The summary's task aggregates (means, pooled run
+ * delay, throughput, Jain) count "workload" tasks, by default every pid > 1 (not init);
+ * switches, migrations and utilisation are system-wide.
+ *
+ * @example
+ * const rec = MetricsRecorder.attach(machine);
+ * machine.run(ms(100));
+ * const m = rec.finish(machine.now);
+ * console.log(m.summary.meanTurnaround, m.summary.jain);
+ */
+import type { TraceEvent } from "../sim/trace.ts";
+import type { Kernel } from "../kernel/kernel.ts";
+
+/** Nearest-rank percentiles of one set of samples (ns). */
+export interface Percentiles {
+  count: number;
+  mean: number;
+  max: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+export interface TaskMetrics {
+  pid: number;
+  comm: string;
+  /** nice (from `lookup`, else from the traced prio of a normal task); null for RT or unknown. */
+  nice: number | null;
+  /** SCHED_* policy when `lookup` reported it. */
+  policy: number | null;
+  /** Counted in the summary's task aggregates. */
+  workload: boolean;
+  created: number | null;
+  firstRun: number | null;
+  exited: number | null;
+  turnaround: number | null;
+  response: number | null;
+  /** Time runnable but not running, ns (an interval still open at the end included). */
+  waiting: number;
+  cpuTime: number;
+  /** cpuTime / elapsed. */
+  shareOfElapsed: number;
+  /** cpuTime / CPU time of all tasks. */
+  shareOfCpu: number;
+  runDelay: Percentiles;
+  voluntarySwitches: number;
+  involuntarySwitches: number;
+  migrations: number;
+}
+
+export interface CpuMetrics {
+  cpu: number;
+  busy: number;
+  utilisation: number;
+  switches: number;
+}
+
+export interface RunSummary {
+  tasks: number;
+  exited: number;
+  meanTurnaround: number | null;
+  meanWaiting: number | null;
+  meanResponse: number | null;
+  totalCpuTime: number;
+  runDelay: Percentiles;
+  switches: number;
+  voluntarySwitches: number;
+  involuntarySwitches: number;
+  migrations: number;
+  /** Busy time of all CPUs / (elapsed x CPUs). */
+  utilisation: number;
+  /** Workload exits per simulated second. */
+  throughput: number;
+  /** Jain's index over the CPU shares of the fairness set. */
+  jain: number | null;
+  fairnessPids: number[];
+}
+
+/** Everything `finish` reports: plain JSON. Times in ns. */
+export interface RunMetrics {
+  start: number;
+  end: number;
+  elapsed: number;
+  cpus: number;
+  summary: RunSummary;
+  perCpu: CpuMetrics[];
+  tasks: TaskMetrics[];
+}
+
+export interface RecorderOptions {
+  /** CPUs to report even if they never switch (default 1; grows with events). */
+  cpus?: number;
+  /** Start of the measured window, ns (default 0). */
+  start?: number;
+  /** Read-only nice/policy of a task, called once when it is created. */
+  lookup?: (pid: number) => { nice?: number; policy?: number } | undefined;
+  /** Which tasks the summary counts (default: pid > 1). */
+  workload?: (pid: number, comm: string) => boolean;
+  /** Keep every run interval (for `ganttSvg`). Costs 32 bytes per run interval. */
+  keepRuns?: boolean;
+}
+
+export interface FinishOptions {
+  /** Pids for Jain's index (default: workload tasks that ran). */
+  fairness?: readonly number[];
+}
+
+/** A growable array of doubles. */
+export class Samples {
+  data = new Float64Array(16);
+  length = 0;
+  push(x: number): void {
+    if (this.length === this.data.length) {
+      const d = new Float64Array(this.length * 2);
+      d.set(this.data);
+      this.data = d;
+    }
+    this.data[this.length++] = x;
+  }
+  view(): Float64Array {
+    return this.data.subarray(0, this.length);
+  }
+}
+
+/** Run intervals kept for charts, in switch order, as parallel arrays. */
+export class RunLog {
+  readonly cpu: Samples = new Samples();
+  readonly pid: Samples = new Samples();
+  readonly start: Samples = new Samples();
+  readonly end: Samples = new Samples();
+  get length(): number {
+    return this.cpu.length;
+  }
+  push(cpu: number, pid: number, start: number, end: number): void {
+    this.cpu.push(cpu);
+    this.pid.push(pid);
+    this.start.push(start);
+    this.end.push(end);
+  }
+}
+
+const SLEEPING = 0;
+const WAITING = 1;
+const RUNNING = 2;
+
+/** What the recorder keeps per task (one per task lifetime; a reused pid gets a new one). */
+class TaskAcc {
+  comm: string;
+  nice: number | null = null;
+  policy: number | null = null;
+  created: number | null = null;
+  firstRun: number | null = null;
+  exited: number | null = null;
+  state = SLEEPING;
+  since = 0; // start of the current wait
+  waiting = 0;
+  cpuTime = 0;
+  vol = 0;
+  invol = 0;
+  migrations = 0;
+  readonly delays = new Samples();
+  constructor(
+    readonly pid: number,
+    comm: string,
+  ) {
+    this.comm = comm;
+  }
+}
+
+/** Sorts `xs` in place and returns its nearest-rank percentiles. */
+export function percentiles(xs: Float64Array): Percentiles {
+  const n = xs.length;
+  if (n === 0) return { count: 0, mean: 0, max: 0, p50: 0, p95: 0, p99: 0 };
+  xs.sort();
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += xs[i]!;
+  const rank = (p: number) => xs[Math.max(0, Math.ceil((p / 100) * n) - 1)]!;
+  return { count: n, mean: sum / n, max: xs[n - 1]!, p50: rank(50), p95: rank(95), p99: rank(99) };
+}
+
+/** Jain's fairness index (sum x)^2 / (n sum x^2): 1 when all equal, 1/n when one has all. */
+export function jainIndex(xs: readonly number[]): number | null {
+  let s = 0;
+  let s2 = 0;
+  for (const x of xs) {
+    s += x;
+    s2 += x * x;
+  }
+  return xs.length === 0 || s2 === 0 ? null : (s * s) / (xs.length * s2);
+}
+
+function mean(xs: readonly number[]): number | null {
+  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** nice of a normal task from its kernel prio (100..139); null for RT prios. */
+function niceOfPrio(prio: number): number | null {
+  return prio >= 100 && prio < 140 ? prio - 120 : null;
+}
+
+/** Records scheduling metrics from trace events. Feed it with `on` (or `attach`), read with `finish`. */
+export class MetricsRecorder {
+  readonly start: number;
+  readonly runs: RunLog | null;
+  private readonly lookup: RecorderOptions["lookup"];
+  private readonly isWorkload: (pid: number, comm: string) => boolean;
+  private readonly live = new Map<number, TaskAcc>();
+  private readonly all: TaskAcc[] = [];
+  /** Per CPU: pid on it (-1 unknown), since when, busy ns, switches. */
+  private readonly cur: number[] = [];
+  private readonly curSince: number[] = [];
+  private readonly busy: number[] = [];
+  private readonly switches: number[] = [];
+  private nrMigrations = 0;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(opts: RecorderOptions = {}) {
+    this.start = opts.start ?? 0;
+    this.lookup = opts.lookup;
+    this.isWorkload = opts.workload ?? ((pid) => pid > 1);
+    this.runs = opts.keepRuns ? new RunLog() : null;
+    this.ensureCpu((opts.cpus ?? 1) - 1);
+  }
+
+  /** Subscribes a recorder to a machine's (or kernel's) trace from now on. Reads nice/policy at creation. */
+  static attach(target: { kernel: Kernel } | Kernel, opts: RecorderOptions = {}): MetricsRecorder {
+    const k = "kernel" in target ? target.kernel : target;
+    const lookup = (pid: number) => {
+      const t = k.tasks.get(pid);
+      return t && { nice: t.staticPrio - 120, policy: t.policy };
+    };
+    const rec = new MetricsRecorder({ cpus: k.rqs.length, start: k.now, lookup, ...opts });
+    rec.unsubscribe = k.trace.subscribe(rec.on);
+    return rec;
+  }
+
+  /** Stops listening (a no-op for a recorder fed by hand). */
+  detach(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  /** The trace listener. */
+  readonly on = (e: TraceEvent): void => {
+    switch (e.name) {
+      case "sched_switch": return this.onSwitch(e);
+      case "sched_wakeup": return this.onWakeup(e.ts, e.pid, e.comm);
+      case "sched_wakeup_new": return this.onWakeupNew(e.ts, e.pid, e.comm, e.prio);
+      case "sched_process_fork": return void this.created(e.ts, e.child_pid, e.child_comm);
+      case "sched_migrate_task": return this.onMigrate(e.pid, e.comm);
+      case "sched_process_exit": return this.onExit(e.ts, e.pid, e.comm);
+      case "task_rename": return void (this.task(e.pid, e.newcomm).comm = e.newcomm);
+      default: return;
+    }
+  };
+
+  private ensureCpu(cpu: number): void {
+    while (this.cur.length <= cpu) {
+      this.cur.push(-1);
+      this.curSince.push(this.start);
+      this.busy.push(0);
+      this.switches.push(0);
+    }
+  }
+
+  private task(pid: number, comm: string): TaskAcc {
+    return this.live.get(pid) ?? this.newTask(pid, comm);
+  }
+
+  private newTask(pid: number, comm: string): TaskAcc {
+    const t = new TaskAcc(pid, comm);
+    this.live.set(pid, t);
+    this.all.push(t);
+    return t;
+  }
+
+  /** A task is born: a fresh record (a pid reused after exit starts over). */
+  private created(ts: number, pid: number, comm: string): TaskAcc {
+    const old = this.live.get(pid);
+    const t = old && old.exited === null && old.created === null ? old : this.newTask(pid, comm);
+    t.created = ts;
+    const info = this.lookup?.(pid);
+    if (info?.nice !== undefined) t.nice = info.nice;
+    if (info?.policy !== undefined) t.policy = info.policy;
+    return t;
+  }
+
+  private onWakeupNew(ts: number, pid: number, comm: string, prio: number): void {
+    const t = this.live.get(pid) ?? this.created(ts, pid, comm);
+    if (t.nice === null && t.policy === null) t.nice = niceOfPrio(prio);
+    t.state = WAITING;
+    t.since = ts;
+  }
+
+  private onWakeup(ts: number, pid: number, comm: string): void {
+    const t = this.task(pid, comm);
+    if (t.state !== SLEEPING) return; // still on its CPU or already queued (ttwu_runnable)
+    t.state = WAITING;
+    t.since = ts;
+  }
+
+  private onMigrate(pid: number, comm: string): void {
+    this.nrMigrations++;
+    this.task(pid, comm).migrations++;
+  }
+
+  private onExit(ts: number, pid: number, comm: string): void {
+    const t = this.task(pid, comm);
+    t.exited = ts;
+    t.comm = comm;
+  }
+
+  private onSwitch(e: Extract<TraceEvent, { name: "sched_switch" }>): void {
+    const { ts, cpu, prev_pid: prevPid, next_pid: nextPid } = e;
+    this.ensureCpu(cpu);
+    // The first switch seen on a CPU tells who ran there since the start.
+    const ran = this.cur[cpu] === -1 ? prevPid : this.cur[cpu]!;
+    const since = this.curSince[cpu]!;
+    if (ran > 0) {
+      this.busy[cpu]! += ts - since;
+      this.task(ran, e.prev_comm).cpuTime += ts - since;
+      if (this.runs && ts > since) this.runs.push(cpu, ran, since, ts);
+    }
+    if (prevPid > 0) this.switchOut(ts, this.task(prevPid, e.prev_comm), e.prev_state);
+    if (nextPid > 0) this.switchIn(ts, this.task(nextPid, e.next_comm), e.next_comm);
+    this.cur[cpu] = nextPid;
+    this.curSince[cpu] = ts;
+    this.switches[cpu]!++;
+  }
+
+  private switchOut(ts: number, t: TaskAcc, prevState: string): void {
+    if (prevState === "R+") {
+      t.invol++;
+      t.state = WAITING;
+      t.since = ts;
+    } else {
+      t.vol++;
+      t.state = SLEEPING;
+    }
+  }
+
+  private switchIn(ts: number, t: TaskAcc, comm: string): void {
+    if (t.state === WAITING) {
+      t.waiting += ts - t.since;
+      t.delays.push(ts - t.since);
+    }
+    if (t.firstRun === null) t.firstRun = ts;
+    t.state = RUNNING;
+    t.comm = comm;
+  }
+
+  /**
+   * Calls `fn` for every kept run interval (needs `keepRuns`), then for the runs still
+   * on a CPU, cut at `now`. Intervals come per CPU in time order.
+   */
+  forEachRun(now: number, fn: (cpu: number, pid: number, start: number, end: number) => void): void {
+    const r = this.runs;
+    if (!r) throw new Error("MetricsRecorder: made without keepRuns, so it kept no run intervals");
+    const [c, p, s, e] = [r.cpu.data, r.pid.data, r.start.data, r.end.data];
+    for (let i = 0; i < r.length; i++) fn(c[i]!, p[i]!, s[i]!, e[i]!);
+    this.cur.forEach((pid, cpu) => {
+      if (pid > 0 && now > this.curSince[cpu]!) fn(cpu, pid, this.curSince[cpu]!, now);
+    });
+  }
+
+  /**
+   * When the work was done: the last workload exit if every workload task seen has
+   * exited, else `now`. A run stopped long after its last task (a default --until)
+   * measures utilisation and throughput over this instead of the idle tail.
+   */
+  workEnd(now: number): number {
+    let last = -Infinity;
+    for (const t of this.all) {
+      if (!this.isWorkload(t.pid, t.comm)) continue;
+      if (t.exited === null) return now;
+      last = Math.max(last, t.exited);
+    }
+    return last === -Infinity ? now : Math.min(now, last);
+  }
+
+  /** CPUs seen so far (at least the `cpus` option). */
+  get cpus(): number {
+    return this.cur.length;
+  }
+
+  /** The latest comm seen for `pid`, or undefined. */
+  commOf(pid: number): string | undefined {
+    return this.live.get(pid)?.comm;
+  }
+
+  /** Metrics up to `now` (ns). Does not change the recorder: it can go on and finish again later. */
+  finish(now: number, opts: FinishOptions = {}): RunMetrics {
+    const elapsed = Math.max(0, now - this.start);
+    const openRun = this.openRuns(now);
+    const cpuOf = (t: TaskAcc) => t.cpuTime + (this.live.get(t.pid) === t ? (openRun.get(t.pid) ?? 0) : 0);
+    let total = 0;
+    for (const t of this.all) total += cpuOf(t);
+    const tasks = this.all.map((t) => this.taskMetrics(t, now, cpuOf(t), elapsed, total));
+    const perCpu = this.cur.map((pid, cpu) => {
+      const busy = this.busy[cpu]! + (pid > 0 ? now - this.curSince[cpu]! : 0);
+      return { cpu, busy, utilisation: elapsed > 0 ? busy / elapsed : 0, switches: this.switches[cpu]! };
+    });
+    const summary = this.summary(tasks, perCpu, elapsed, opts);
+    tasks.sort((a, b) => a.pid - b.pid); // stable: a reused pid keeps its lifetimes in order
+    return { start: this.start, end: now, elapsed, cpus: perCpu.length, summary, perCpu, tasks };
+  }
+
+  /** CPU time of the intervals still running at `now`, by pid. */
+  private openRuns(now: number): Map<number, number> {
+    const m = new Map<number, number>();
+    this.cur.forEach((pid, cpu) => {
+      if (pid > 0) m.set(pid, (m.get(pid) ?? 0) + Math.max(0, now - this.curSince[cpu]!));
+    });
+    return m;
+  }
+
+  private taskMetrics(t: TaskAcc, now: number, cpuTime: number, elapsed: number, total: number): TaskMetrics {
+    const open = t.state === WAITING && this.live.get(t.pid) === t ? Math.max(0, now - t.since) : 0;
+    return {
+      pid: t.pid,
+      comm: t.comm,
+      nice: t.nice,
+      policy: t.policy,
+      workload: this.isWorkload(t.pid, t.comm),
+      created: t.created,
+      firstRun: t.firstRun,
+      exited: t.exited,
+      turnaround: t.created !== null && t.exited !== null ? t.exited - t.created : null,
+      response: t.created !== null && t.firstRun !== null ? t.firstRun - t.created : null,
+      waiting: t.waiting + open,
+      cpuTime,
+      shareOfElapsed: elapsed > 0 ? cpuTime / elapsed : 0,
+      shareOfCpu: total > 0 ? cpuTime / total : 0,
+      runDelay: percentiles(t.delays.view().slice()),
+      voluntarySwitches: t.vol,
+      involuntarySwitches: t.invol,
+      migrations: t.migrations,
+    };
+  }
+
+  private summary(tasks: TaskMetrics[], perCpu: CpuMetrics[], elapsed: number, opts: FinishOptions): RunSummary {
+    const work = tasks.filter((t) => t.workload);
+    const exited = work.filter((t) => t.exited !== null);
+    const fair = opts.fairness ? new Set(opts.fairness) : null;
+    const fairSet = fair ? tasks.filter((t) => fair.has(t.pid)) : work.filter((t) => t.firstRun !== null);
+    const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+    return {
+      tasks: work.length,
+      exited: exited.length,
+      meanTurnaround: mean(exited.flatMap((t) => (t.turnaround === null ? [] : [t.turnaround]))),
+      meanWaiting: mean(work.map((t) => t.waiting)),
+      meanResponse: mean(work.flatMap((t) => (t.response === null ? [] : [t.response]))),
+      totalCpuTime: sum(tasks.map((t) => t.cpuTime)),
+      runDelay: percentiles(this.pooledDelays(this.all.filter((_, i) => tasks[i]!.workload))),
+      switches: sum(perCpu.map((c) => c.switches)),
+      voluntarySwitches: sum(tasks.map((t) => t.voluntarySwitches)),
+      involuntarySwitches: sum(tasks.map((t) => t.involuntarySwitches)),
+      migrations: this.nrMigrations,
+      utilisation: elapsed > 0 && perCpu.length > 0 ? sum(perCpu.map((c) => c.busy)) / (elapsed * perCpu.length) : 0,
+      throughput: elapsed > 0 ? exited.length / (elapsed / 1e9) : 0,
+      jain: jainIndex(fairSet.map((t) => t.shareOfCpu)),
+      fairnessPids: fairSet.map((t) => t.pid),
+    };
+  }
+
+  /** The run delays of `accs` in one array. */
+  private pooledDelays(accs: TaskAcc[]): Float64Array {
+    let n = 0;
+    for (const t of accs) n += t.delays.length;
+    const out = new Float64Array(n);
+    let at = 0;
+    for (const t of accs) {
+      out.set(t.delays.view(), at);
+      at += t.delays.length;
+    }
+    return out;
+  }
+}
