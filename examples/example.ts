@@ -10,7 +10,7 @@ export interface Snapshot {
   /** What to say at that moment. */
   note: string;
   /** Views to print: process table, process tree. */
-  show?: ("ps" | "pstree")[];
+  show?: ("ps" | "pstree" | "states")[];
 }
 
 export interface Example {

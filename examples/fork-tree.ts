@@ -38,5 +38,5 @@ export default defineExample({
   setup(m) {
     m.spawn(forkTree);
   },
-  snapshots: [{ at: ms(1), note: "All seven processes exist and are computing.", show: ["pstree", "ps"] }],
+  snapshots: [{ at: ms(1), note: "The tree as it stands after 1 ms: two CPUs run seven processes, so some wait their turn (R) before they fork.", show: ["pstree", "ps"] }],
 });

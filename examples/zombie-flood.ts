@@ -48,6 +48,6 @@ export default defineExample({
     const pid = m.spawn(careless);
     m.spawn(admin, { argv: ["admin", String(pid)] });
   },
-  snapshots: [{ at: ms(10), note: "The pid space is full of zombies (a few shown).", show: [] }],
+  snapshots: [{ at: ms(10), note: "The pid space is full of zombies: ps would list them all; by state:", show: ["states"] }],
   until: ms(40),
 });

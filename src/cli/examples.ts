@@ -23,7 +23,7 @@ export function runExample(e: Example, out: Out, opts: { cpus?: number; seed?: n
   m.run(e.until ?? EXAMPLE_CAP);
   cursor.flush();
   for (const w of m.kernel.warnings) out(`  warning: ${w}\n`);
-  out(`  (simulated ${formatDuration(m.now)} on ${m.kernel.rqs.length} CPUs, ${m.kernel.totalForks} processes created)\n`);
+  out(`  (finished at ${timeLabel(m.kernel.engine.lastEventTime)} on ${m.kernel.rqs.length} CPUs, ${m.kernel.totalForks} processes created)\n`);
   return m;
 }
 

@@ -29,9 +29,18 @@ export class OutputCursor {
   }
 }
 
-export function showView(m: Machine, view: "ps" | "pstree", out: Out): void {
-  const text = view === "ps" ? formatPs(psRows(m.kernel)) : pstree(m.kernel, 1, { pids: true });
+export function showView(m: Machine, view: "ps" | "pstree" | "states", out: Out): void {
+  const text = view === "ps" ? formatPs(psRows(m.kernel)) : view === "pstree" ? pstree(m.kernel, 1, { pids: true }) : stateCounts(m);
   out(indent(text));
+}
+
+/** "399 processes: 396 Z, 2 S, 1 R" from ps rows. */
+export function stateCounts(m: Machine): string {
+  const rows = psRows(m.kernel);
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
+  const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([s, n]) => `${n} ${s}`);
+  return `${rows.length} processes: ${parts.join(", ")}\n`;
 }
 
 export function timeLabel(ns: number): string {

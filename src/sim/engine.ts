@@ -176,6 +176,8 @@ export class Engine {
   readonly rng: Rng;
   /** Events fired so far. */
   fired = 0;
+  /** Time of the last event fired: when the simulated system last did anything. */
+  lastEventTime = 0;
   private stopRequested = false;
 
   constructor(seed = 1) {
@@ -214,6 +216,7 @@ export class Engine {
       t.fire(t);
     }
     this.fired += n;
+    if (n > 0) this.lastEventTime = this.now;
     if (!this.stopRequested && n < maxEvents && until !== Infinity && this.now < until) this.now = until;
     return n;
   }
