@@ -87,11 +87,13 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   m.run(until);
   cursor.flush();
   const k = m.kernel;
-  const summary = { type: "summary", ts: m.now, cpus: k.rqs.length, sched: m.sched, events: k.engine.fired, processesCreated: k.totalForks, warnings: k.warnings };
+  // Without --until, the run ends when the system last did anything.
+  const end = o.until?.length ? m.now : k.engine.lastEventTime;
+  const summary = { type: "summary", ts: end, cpus: k.rqs.length, sched: m.sched, events: k.engine.fired, processesCreated: k.totalForks, warnings: k.warnings };
   if (o.json) out(JSON.stringify(summary) + "\n");
   else {
     for (const w of k.warnings) out(`warning: ${w}\n`);
-    out(`\n-- end at ${timeLabel(m.now)}: ${k.totalForks} processes created, ${k.engine.fired} events\n`);
+    out(`\n-- end at ${timeLabel(end)}: ${k.totalForks} processes created, ${k.engine.fired} events\n`);
     showView(m, "ps", out);
   }
 }

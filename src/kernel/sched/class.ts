@@ -19,6 +19,7 @@ export const ENQUEUE_INITIAL = 0x80;
 /** dequeue_task flags. */
 export const DEQUEUE_SLEEP = 0x01;
 export const DEQUEUE_SAVE = 0x02;
+export const DEQUEUE_MOVE = 0x04;
 export const DEQUEUE_MIGRATING = 0x100;
 
 /** select_task_rq reasons. */
@@ -50,7 +51,12 @@ export interface SchedClass {
   putPrevTask(rq: Rq, prev: Task): void;
   /** p becomes rq.curr. */
   setNextTask(rq: Rq, p: Task): void;
-  /** Charges `delta` ns of run time to rq.curr (update_curr). */
+  /**
+   * Charges `delta` ns of run time to rq.curr (update_curr). The core calls it at
+   * every CPU event, including the end of each compute burst (a syscall
+   * boundary), which Linux does not: make no preemption decision here; do that
+   * in taskTick.
+   */
   updateCurr(rq: Rq, curr: Task, delta: number): void;
   /** Scheduler tick with curr running; calls rq.resched() if curr must yield. */
   taskTick(rq: Rq, curr: Task): void;

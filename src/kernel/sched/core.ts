@@ -271,8 +271,10 @@ export function wakeUp(k: Kernel, p: Task, mask: number): boolean {
     p.waitingOn = null;
   }
   if (p.timer && p.timer.armed) k.engine.cancel(p.timer);
-  if (k.trace.on) k.trace.emit({ name: "sched_wakeup", ts: k.now, cpu: p.cpu, comm: p.comm, pid: p.pid, prio: p.prio, target_cpu: p.cpu });
-  if (p.onRq) return true; // still curr on its CPU: it never left (ttwu_runnable)
+  if (p.onRq) {
+    traceWakeup(k, p); // still curr on its CPU: it never left (ttwu_runnable)
+    return true;
+  }
   const cpu = selectTaskRq(k, p, WF_TTWU);
   let flags = ENQUEUE_WAKEUP;
   if (cpu !== p.cpu) {
@@ -282,7 +284,13 @@ export function wakeUp(k: Kernel, p: Task, mask: number): boolean {
   const rq = k.rqs[cpu]!;
   activateTask(k, rq, p, flags);
   checkPreempt(k, rq, p, flags);
+  traceWakeup(k, p);
   return true;
+}
+
+/** sched_wakeup fires once the task is queued and preemption was checked (ttwu_do_wakeup). */
+function traceWakeup(k: Kernel, p: Task): void {
+  if (k.trace.on) k.trace.emit({ name: "sched_wakeup", ts: k.now, cpu: p.cpu, comm: p.comm, pid: p.pid, prio: p.prio, target_cpu: p.cpu });
 }
 
 /** wake_up_new_task: first enqueue of a forked child. */

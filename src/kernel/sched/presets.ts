@@ -6,6 +6,8 @@ import type { SchedClass } from "./class.ts";
 import type { Params } from "../param.ts";
 import { idleClass } from "./idle.ts";
 import { simpleClass } from "./simple.ts";
+import { eevdfClass } from "./eevdf.ts";
+import { cfsClass } from "./cfs.ts";
 
 export interface Preset {
   name: string;
@@ -23,6 +25,16 @@ export const PRESETS: Record<string, Preset> = {
     name: "simple",
     description: "placeholder: one round-robin queue per CPU for every policy, slice = base slice x CPU factor, noticed at the tick",
     classes: (p) => [simpleClass(p.baseSlice * cpuFactor(p.cpus)), idleClass],
+  },
+  eevdf: {
+    name: "eevdf",
+    description: "fair class only, EEVDF as in Linux 6.6+ (base slice 0.7 ms x CPU factor), then idle",
+    classes: (p) => [eevdfClass(p), idleClass],
+  },
+  cfs: {
+    name: "cfs",
+    description: "fair class only, CFS as in Linux 2.6.23-6.5 (latency 6 ms, min granularity 0.75 ms, x CPU factor), then idle",
+    classes: (p) => [cfsClass(p), idleClass],
   },
 };
 

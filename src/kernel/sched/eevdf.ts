@@ -1,0 +1,398 @@
+/**
+ * The fair class as Linux 6.6+ runs it: EEVDF, "Earliest Eligible Virtual
+ * Deadline First" (Stoica & Abdel-Wahab, 1995), kernel/sched/fair.c of
+ * v6.6 with the v6.8 tree layout (commit 2227a957e1d5, rbtree sorted by
+ * deadline) and the O(1) leftmost fast path (ee4373dc902c).
+ *
+ * Theory (after the comment above avg_vruntime() in fair.c)
+ * ---------------------------------------------------------
+ * Every queued entity i has a weight w_i and a virtual runtime v_i, which
+ * advances by delta * 1024 / w_i for delta ns of real running: heavy tasks'
+ * virtual clocks run slowly. An ideal fair CPU would run all of them at once,
+ * each at rate w_i / W; the queue's virtual time V is where all of them
+ * would be on that ideal CPU, and it is the weighted average
+ *
+ *     V = sum(w_i * v_i) / W,        W = sum(w_i)      (curr included).
+ *
+ * The lag of i is what the ideal CPU still owes it: lag_i = w_i * (V - v_i).
+ * Lags sum to zero. Entity i is *eligible* iff lag_i >= 0, i.e. v_i <= V.
+ * To test that without a division, and with small numbers, the kernel keeps
+ * the sums relative to a reference v0 (min_vruntime here, as in 6.6..6.18;
+ * newer kernels call it zero_vruntime):
+ *
+ *     avg = sum(w_i * (v_i - v0)),   load = sum(w_i)
+ *     eligible(i)  <=>  avg >= (v_i - v0) * load
+ *
+ * updated incrementally on every enqueue/dequeue of the tree and shifted
+ * (avg -= load * d) when v0 moves forward by d.
+ *
+ * Each entity asks for a request of r_i ns (the base slice) and gets the
+ * virtual deadline vd_i = v_i + r_i * 1024 / w_i: the virtual time by which
+ * the ideal CPU would have served that request. pick_eevdf() runs the
+ * eligible entity with the earliest virtual deadline. The tree is keyed by
+ * deadline, and each node also records the minimum v in its subtree, so:
+ * if the leftmost (earliest deadline) is eligible take it (O(1)); else walk
+ * from the root, going left when the left subtree's min v is eligible,
+ * taking the node if it is eligible, else going right (O(log n)).
+ *
+ * Placement (place_entity, PLACE_LAG): a task keeps its lag across a sleep.
+ * On dequeue its virtual lag vlag = V - v is saved, clamped to
+ * +-calc_delta_fair(max(2r, TICK_NSEC)). On enqueue it is put back at
+ * v = V - vlag * (W + w) / W: joining moves V towards the newcomer, and the
+ * (W + w) / W inflation makes its lag after joining equal the saved one. A
+ * forked task starts with lag 0 and, with PLACE_DEADLINE_INITIAL, half a
+ * request: vd = V + r * 1024 / w / 2, so it runs soon but briefly.
+ *
+ * Preemption: when curr's v reaches its deadline it gets a new request
+ * (vd = v + r * 1024 / w) and, if it has company, a reschedule; at the tick
+ * that is the only tick preemption (no minimum granularity). RUN_TO_PARITY
+ * lets a picked curr keep running until that deadline even if it stops
+ * being the best choice. A waking NORMAL task preempts iff pick_eevdf()
+ * would choose it now; BATCH and IDLE wakees never preempt; anything that is
+ * not SCHED_IDLE preempts a SCHED_IDLE curr.
+ *
+ * Simplified: DELAY_DEQUEUE / DELAY_ZERO (6.12) are left out: a task that
+ * sleeps with negative lag leaves the queue at once and keeps the clamped
+ * negative lag for its next placement, as in 6.6-6.11. No PREEMPT_SHORT
+ * and no custom slices (sched_attr.sched_runtime): every request is the base
+ * slice. No next buddy (NEXT_BUDDY is off by default). The vlag clamp is the
+ * 6.6 one. Arithmetic is exact in doubles (weights.ts), and V is an exact
+ * quotient where the kernel floors it towards -infinity. While curr runs
+ * alone the kernel renews its request at every tick; TaskLab skips those
+ * ticks and renews it when the next fair operation looks at it, so that
+ * deadline counts from then rather than from the last tick.
+ *
+ * Tick-exact and tickless: nextCheck() returns when curr's v will reach its
+ * deadline; the core wakes at the first tick at or after it.
+ */
+import type { Params } from "../param.ts";
+import type { Task } from "../task/task.ts";
+import { KernelPanic } from "../errno.ts";
+import { DEQUEUE_SAVE, ENQUEUE_INITIAL, type SchedClass } from "./class.ts";
+import { RbTree, type RbNode } from "./rbtree.ts";
+import type { Rq } from "./rq.ts";
+import {
+  EPS_NS, KernelLink, SchedEntity, cfsRqOf, chargeVruntime, prioChangedFair, seOf, syncWeight, tunableFactor,
+  wakeupPolicyRule, type FairRq,
+} from "./fair_common.ts";
+import { calcDeltaFair, vdeltaToWall } from "./weights.ts";
+
+/** DEQUEUE_MOVE (kernel/sched/sched.h): the task changes queue position for real. */
+const DEQUEUE_MOVE = 0x04;
+
+/** Behaviour switches (kernel/sched/features.h), all on by default as in Linux. */
+export interface EevdfFeatures {
+  /** Keep lag across sleeps and migrations (PLACE_LAG). */
+  placeLag: boolean;
+  /** A forked task's first request is half a slice (PLACE_DEADLINE_INITIAL). */
+  placeDeadlineInitial: boolean;
+  /** A picked curr runs until its deadline unless it becomes ineligible (RUN_TO_PARITY). */
+  runToParity: boolean;
+  /** Wakeups may preempt (WAKEUP_PREEMPTION). */
+  wakeupPreemption: boolean;
+}
+
+export const EEVDF_FEATURES: Readonly<EevdfFeatures> = Object.freeze({
+  placeLag: true,
+  placeDeadlineInitial: true,
+  runToParity: true,
+  wakeupPreemption: true,
+});
+
+/** struct cfs_rq with the EEVDF sums. */
+export interface EevdfRq extends FairRq {
+  /** sum of w_i * (v_i - minVruntime) over the tree (cfs_rq->avg_vruntime). */
+  avgVruntime: number;
+  /** sum of w_i over the tree (cfs_rq->avg_load). */
+  avgLoad: number;
+}
+
+/** Tree order: earlier virtual deadline first; equal deadlines FIFO. */
+const byDeadline = (a: SchedEntity, b: SchedEntity): boolean => a.deadline < b.deadline;
+
+/** Augment: the smallest vruntime in the subtree (se->min_vruntime). */
+function minVruntimeAug(n: RbNode<SchedEntity>): number {
+  let m = n.value.vruntime;
+  if (n.left !== null && n.left.aug < m) m = n.left.aug;
+  if (n.right !== null && n.right.aug < m) m = n.right.aug;
+  return m;
+}
+
+export function newEevdfRq(): EevdfRq {
+  return {
+    tree: new RbTree<SchedEntity>(byDeadline, minVruntimeAug),
+    curr: null, nrRunning: 0, load: 0, minVruntime: 0, avgVruntime: 0, avgLoad: 0,
+  };
+}
+
+// ---- the weighted average V -------------------------------------------------
+
+/** The sums including curr if it is queued: [avg, load]. */
+function sums(cfs: EevdfRq): [number, number] {
+  let avg = cfs.avgVruntime;
+  let load = cfs.avgLoad;
+  const c = cfs.curr;
+  if (c !== null && c.onRq) {
+    avg += (c.vruntime - cfs.minVruntime) * c.weight;
+    load += c.weight;
+  }
+  return [avg, load];
+}
+
+/** avg_vruntime(): V, the load-weighted average vruntime (min_vruntime if empty). */
+export function avgVruntime(cfs: EevdfRq): number {
+  const [avg, load] = sums(cfs);
+  return load > 0 ? cfs.minVruntime + avg / load : cfs.minVruntime;
+}
+
+/** vruntime_eligible(): v <= V, without a division. */
+function vruntimeEligible(cfs: EevdfRq, v: number): boolean {
+  const [avg, load] = sums(cfs);
+  return avg >= (v - cfs.minVruntime) * load;
+}
+
+export function entityEligible(cfs: EevdfRq, se: SchedEntity): boolean {
+  return vruntimeEligible(cfs, se.vruntime);
+}
+
+/** __enqueue_entity: into the tree and the sums. */
+export function enqueueTree(cfs: EevdfRq, se: SchedEntity): void {
+  cfs.avgVruntime += (se.vruntime - cfs.minVruntime) * se.weight;
+  cfs.avgLoad += se.weight;
+  cfs.tree.insert(se.node);
+}
+
+/** __dequeue_entity: out of the tree and the sums. */
+export function dequeueTree(cfs: EevdfRq, se: SchedEntity): void {
+  cfs.tree.erase(se.node);
+  cfs.avgLoad -= se.weight;
+  if (cfs.tree.size === 0) cfs.avgVruntime = cfs.avgLoad = 0; // drop rounding residue
+  else cfs.avgVruntime -= (se.vruntime - cfs.minVruntime) * se.weight;
+}
+
+/**
+ * update_min_vruntime(): v0 follows the smallest vruntime on the queue
+ * (curr and the tree root's subtree minimum), never backwards; the sums
+ * are rebased as it moves.
+ */
+export function updateMinVruntime(cfs: EevdfRq): void {
+  const root = cfs.tree.root;
+  const c = cfs.curr !== null && cfs.curr.onRq ? cfs.curr : null;
+  let v = c !== null ? c.vruntime : cfs.minVruntime;
+  if (root !== null) v = c !== null ? Math.min(v, root.aug) : root.aug;
+  const d = v - cfs.minVruntime;
+  if (d > 0) {
+    cfs.avgVruntime -= cfs.avgLoad * d;
+    cfs.minVruntime = v;
+  }
+}
+
+// ---- the algorithm, on entities ----------------------------------------------
+
+/** The EEVDF machinery of one class instance (its tunables and features). */
+class Eevdf {
+  constructor(
+    readonly baseSlice: number,
+    readonly tickNs: number,
+    readonly feat: EevdfFeatures,
+  ) {}
+
+  /** update_entity_lag(): save V - v, clamped, while se is still counted in V. */
+  updateEntityLag(cfs: EevdfRq, se: SchedEntity): void {
+    const limit = calcDeltaFair(Math.max(2 * se.slice, this.tickNs), se.weight);
+    const lag = avgVruntime(cfs) - se.vruntime;
+    se.vlag = Math.max(-limit, Math.min(limit, lag));
+  }
+
+  /** place_entity(): v from V and the saved lag; a fresh request and deadline. */
+  placeEntity(cfs: EevdfRq, se: SchedEntity, flags: number): void {
+    const V = avgVruntime(cfs);
+    se.slice = this.baseSlice;
+    let vslice = calcDeltaFair(se.slice, se.weight);
+    let lag = 0;
+    if (this.feat.placeLag && cfs.nrRunning > 0) {
+      const c = cfs.curr;
+      const load = cfs.avgLoad + (c !== null && c.onRq ? c.weight : 0);
+      if (load > 0) lag = (se.vlag * (load + se.weight)) / load;
+    }
+    se.vruntime = V - lag;
+    if (this.feat.placeDeadlineInitial && flags & ENQUEUE_INITIAL) vslice /= 2;
+    se.deadline = se.vruntime + vslice;
+  }
+
+  /** update_deadline(): once v reaches vd the request is served; issue a new one. True if it did. */
+  updateDeadline(se: SchedEntity): boolean {
+    if (vdeltaToWall(se.deadline - se.vruntime, se.weight) > EPS_NS) return false;
+    se.slice = this.baseSlice;
+    se.deadline = se.vruntime + calcDeltaFair(se.slice, se.weight);
+    return true;
+  }
+}
+
+/**
+ * pick_eevdf(): the eligible entity with the earliest virtual deadline,
+ * curr included if queued; with RUN_TO_PARITY a curr still on the request it
+ * was picked for keeps the CPU while eligible.
+ */
+export function pickEevdf(cfs: EevdfRq, runToParity = true): SchedEntity | null {
+  const first = cfs.tree.first();
+  let curr = cfs.curr;
+  if (cfs.nrRunning === 1) return curr !== null && curr.onRq ? curr : (first?.value ?? null);
+  if (curr !== null && (!curr.onRq || !entityEligible(cfs, curr))) curr = null;
+  if (runToParity && curr !== null && curr.pickDeadline === curr.deadline) return curr;
+  let best: SchedEntity | null = null;
+  if (first !== null && entityEligible(cfs, first.value)) best = first.value; // O(1) fast path
+  else best = heapSearch(cfs);
+  if (best === null || (curr !== null && curr.deadline < best.deadline)) best = curr;
+  // Rounding can in principle leave nobody eligible; 6.6 then falls back to the leftmost.
+  return best ?? first?.value ?? cfs.curr;
+}
+
+/**
+ * The O(log n) search: the earliest-deadline entity among those with v <= V.
+ * Eligible entities in a left subtree always beat the node (earlier deadlines),
+ * and a subtree whose minimum v is not eligible holds nobody eligible.
+ */
+export function heapSearch(cfs: EevdfRq): SchedEntity | null {
+  let node = cfs.tree.root;
+  while (node !== null) {
+    const left = node.left;
+    if (left !== null && vruntimeEligible(cfs, left.aug)) {
+      node = left;
+      continue;
+    }
+    if (entityEligible(cfs, node.value)) return node.value;
+    node = node.right;
+  }
+  return null;
+}
+
+// ---- the class ----------------------------------------------------------------
+
+/**
+ * The EEVDF fair class for SCHED_NORMAL, SCHED_BATCH and SCHED_IDLE.
+ * Base slice = params.baseSlice x the tunable-scaling factor.
+ *
+ * @example
+ * const classes = [eevdfClass(params), idleClass];
+ */
+export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}): SchedClass {
+  const feat = { ...EEVDF_FEATURES, ...features };
+  const e = new Eevdf(params.baseSlice * tunableFactor(params), Math.round(1e9 / params.hz), feat);
+  const link = new KernelLink();
+  const q = (rq: Rq): EevdfRq => cfsRqOf<EevdfRq>(rq);
+
+  /**
+   * update_curr() as the fair hooks call it: account, then check curr's
+   * request. `resched` is false when curr itself is leaving (a switch follows anyway).
+   */
+  function updateCurrFair(rq: Rq, resched = true): void {
+    link.sync(rq);
+    const cfs = q(rq);
+    const c = cfs.curr;
+    if (c !== null && c.onRq && e.updateDeadline(c) && resched && cfs.nrRunning > 1) rq.resched();
+  }
+
+  function wakeupPreempt(rq: Rq, p: Task): void {
+    const curr = rq.curr;
+    if (curr === p || rq.needResched || seOf(curr) !== q(rq).curr) return;
+    const rule = wakeupPolicyRule(curr, p);
+    if (rule === "preempt") return rq.resched();
+    if (rule === "never" || !feat.wakeupPreemption) return;
+    updateCurrFair(rq);
+    if (!rq.needResched && pickEevdf(q(rq), feat.runToParity) === seOf(p)) rq.resched();
+  }
+
+  return {
+    name: "eevdf",
+    policies: [0, 3, 5],
+    attach(k) {
+      link.k = k;
+    },
+    initRq(rq) {
+      rq.cfs = newEevdfRq();
+    },
+    initTask(_rq, p) {
+      const se = new SchedEntity(p); // vlag 0, as __sched_fork leaves it
+      se.slice = e.baseSlice;
+      p.se = se;
+    },
+    enqueueTask(rq, p, flags) {
+      updateCurrFair(rq);
+      const cfs = q(rq);
+      const se = seOf(p);
+      const old = syncWeight(se);
+      if (old !== 0) se.vlag = (se.vlag * old) / se.weight; // reweight_entity off the queue keeps w * vlag
+      e.placeEntity(cfs, se, flags);
+      cfs.nrRunning++;
+      cfs.load += se.weight;
+      se.onRq = true;
+      se.home = cfs;
+      if (cfs.curr !== se) enqueueTree(cfs, se);
+    },
+    dequeueTask(rq, p, flags) {
+      const cfs = q(rq);
+      const se = seOf(p);
+      updateCurrFair(rq, cfs.curr !== se);
+      if (!se.onRq) throw new KernelPanic(`eevdf: dequeue of pid ${p.pid}, not queued`);
+      e.updateEntityLag(cfs, se);
+      if (cfs.curr !== se) dequeueTree(cfs, se);
+      se.onRq = false;
+      cfs.nrRunning--;
+      cfs.load -= se.weight;
+      if ((flags & (DEQUEUE_SAVE | DEQUEUE_MOVE)) !== DEQUEUE_SAVE) updateMinVruntime(cfs);
+    },
+    pickTask(rq) {
+      const se = pickEevdf(q(rq), feat.runToParity);
+      return se === null ? null : se.task;
+    },
+    putPrevTask(rq, prev) {
+      const cfs = q(rq);
+      const se = seOf(prev);
+      if (se.onRq) {
+        e.updateDeadline(se); // put_prev_entity's update_curr; schedule() is already under way
+        if (!se.node.onTree) enqueueTree(cfs, se);
+      }
+      cfs.curr = null;
+    },
+    setNextTask(rq, p) {
+      const cfs = q(rq);
+      const se = seOf(p);
+      if (se.node.onTree) dequeueTree(cfs, se);
+      se.pickDeadline = se.deadline; // RUN_TO_PARITY (6.6 stashes it in se->vlag)
+      se.prevSumExecRuntime = p.sumExecRuntime;
+      cfs.curr = se;
+    },
+    updateCurr(rq, curr, delta) {
+      const se = seOf(curr);
+      if (se.node.onTree) throw new KernelPanic(`eevdf: pid ${curr.pid} runs while in the tree`);
+      chargeVruntime(se, delta);
+      updateMinVruntime(q(rq));
+    },
+    taskTick(rq, curr) {
+      const cfs = q(rq);
+      if (e.updateDeadline(seOf(curr)) && cfs.nrRunning > 1) rq.resched();
+    },
+    nextCheck(rq, curr) {
+      if (q(rq).nrRunning <= 1) return Infinity;
+      const se = seOf(curr);
+      const wall = vdeltaToWall(se.deadline - se.vruntime, se.weight);
+      return curr.execStart + (wall <= EPS_NS ? 0 : Math.ceil(wall - EPS_NS / 2));
+    },
+    wakeupPreempt,
+    yieldTask(rq) {
+      const curr = rq.curr;
+      if (rq.nrRunning === 1 || seOf(curr) !== q(rq).curr) return;
+      updateCurrFair(rq);
+      const se = seOf(curr);
+      se.deadline += calcDeltaFair(se.slice, se.weight);
+    },
+    taskFork(rq) {
+      updateCurrFair(rq); // placement happens at the first enqueue (ENQUEUE_INITIAL)
+    },
+    prioChanged(rq, p, oldPrio) {
+      prioChangedFair(rq, p, oldPrio, q(rq).nrRunning, () => wakeupPreempt(rq, p));
+    },
+    nrRunning: (rq) => q(rq).nrRunning,
+  };
+}
