@@ -3,9 +3,10 @@
  * waiting, response, CPU time and share, run-delay percentiles, context switches,
  * migrations, per-CPU utilisation, throughput and Jain's fairness index.
  *
- * The recorder is a trace listener and nothing else: it reads events, never the
- * kernel (an optional read-only `lookup` may report nice/policy when a task is
- * created). Each event costs O(1); `finish` sorts the run delays once.
+ * The recorder is a trace listener: it reads events, and never changes the kernel.
+ * Two optional read-only looks at the kernel help it: `lookup` reports nice/policy
+ * when a task is created, and a snapshot tells what was alive when recording began.
+ * Each event costs O(1); `finish` sorts the run delays once.
  *
  * How a task's life is read from the events (as `perf sched latency` does):
  *
@@ -19,10 +20,10 @@
  * - CPU time   = sum of switch-in -> switch-out intervals (context-switch cost is not split out)
  * - a switch is voluntary when prev_state is not "R+" (the task blocked or exited)
  *
- * Tasks already alive when the recorder attached (init) have no creation time: their
- * turnaround and response are null. The summary's task aggregates (means, pooled run
- * delay, throughput, Jain) count "workload" tasks, by default every pid > 1 (not init);
- * switches, migrations and utilisation are system-wide.
+ * Fed events alone (no snapshot), tasks alive before the first event have no creation
+ * time, hence null turnaround and response. The summary's task aggregates (means, pooled run delay, throughput,
+ * Jain) count "workload" tasks, by default every pid > 1 (not init); switches,
+ * migrations and utilisation are system-wide.
  *
  * @example
  * const rec = MetricsRecorder.attach(machine);
@@ -34,78 +35,53 @@ import type { TraceEvent } from "../sim/trace.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 
 /** Nearest-rank percentiles of one set of samples (ns). */
-export interface Percentiles {
-  count: number;
-  mean: number;
-  max: number;
-  p50: number;
-  p95: number;
-  p99: number;
-}
+export interface Percentiles { count: number; mean: number; max: number; p50: number; p95: number; p99: number }
 
+/** One task lifetime. Times in ns; null when the trace did not show it. */
 export interface TaskMetrics {
   pid: number;
   comm: string;
-  /** nice (from `lookup`, else from the traced prio of a normal task); null for RT or unknown. */
+  /** From `lookup` or the snapshot, else from the traced prio of a normal task; null for RT/unknown. */
   nice: number | null;
-  /** SCHED_* policy when `lookup` reported it. */
   policy: number | null;
   /** Counted in the summary's task aggregates. */
   workload: boolean;
-  created: number | null;
-  firstRun: number | null;
-  exited: number | null;
-  turnaround: number | null;
-  response: number | null;
-  /** Time runnable but not running, ns (an interval still open at the end included). */
+  created: number | null; firstRun: number | null; exited: number | null;
+  turnaround: number | null; response: number | null;
+  /** Runnable but not running (an interval still open at the end included). */
   waiting: number;
   cpuTime: number;
-  /** cpuTime / elapsed. */
-  shareOfElapsed: number;
-  /** cpuTime / CPU time of all tasks. */
-  shareOfCpu: number;
+  /** cpuTime / elapsed, and cpuTime / CPU time of all tasks. */
+  shareOfElapsed: number; shareOfCpu: number;
   runDelay: Percentiles;
-  voluntarySwitches: number;
-  involuntarySwitches: number;
-  migrations: number;
+  voluntarySwitches: number; involuntarySwitches: number; migrations: number;
 }
 
-export interface CpuMetrics {
-  cpu: number;
-  busy: number;
-  utilisation: number;
-  switches: number;
-}
+export interface CpuMetrics { cpu: number; busy: number; utilisation: number; switches: number }
 
 export interface RunSummary {
-  tasks: number;
-  exited: number;
-  meanTurnaround: number | null;
-  meanWaiting: number | null;
-  meanResponse: number | null;
+  /** Workload tasks seen, and how many exited. */
+  tasks: number; exited: number;
+  meanTurnaround: number | null; meanWaiting: number | null; meanResponse: number | null;
   totalCpuTime: number;
+  /** All runnable->running intervals of the workload tasks, pooled. */
   runDelay: Percentiles;
-  switches: number;
-  voluntarySwitches: number;
-  involuntarySwitches: number;
-  migrations: number;
+  switches: number; voluntarySwitches: number; involuntarySwitches: number; migrations: number;
   /** Busy time of all CPUs / (elapsed x CPUs). */
   utilisation: number;
   /** Workload exits per simulated second. */
   throughput: number;
-  /** Jain's index over the CPU shares of the fairness set. */
-  jain: number | null;
-  fairnessPids: number[];
+  /** Jain's index over the CPU shares of `fairnessPids`. */
+  jain: number | null; fairnessPids: number[];
 }
 
 /** Everything `finish` reports: plain JSON. Times in ns. */
 export interface RunMetrics {
-  start: number;
-  end: number;
-  elapsed: number;
+  start: number; end: number; elapsed: number;
   cpus: number;
   summary: RunSummary;
   perCpu: CpuMetrics[];
+  /** By pid; a reused pid has one entry per lifetime. */
   tasks: TaskMetrics[];
 }
 
@@ -118,8 +94,10 @@ export interface RecorderOptions {
   lookup?: (pid: number) => { nice?: number; policy?: number } | undefined;
   /** Which tasks the summary counts (default: pid > 1). */
   workload?: (pid: number, comm: string) => boolean;
-  /** Keep every run interval (for `ganttSvg`). Costs 32 bytes per run interval. */
+  /** Keep every run interval (for `ganttSvg`): 32 bytes per interval. */
   keepRuns?: boolean;
+  /** What was alive when recording began (`attach` reads it from the kernel). */
+  snapshot?: Snapshot;
 }
 
 export interface FinishOptions {
@@ -127,37 +105,53 @@ export interface FinishOptions {
   fairness?: readonly number[];
 }
 
+/** A task alive when recording began; `since`: runnable since then (state "runnable"). */
+export interface TaskSnapshot {
+  pid: number; comm: string; nice: number; policy: number; created: number; firstRun: number | null;
+  state: "runnable" | "running" | "sleeping"; since: number;
+}
+
+/** Tasks alive when recording began, and the pid on each CPU (0: idle). */
+export interface Snapshot { tasks: TaskSnapshot[]; running: number[] }
+
+/** A read-only snapshot of the kernel's tasks and CPUs (nothing is changed). */
+export function snapshotKernel(k: Kernel): Snapshot {
+  const tasks: TaskSnapshot[] = [];
+  for (const t of k.tasks.values()) {
+    if (t.pid <= 0 || t.exitState !== 0) continue;
+    const state = k.rqs[t.cpu]?.curr === t ? "running" : t.onRq ? "runnable" : "sleeping";
+    const since = t.firstRun < 0 ? t.startTime : t.lastQueued;
+    const firstRun = t.firstRun < 0 ? null : t.firstRun;
+    tasks.push({ pid: t.pid, comm: t.comm, nice: t.staticPrio - 120, policy: t.policy, created: t.startTime, firstRun, state, since });
+  }
+  return { tasks, running: k.rqs.map((rq) => rq.curr.pid) };
+}
+
 /** A growable array of doubles. */
-export class Samples {
+class Samples {
   data = new Float64Array(16);
   length = 0;
   push(x: number): void {
-    if (this.length === this.data.length) {
-      const d = new Float64Array(this.length * 2);
-      d.set(this.data);
-      this.data = d;
-    }
+    if (this.length === this.data.length) this.grow();
     this.data[this.length++] = x;
+  }
+  push4(a: number, b: number, c: number, d: number): void {
+    if (this.length + 4 > this.data.length) this.grow();
+    const x = this.data;
+    const n = this.length;
+    x[n] = a;
+    x[n + 1] = b;
+    x[n + 2] = c;
+    x[n + 3] = d;
+    this.length = n + 4;
+  }
+  private grow(): void {
+    const d = new Float64Array(this.data.length * 2);
+    d.set(this.data);
+    this.data = d;
   }
   view(): Float64Array {
     return this.data.subarray(0, this.length);
-  }
-}
-
-/** Run intervals kept for charts, in switch order, as parallel arrays. */
-export class RunLog {
-  readonly cpu: Samples = new Samples();
-  readonly pid: Samples = new Samples();
-  readonly start: Samples = new Samples();
-  readonly end: Samples = new Samples();
-  get length(): number {
-    return this.cpu.length;
-  }
-  push(cpu: number, pid: number, start: number, end: number): void {
-    this.cpu.push(cpu);
-    this.pid.push(pid);
-    this.start.push(start);
-    this.end.push(end);
   }
 }
 
@@ -165,28 +159,16 @@ const SLEEPING = 0;
 const WAITING = 1;
 const RUNNING = 2;
 
-/** What the recorder keeps per task (one per task lifetime; a reused pid gets a new one). */
+/** What the recorder keeps per task lifetime (a reused pid gets a new one). */
 class TaskAcc {
-  comm: string;
-  nice: number | null = null;
-  policy: number | null = null;
-  created: number | null = null;
-  firstRun: number | null = null;
-  exited: number | null = null;
+  nice: number | null = null; policy: number | null = null;
+  created: number | null = null; firstRun: number | null = null; exited: number | null = null;
   state = SLEEPING;
   since = 0; // start of the current wait
-  waiting = 0;
-  cpuTime = 0;
-  vol = 0;
-  invol = 0;
-  migrations = 0;
+  waiting = 0; cpuTime = 0;
+  vol = 0; invol = 0; migrations = 0;
   readonly delays = new Samples();
-  constructor(
-    readonly pid: number,
-    comm: string,
-  ) {
-    this.comm = comm;
-  }
+  constructor(readonly pid: number, public comm: string) {}
 }
 
 /** Sorts `xs` in place and returns its nearest-rank percentiles. */
@@ -223,7 +205,8 @@ function niceOfPrio(prio: number): number | null {
 /** Records scheduling metrics from trace events. Feed it with `on` (or `attach`), read with `finish`. */
 export class MetricsRecorder {
   readonly start: number;
-  readonly runs: RunLog | null;
+  /** Kept run intervals as (cpu, pid, start, end) quadruples, with `keepRuns`. */
+  private readonly runs: Samples | null;
   private readonly lookup: RecorderOptions["lookup"];
   private readonly isWorkload: (pid: number, comm: string) => boolean;
   private readonly live = new Map<number, TaskAcc>();
@@ -240,18 +223,32 @@ export class MetricsRecorder {
     this.start = opts.start ?? 0;
     this.lookup = opts.lookup;
     this.isWorkload = opts.workload ?? ((pid) => pid > 1);
-    this.runs = opts.keepRuns ? new RunLog() : null;
+    this.runs = opts.keepRuns ? new Samples() : null;
     this.ensureCpu((opts.cpus ?? 1) - 1);
+    if (opts.snapshot) this.restore(opts.snapshot);
   }
 
-  /** Subscribes a recorder to a machine's (or kernel's) trace from now on. Reads nice/policy at creation. */
+  private restore(snap: Snapshot): void {
+    this.ensureCpu(snap.running.length - 1);
+    snap.running.forEach((pid, cpu) => (this.cur[cpu] = pid));
+    for (const x of snap.tasks) {
+      const t = this.newTask(x.pid, x.comm);
+      Object.assign(t, { nice: x.nice, policy: x.policy, created: x.created, firstRun: x.firstRun, since: x.since });
+      t.state = x.state === "runnable" ? WAITING : x.state === "running" ? RUNNING : SLEEPING;
+    }
+  }
+
+  /**
+   * Subscribes a recorder to a machine's (or kernel's) trace from now on. Tasks already
+   * alive come from a read-only snapshot; nice/policy of new tasks are read at their fork.
+   */
   static attach(target: { kernel: Kernel } | Kernel, opts: RecorderOptions = {}): MetricsRecorder {
     const k = "kernel" in target ? target.kernel : target;
     const lookup = (pid: number) => {
       const t = k.tasks.get(pid);
       return t && { nice: t.staticPrio - 120, policy: t.policy };
     };
-    const rec = new MetricsRecorder({ cpus: k.rqs.length, start: k.now, lookup, ...opts });
+    const rec = new MetricsRecorder({ cpus: k.rqs.length, start: k.now, lookup, snapshot: snapshotKernel(k), ...opts });
     rec.unsubscribe = k.trace.subscribe(rec.on);
     return rec;
   }
@@ -269,8 +266,8 @@ export class MetricsRecorder {
       case "sched_wakeup": return this.onWakeup(e.ts, e.pid, e.comm);
       case "sched_wakeup_new": return this.onWakeupNew(e.ts, e.pid, e.comm, e.prio);
       case "sched_process_fork": return void this.created(e.ts, e.child_pid, e.child_comm);
-      case "sched_migrate_task": return this.onMigrate(e.pid, e.comm);
-      case "sched_process_exit": return this.onExit(e.ts, e.pid, e.comm);
+      case "sched_migrate_task": return void (this.nrMigrations++, this.task(e.pid, e.comm).migrations++);
+      case "sched_process_exit": return void (this.task(e.pid, e.comm).exited = e.ts);
       case "task_rename": return void (this.task(e.pid, e.newcomm).comm = e.newcomm);
       default: return;
     }
@@ -316,20 +313,9 @@ export class MetricsRecorder {
 
   private onWakeup(ts: number, pid: number, comm: string): void {
     const t = this.task(pid, comm);
-    if (t.state !== SLEEPING) return; // still on its CPU or already queued (ttwu_runnable)
+    if (t.state !== SLEEPING) return; // still on its CPU, or queued (ttwu_runnable)
     t.state = WAITING;
     t.since = ts;
-  }
-
-  private onMigrate(pid: number, comm: string): void {
-    this.nrMigrations++;
-    this.task(pid, comm).migrations++;
-  }
-
-  private onExit(ts: number, pid: number, comm: string): void {
-    const t = this.task(pid, comm);
-    t.exited = ts;
-    t.comm = comm;
   }
 
   private onSwitch(e: Extract<TraceEvent, { name: "sched_switch" }>): void {
@@ -341,7 +327,7 @@ export class MetricsRecorder {
     if (ran > 0) {
       this.busy[cpu]! += ts - since;
       this.task(ran, e.prev_comm).cpuTime += ts - since;
-      if (this.runs && ts > since) this.runs.push(cpu, ran, since, ts);
+      if (this.runs && ts > since) this.runs.push4(cpu, ran, since, ts);
     }
     if (prevPid > 0) this.switchOut(ts, this.task(prevPid, e.prev_comm), e.prev_state);
     if (nextPid > 0) this.switchIn(ts, this.task(nextPid, e.next_comm), e.next_comm);
@@ -354,7 +340,7 @@ export class MetricsRecorder {
     if (prevState === "R+") {
       t.invol++;
       t.state = WAITING;
-      t.since = ts;
+      t.since = ts; // preempted: runnable from now
     } else {
       t.vol++;
       t.state = SLEEPING;
@@ -366,7 +352,7 @@ export class MetricsRecorder {
       t.waiting += ts - t.since;
       t.delays.push(ts - t.since);
     }
-    if (t.firstRun === null) t.firstRun = ts;
+    t.firstRun ??= ts;
     t.state = RUNNING;
     t.comm = comm;
   }
@@ -378,8 +364,8 @@ export class MetricsRecorder {
   forEachRun(now: number, fn: (cpu: number, pid: number, start: number, end: number) => void): void {
     const r = this.runs;
     if (!r) throw new Error("MetricsRecorder: made without keepRuns, so it kept no run intervals");
-    const [c, p, s, e] = [r.cpu.data, r.pid.data, r.start.data, r.end.data];
-    for (let i = 0; i < r.length; i++) fn(c[i]!, p[i]!, s[i]!, e[i]!);
+    const d = r.data;
+    for (let i = 0; i < r.length; i += 4) fn(d[i]!, d[i + 1]!, d[i + 2]!, d[i + 3]!);
     this.cur.forEach((pid, cpu) => {
       if (pid > 0 && now > this.curSince[cpu]!) fn(cpu, pid, this.curSince[cpu]!, now);
     });
@@ -419,7 +405,7 @@ export class MetricsRecorder {
     for (const t of this.all) total += cpuOf(t);
     const tasks = this.all.map((t) => this.taskMetrics(t, now, cpuOf(t), elapsed, total));
     const perCpu = this.cur.map((pid, cpu) => {
-      const busy = this.busy[cpu]! + (pid > 0 ? now - this.curSince[cpu]! : 0);
+      const busy = Math.min(elapsed, this.busy[cpu]! + (pid > 0 ? Math.max(0, now - this.curSince[cpu]!) : 0));
       return { cpu, busy, utilisation: elapsed > 0 ? busy / elapsed : 0, switches: this.switches[cpu]! };
     });
     const summary = this.summary(tasks, perCpu, elapsed, opts);
@@ -438,25 +424,17 @@ export class MetricsRecorder {
 
   private taskMetrics(t: TaskAcc, now: number, cpuTime: number, elapsed: number, total: number): TaskMetrics {
     const open = t.state === WAITING && this.live.get(t.pid) === t ? Math.max(0, now - t.since) : 0;
+    const { pid, comm, nice, policy, created, firstRun, exited } = t;
     return {
-      pid: t.pid,
-      comm: t.comm,
-      nice: t.nice,
-      policy: t.policy,
-      workload: this.isWorkload(t.pid, t.comm),
-      created: t.created,
-      firstRun: t.firstRun,
-      exited: t.exited,
-      turnaround: t.created !== null && t.exited !== null ? t.exited - t.created : null,
-      response: t.created !== null && t.firstRun !== null ? t.firstRun - t.created : null,
+      pid, comm, nice, policy, workload: this.isWorkload(pid, comm), created, firstRun, exited,
+      turnaround: created !== null && exited !== null ? exited - created : null,
+      response: created !== null && firstRun !== null ? firstRun - created : null,
       waiting: t.waiting + open,
       cpuTime,
       shareOfElapsed: elapsed > 0 ? cpuTime / elapsed : 0,
       shareOfCpu: total > 0 ? cpuTime / total : 0,
       runDelay: percentiles(t.delays.view().slice()),
-      voluntarySwitches: t.vol,
-      involuntarySwitches: t.invol,
-      migrations: t.migrations,
+      voluntarySwitches: t.vol, involuntarySwitches: t.invol, migrations: t.migrations,
     };
   }
 
@@ -467,29 +445,24 @@ export class MetricsRecorder {
     const fairSet = fair ? tasks.filter((t) => fair.has(t.pid)) : work.filter((t) => t.firstRun !== null);
     const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
     return {
-      tasks: work.length,
-      exited: exited.length,
+      tasks: work.length, exited: exited.length,
       meanTurnaround: mean(exited.flatMap((t) => (t.turnaround === null ? [] : [t.turnaround]))),
       meanWaiting: mean(work.map((t) => t.waiting)),
       meanResponse: mean(work.flatMap((t) => (t.response === null ? [] : [t.response]))),
       totalCpuTime: sum(tasks.map((t) => t.cpuTime)),
       runDelay: percentiles(this.pooledDelays(this.all.filter((_, i) => tasks[i]!.workload))),
-      switches: sum(perCpu.map((c) => c.switches)),
+      switches: sum(perCpu.map((c) => c.switches)), migrations: this.nrMigrations,
       voluntarySwitches: sum(tasks.map((t) => t.voluntarySwitches)),
       involuntarySwitches: sum(tasks.map((t) => t.involuntarySwitches)),
-      migrations: this.nrMigrations,
       utilisation: elapsed > 0 && perCpu.length > 0 ? sum(perCpu.map((c) => c.busy)) / (elapsed * perCpu.length) : 0,
       throughput: elapsed > 0 ? exited.length / (elapsed / 1e9) : 0,
-      jain: jainIndex(fairSet.map((t) => t.shareOfCpu)),
-      fairnessPids: fairSet.map((t) => t.pid),
+      jain: jainIndex(fairSet.map((t) => t.shareOfCpu)), fairnessPids: fairSet.map((t) => t.pid),
     };
   }
 
   /** The run delays of `accs` in one array. */
   private pooledDelays(accs: TaskAcc[]): Float64Array {
-    let n = 0;
-    for (const t of accs) n += t.delays.length;
-    const out = new Float64Array(n);
+    const out = new Float64Array(accs.reduce((n, t) => n + t.delays.length, 0));
     let at = 0;
     for (const t of accs) {
       out.set(t.delays.view(), at);

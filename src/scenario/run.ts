@@ -8,7 +8,6 @@
  * const machine = runWorkload(w, { cpus: 4 });
  */
 import { Machine, type SpawnOptions } from "../user/machine.ts";
-import type { Program } from "../user/program.ts";
 import type { Image } from "../kernel/task/program.ts";
 import { policyNumber, workloadImage, workloadPath } from "./interp.ts";
 import type { SchedAttrs, TaskSpec, Workload } from "./workload.ts";
@@ -45,8 +44,7 @@ export interface WorkloadBoot {
 /**
  * The one mapping from workload scheduling attributes to spawn options:
  * nice as is; policy normal=0 fifo=1 rr=2 batch=3 idle=5 deadline=6 (SCHED_*);
- * priority -> rtPriority; affinity as is. Deadline runtime/deadline/period are not
- * representable in SpawnOptions yet: see {@link deadlineParams}.
+ * priority -> rtPriority; affinity as is; deadline runtime/deadline/period -> dl.
  */
 export function schedSpawnOptions(attrs: SchedAttrs): SpawnOptions {
   const o: SpawnOptions = {};
@@ -54,6 +52,8 @@ export function schedSpawnOptions(attrs: SchedAttrs): SpawnOptions {
   if (attrs.policy !== undefined) o.policy = policyNumber(attrs.policy);
   if (attrs.priority !== undefined) o.rtPriority = attrs.priority;
   if (attrs.affinity !== undefined) o.affinity = [...attrs.affinity];
+  const dl = deadlineParams(attrs);
+  if (dl) o.dl = dl;
   return o;
 }
 

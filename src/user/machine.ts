@@ -9,7 +9,8 @@
 import { Kernel } from "../kernel/kernel.ts";
 import { defaultParams, type Params } from "../kernel/param.ts";
 import { boot, spawn } from "../kernel/boot.ts";
-import { presetClasses } from "../kernel/sched/presets.ts";
+import { presetClasses, DEFAULT_PRESET } from "../kernel/sched/presets.ts";
+import { checkDlParams, dlAdmit, setDlParams } from "../kernel/sched/deadline.ts";
 import { initProgram } from "./init.ts";
 import type { Image } from "../kernel/task/program.ts";
 import type { Task } from "../kernel/task/task.ts";
@@ -34,6 +35,8 @@ export interface SpawnOptions {
   parent?: number;
   /** comm override (e.g. a workload task's name). */
   name?: string;
+  /** SCHED_DEADLINE parameters (ns), with policy 6: admission control applies (throws when refused). */
+  dl?: { runtime: number; deadline: number; period: number };
 }
 
 export class Machine {
@@ -42,7 +45,7 @@ export class Machine {
 
   constructor(opts: MachineOptions = {}) {
     const params = { ...defaultParams(), ...definedOnly(opts) } as Params;
-    this.sched = opts.sched ?? "simple";
+    this.sched = opts.sched ?? DEFAULT_PRESET;
     this.kernel = new Kernel({ ...params, seed: opts.seed ?? 1, classes: presetClasses(this.sched, params) });
     boot(this.kernel, initProgram);
   }
@@ -101,8 +104,18 @@ function applySched(k: Kernel, p: Task, o: SpawnOptions): void {
     p.sclass = cls;
   }
   if (o.rtPriority !== undefined) {
+    if (!Number.isInteger(o.rtPriority) || o.rtPriority < 1 || o.rtPriority > 99) throw new Error(`rtPriority ${o.rtPriority}: expected 1..99`);
     p.rtPriority = o.rtPriority;
     p.normalPrio = p.prio = 99 - o.rtPriority;
+  }
+  if (o.policy === 6) {
+    const dl = o.dl;
+    if (!dl || !checkDlParams(dl.runtime, dl.deadline, dl.period))
+      throw new Error("deadline policy needs runtime <= deadline <= period, each at least 1024 ns (period 100us..4.19s)");
+    const params = { ...dl, flags: 0 };
+    if (!dlAdmit(k, p, 6, params)) throw new Error(`deadline task refused by admission control (EBUSY): bandwidth ${dl.runtime}/${dl.period} exceeds what is left`);
+    setDlParams(p, params);
+    p.normalPrio = p.prio = -1;
   }
   if (o.affinity) {
     const mask = new Uint8Array(k.rqs.length);

@@ -8,6 +8,9 @@ import { idleClass } from "./idle.ts";
 import { simpleClass } from "./simple.ts";
 import { eevdfClass } from "./eevdf.ts";
 import { cfsClass } from "./cfs.ts";
+import { stopClass } from "./stop.ts";
+import { dlClass } from "./deadline.ts";
+import { rtClass } from "./rt.ts";
 
 export interface Preset {
   name: string;
@@ -21,6 +24,16 @@ export function cpuFactor(cpus: number): number {
 }
 
 export const PRESETS: Record<string, Preset> = {
+  "linux-6": {
+    name: "linux-6",
+    description: "Linux 6.6+: stop > deadline > realtime (FIFO/RR, RT throttling) > fair (EEVDF) > idle",
+    classes: (p) => [stopClass, dlClass(p), rtClass(p), eevdfClass(p), idleClass],
+  },
+  "linux-5": {
+    name: "linux-5",
+    description: "Linux 5.x: stop > deadline > realtime (FIFO/RR, RT throttling) > fair (CFS) > idle",
+    classes: (p) => [stopClass, dlClass(p), rtClass(p), cfsClass(p), idleClass],
+  },
   simple: {
     name: "simple",
     description: "placeholder: one round-robin queue per CPU for every policy, slice = base slice x CPU factor, noticed at the tick",
@@ -38,6 +51,10 @@ export const PRESETS: Record<string, Preset> = {
   },
 };
 
+/** The preset a machine gets when none is named. */
+export const DEFAULT_PRESET = "linux-6";
+
+/** Short names for the fair algorithm alone within the full chain, as `--sched eevdf,cfs` users expect. */
 export class UnknownSchedulerError extends Error {
   constructor(name: string) {
     super(`unknown scheduler "${name}": expected one of ${Object.keys(PRESETS).join(", ")}`);

@@ -11,7 +11,10 @@ import type { Rq } from "./rq.ts";
 import type { Task } from "../task/task.ts";
 
 interface SimpleRq {
+  /** Queued tasks waiting to run, in order. */
   queue: Set<Task>;
+  /** Every task of this class on the rq, curr included. */
+  members: Set<Task>;
   /** sum_exec_runtime of curr when it was picked. */
   pickedAt: number;
 }
@@ -23,13 +26,15 @@ export function simpleClass(slice: number): SchedClass {
     name: "simple",
     policies: [0, 1, 2, 3, 5, 6],
     initRq(rq) {
-      rq.ext = { queue: new Set<Task>(), pickedAt: 0 } satisfies SimpleRq;
+      rq.ext = { queue: new Set<Task>(), members: new Set<Task>(), pickedAt: 0 } satisfies SimpleRq;
     },
     initTask() {}, // no per-task state
     enqueueTask(rq, p) {
+      q(rq).members.add(p);
       if (rq.curr !== p) q(rq).queue.add(p);
     },
     dequeueTask(rq, p) {
+      q(rq).members.delete(p);
       q(rq).queue.delete(p);
     },
     pickTask(rq) {
@@ -37,7 +42,7 @@ export function simpleClass(slice: number): SchedClass {
       return null;
     },
     putPrevTask(rq, prev) {
-      if (prev.onRq) q(rq).queue.add(prev); // to the tail
+      if (q(rq).members.has(prev)) q(rq).queue.add(prev); // to the tail
     },
     setNextTask(rq, p) {
       q(rq).queue.delete(p);

@@ -34,9 +34,12 @@ export function getAction(p: Task, sig: number): SigAction {
   return p.sighand.action[sig] ?? DFL;
 }
 
-/** Would delivering sig to p do nothing? (sig_handler_ignored) */
+/**
+ * Would delivering sig to p do nothing? (sig_handler_ignored) SIGCONT's default
+ * is in SIG_KERNEL_IGNORE_MASK: it does its work at generation, then is dropped.
+ */
 function handlerIgnored(a: SigAction, sig: number): boolean {
-  return a.handler === "ign" || (a.handler === "dfl" && defaultAction(sig) === "ign");
+  return a.handler === "ign" || (a.handler === "dfl" && (defaultAction(sig) === "ign" || defaultAction(sig) === "cont"));
 }
 
 /** Pending and not blocked, in p's own set or its process's shared set. */
@@ -131,14 +134,17 @@ function completeSignal(k: Kernel, p: Task, sig: number, group: boolean): void {
   if (t === null) return; // every thread blocks it: stays pending
   const sg = p.signal;
   const a = getAction(t, sig);
-  const fatal = sig === SIGKILL || (a.handler === "dfl" && !t.blocked.has(sig) && (defaultAction(sig) === "term" || defaultAction(sig) === "core"));
+  // Core-dumping signals take the slow path (get_signal) so the status gets WCOREFLAG.
+  const fatal = sig === SIGKILL || (a.handler === "dfl" && !t.blocked.has(sig) && defaultAction(sig) === "term");
   if (fatal && !(sg.flags & SIGNAL_GROUP_EXIT) && !(sg.flags & SIGNAL_UNKILLABLE && sig !== SIGKILL)) {
     if (sig === SIGKILL || group) {
       // Start the group exit now: every thread gets SIGKILL and is woken (zap_other_threads).
       sg.flags = (sg.flags & ~(SIGNAL_STOP_STOPPED | SIGNAL_STOP_CONTINUED)) | SIGNAL_GROUP_EXIT;
       sg.groupExitCode = sig;
       sg.groupStopCount = 0;
+      sg.stopReport = 0;
       for (const x of sg.threads) {
+        x.jobctl = 0; // a group stop in progress is cancelled
         x.pending.add(SIGKILL);
         signalWakeUp(k, x, true);
       }
@@ -160,7 +166,8 @@ export function signalWakeUp(k: Kernel, t: Task, fatal: boolean): void {
   const mask = TASK_INTERRUPTIBLE | (fatal ? TASK_WAKEKILL : 0);
   if (!wakeUp(k, t, mask)) {
     const rq = taskRq(k, t);
-    if (rq.curr === t && t.state === TASK_RUNNING) rq.resched(); // kick_process: it looks at signals on return to user
+    // kick_process: an IPI makes it look at signals on its way back to user mode; no reschedule.
+    if (rq.curr === t && t.state === TASK_RUNNING) rq.kick();
   }
 }
 

@@ -12,17 +12,16 @@
 import type { Kernel } from "../kernel.ts";
 import type { Rq } from "../sched/rq.ts";
 import {
-  type Task, TASK_RUNNING, TASK_STOPPED, PF_EXITING, PF_SIGNALED, SIGNAL_STOP_STOPPED, SIGNAL_GROUP_EXIT,
+  type Task, TASK_RUNNING, TASK_STOPPED, PF_EXITING, PF_SIGNALED, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED, SIGNAL_GROUP_EXIT,
 } from "../task/task.ts";
 import { EINTR, ENOSYS } from "../errno.ts";
 import { SIGKILL, SIGSEGV, SIGXCPU, defaultAction, isStopSignal, SigSet, SIGSTOP, signalName } from "../signal/signals.ts";
 import {
   dequeueSignal, getAction, signalPending, SA_RESTART, SA_NODEFER, SA_RESETHAND, isOrphanedPgrp,
-  stopIgnoredWhenOrphaned, notifyParentCldstop, CLD_STOPPED,
+  stopIgnoredWhenOrphaned, notifyParentCldstop, CLD_STOPPED, signalWakeUp,
 } from "../signal/signal.ts";
 import { doGroupExit, WCOREFLAG } from "../task/exit.ts";
 import { syscalls } from "./table.ts";
-import { wakeUp } from "../sched/core.ts";
 import type { SyscallReq } from "../task/program.ts";
 
 /** The task sleeps; retry the same request when it runs again. */
@@ -53,6 +52,11 @@ export function runUser(k: Kernel, rq: Rq, t: Task): boolean {
       return true;
     }
     if (signalPending(t)) {
+      if (t.req !== null && t.restart === null) {
+        // Woken in a syscall: it finishes or says how it was interrupted before a signal is delivered.
+        complete(k, t, dispatch(k, t, t.req));
+        continue;
+      }
       getSignal(k, t);
       continue;
     }
@@ -112,12 +116,17 @@ function resume(k: Kernel, t: Task): SyscallReq | null {
   }
 }
 
-/** force_sig for a fault the program cannot survive: the default action runs whatever the disposition. */
+/**
+ * force_sig_fatal for a fault the program cannot survive: its code is gone, so
+ * no handler can run; the process dies now with sig's default action (core or term).
+ */
 function forceFatal(k: Kernel, t: Task, sig: number): void {
-  t.sighand.action[sig] = undefined;
-  t.blocked.del(sig);
   t.co = null;
-  t.pending.add(sig);
+  t.req = null;
+  if (k.trace.on) k.trace.emit({ name: "signal_generate", ts: k.now, cpu: t.cpu, sig, errno: 0, code: 0x80, comm: t.comm, pid: t.pid, group: false, result: 0 });
+  const core = defaultAction(sig) === "core" && k.params.rlimitCore > 0 ? WCOREFLAG : 0;
+  t.flags |= PF_SIGNALED;
+  doGroupExit(k, t, sig | core);
 }
 
 export function dispatch(k: Kernel, t: Task, req: SyscallReq): SysRet {
@@ -144,14 +153,16 @@ function argsOf(req: SyscallReq): unknown[] {
  */
 function getSignal(k: Kernel, t: Task): void {
   const sg = t.signal;
-  if (t.jobctl !== 0) {
-    doSignalStop(k, t, t.jobctl);
-    return;
-  }
+  // A task marked for death dies before any pending group stop is acted on.
   if (sg.flags & SIGNAL_GROUP_EXIT || t.pending.has(SIGKILL)) {
     t.pending.del(SIGKILL);
+    t.jobctl = 0;
     doGroupExit(k, t, sg.flags & SIGNAL_GROUP_EXIT ? sg.groupExitCode : SIGKILL);
     t.flags |= PF_SIGNALED;
+    return;
+  }
+  if (t.jobctl !== 0) {
+    doSignalStop(k, t, t.jobctl);
     return;
   }
   const sig = dequeueSignal(t);
@@ -188,15 +199,11 @@ function beginGroupStop(k: Kernel, t: Task, sig: number): void {
     sg.groupStopCount++;
     if (x !== t) {
       x.jobctl = sig;
-      // signal_wake_up: a sleeper wakes to stop (its syscall restarts after SIGCONT).
-      if (x.state & 1) wakeUpForStop(k, x);
+      // signal_wake_up: a sleeper wakes to stop (its syscall restarts after SIGCONT), a running thread is kicked.
+      signalWakeUp(k, x, false);
     }
   }
   doSignalStop(k, t, sig);
-}
-
-function wakeUpForStop(k: Kernel, x: Task): void {
-  wakeUp(k, x, 1 /* TASK_INTERRUPTIBLE */);
 }
 
 /** This thread stops; the last one to stop makes the stop visible to the parent. */
@@ -206,7 +213,7 @@ function doSignalStop(k: Kernel, t: Task, sig: number): void {
   if (t.restart !== null) t.restart = null; // the interrupted syscall restarts after SIGCONT
   t.state = TASK_STOPPED;
   if (sg.groupStopCount > 0 && --sg.groupStopCount === 0) {
-    sg.flags |= SIGNAL_STOP_STOPPED;
+    sg.flags = (sg.flags & ~SIGNAL_STOP_CONTINUED) | SIGNAL_STOP_STOPPED;
     sg.stopReport = sig;
     notifyParentCldstop(k, sg.leader, CLD_STOPPED);
   }

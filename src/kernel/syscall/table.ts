@@ -7,11 +7,11 @@ import type { Kernel } from "../kernel.ts";
 import type { Task } from "../task/task.ts";
 import { TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, TASK_KILLABLE } from "../task/task.ts";
 import type { SyscallReq } from "../task/program.ts";
-import { EBADF, EINVAL, EFAULT, EINTR, ENOENT } from "../errno.ts";
+import { EBADF, EINVAL, EFAULT, EINTR, ENOENT, ESRCH } from "../errno.ts";
 import { BLOCK, BURST, GONE, RESTARTNOHAND, RESTARTSYS, sigreturn, type SysRet } from "./entry.ts";
 import { copyProcess, CLONE_VFORK, CLONE_VM, CLONE_THREAD } from "../task/fork.ts";
 import { SIGCHLD, NSIG, SIGKILL, SIGSTOP } from "../signal/signals.ts";
-import { doExit, doGroupExit, W_EXITCODE } from "../task/exit.ts";
+import { doExit, doGroupExit, setChildSubreaper, W_EXITCODE } from "../task/exit.ts";
 import { checkWaitOptions, doWaitOnce, WNOHANG, WEXITED, P_ALL, P_PGID, P_PID, type WaitReq } from "../task/wait.ts";
 import { doExecve, setComm, resolvePath } from "../task/exec.ts";
 import { getIdOf, setpgid, setsid } from "../task/group.ts";
@@ -56,7 +56,11 @@ function doFork(k: Kernel, t: Task, flags: number, fn: unknown, arg: unknown): S
     const co = fn === undefined || fn === null ? t.co!.fork() : t.co!.spawn(fn, arg);
     const child = copyProcess(k, t, flags, co);
     if (typeof child === "number") return child;
-    if (fn === undefined || fn === null) child.result = 0;
+    if (fn === undefined || fn === null) {
+      child.result = 0;
+      // A fork inside a signal handler: the child's copy of the stack holds the same signal frames.
+      child.sigFrames = t.sigFrames?.map((f) => ({ ...f, blocked: f.blocked.clone() })) ?? null;
+    }
     if (!(flags & CLONE_VFORK)) return child.pid;
     t.sysState = child.pid;
   }
@@ -142,8 +146,7 @@ function prctl(k: Kernel, t: Task, req: SyscallReq): SysRet {
   const opt = int(req.a);
   switch (opt) {
     case PR_SET_CHILD_SUBREAPER:
-      t.signal.isChildSubreaper = !!req.b;
-      if (req.b) t.signal.hasChildSubreaper = true;
+      setChildSubreaper(t, !!req.b);
       return 0;
     case PR_GET_CHILD_SUBREAPER:
       return t.signal.isChildSubreaper ? 1 : 0;
@@ -210,7 +213,8 @@ export const syscalls = {
   wait4: (k, t, r) => {
     const pid = int(r.a);
     const options = int(r.b) ?? 0;
-    if (pid === null || pid === -0x80000000) return -EINVAL;
+    if (pid === null) return -EINVAL;
+    if (pid === -0x80000000) return -ESRCH; // -INT_MIN is not defined (kernel_wait4)
     const bad = checkWaitOptions(options, false);
     if (bad) return bad;
     const sel = waitSelector(pid) ?? { type: "pgid" as const, id: pid === 0 ? t.signal.pgid : -pid };
@@ -277,8 +281,21 @@ export const syscalls = {
     return old;
   },
   clock_gettime: (k) => k.now,
-  ...(schedSyscalls as Record<string, (k: Kernel, t: Task, r: SyscallReq) => SysRet>),
+  // Wrapped so that the table does not read sched_syscalls.ts's exports while modules are still loading.
+  sched_setscheduler: (k, t, r) => schedCall("sched_setscheduler", k, t, r),
+  sched_getscheduler: (k, t, r) => schedCall("sched_getscheduler", k, t, r),
+  sched_setparam: (k, t, r) => schedCall("sched_setparam", k, t, r),
+  sched_getparam: (k, t, r) => schedCall("sched_getparam", k, t, r),
+  sched_setattr: (k, t, r) => schedCall("sched_setattr", k, t, r),
+  sched_getattr: (k, t, r) => schedCall("sched_getattr", k, t, r),
+  sched_get_priority_max: (k, t, r) => schedCall("sched_get_priority_max", k, t, r),
+  sched_get_priority_min: (k, t, r) => schedCall("sched_get_priority_min", k, t, r),
+  sched_rr_get_interval: (k, t, r) => schedCall("sched_rr_get_interval", k, t, r),
 } satisfies Record<string, (k: Kernel, t: Task, r: SyscallReq) => SysRet>;
+
+function schedCall(nr: string, k: Kernel, t: Task, r: SyscallReq): SysRet {
+  return (schedSyscalls as unknown as Record<string, (k: Kernel, t: Task, r: SyscallReq) => SysRet>)[nr]!(k, t, r);
+}
 
 export type SyscallName = keyof typeof syscalls;
 export { CLONE_THREAD };

@@ -37,8 +37,10 @@ export function doGroupExit(k: Kernel, t: Task, code: number): void {
   else if (sg.threads.length > 1) {
     sg.flags = (sg.flags & ~(SIGNAL_STOP_STOPPED | SIGNAL_STOP_CONTINUED)) | SIGNAL_GROUP_EXIT;
     sg.groupExitCode = code;
+    sg.groupStopCount = 0;
     for (const x of sg.threads) {
       if (x === t || x.flags & PF_EXITING) continue;
+      x.jobctl = 0;
       x.pending.add(SIGKILL);
       signalWakeUp(k, x, true);
     }
@@ -123,6 +125,26 @@ function findNewReaper(k: Kernel, t: Task): Task {
   return k.init;
 }
 
+/**
+ * prctl(PR_SET_CHILD_SUBREAPER): mark t's process; on setting, every existing
+ * descendant learns it has a subreaper above it (propagate_has_child_subreaper),
+ * as later forks inherit it.
+ */
+export function setChildSubreaper(t: Task, on: boolean): void {
+  t.signal.isChildSubreaper = on;
+  if (!on) return;
+  const stack = [t.signal];
+  while (stack.length > 0) {
+    for (const th of stack.pop()!.threads) {
+      for (const c of th.children) {
+        if (c.signal.hasChildSubreaper) continue; // its subtree already knows
+        c.signal.hasChildSubreaper = true;
+        stack.push(c.signal);
+      }
+    }
+  }
+}
+
 /** exit_notify: reparent children, handle orphaned groups, tell the parent. */
 function exitNotify(k: Kernel, t: Task, groupDead: boolean): void {
   forgetOriginalParent(k, t);
@@ -147,13 +169,12 @@ function forgetOriginalParent(k: Kernel, t: Task): void {
   const reaper = findNewReaper(k, t);
   for (const c of [...t.children]) {
     t.children.delete(c);
-    c.realParent = reaper;
-    c.parent = reaper;
-    if (c.leader === c) reaper.leader.children.add(c);
-    for (const th of c.signal.threads) if (th !== c) th.realParent = reaper;
+    reaper.children.add(c); // children are per thread, as in Linux (list_splice to reaper->children)
+    for (const th of c.signal.threads) th.realParent = th.parent = reaper;
     if (k.trace.on)
       k.trace.emit({ name: "sched_process_reparent", ts: k.now, cpu: c.cpu, comm: c.comm, pid: c.pid, old_ppid: t.tgid, new_ppid: reaper.tgid });
     if (c.pdeathSignal) sendSignal(k, c, c.pdeathSignal, true, 0x80);
+    if (reaper.signal === t.signal) continue; // a threaded reparent: nobody needs to hear of it
     c.exitSignal = SIGCHLD;
     if (c.exitState === EXIT_ZOMBIE && c.signal.threads.length === 1) {
       // Already a zombie: its new parent hears of it now (and may reap it at once).
@@ -217,7 +238,7 @@ export function releaseTask(k: Kernel, t: Task): void {
   k.nrProcesses--;
   t.exitState = EXIT_DEAD;
   if (t.isLeader()) {
-    t.realParent?.leader.children.delete(t);
+    t.realParent?.children.delete(t);
     detachPgrp(k, sg);
   }
   if (k.trace.on) k.trace.emit({ name: "sched_process_free", ts: k.now, cpu: t.cpu, comm: t.comm, pid: t.pid });

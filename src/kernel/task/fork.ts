@@ -66,7 +66,7 @@ export function copyProcess(k: Kernel, parent: Task, flags: number, co: Coroutin
   if (pid < 0) return -EAGAIN;
 
   const p = new Task(pid, parent.comm, parent.blocked.clone(), new SigSet());
-  copySched(p, parent);
+  copySched(k, p, parent);
   copyShared(p, parent, flags);
   linkFamily(k, p, parent, flags);
   p.co = co;
@@ -93,7 +93,7 @@ export function copyProcess(k: Kernel, parent: Task, flags: number, co: Coroutin
 }
 
 /** sched_fork: inherit policy and priority; SCHED_RESET_ON_FORK drops RT/negative nice. */
-function copySched(p: Task, parent: Task): void {
+function copySched(k: Kernel, p: Task, parent: Task): void {
   p.policy = parent.policy;
   p.staticPrio = parent.staticPrio;
   p.rtPriority = parent.rtPriority;
@@ -107,6 +107,7 @@ function copySched(p: Task, parent: Task): void {
     if (p.staticPrio < 120) p.staticPrio = 120;
     p.normalPrio = p.staticPrio;
     p.resetOnFork = false;
+    p.sclass = k.classOfPolicy[p.policy]!;
   }
   p.prio = p.normalPrio;
   p.state = TASK_NEW;

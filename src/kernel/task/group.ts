@@ -67,8 +67,9 @@ export function setpgid(k: Kernel, t: Task, pid: number, pgid: number): number {
   if (pgid < 0) return -EINVAL;
   const me = t.leader;
   const p = pid === 0 ? me : k.task(pid);
-  if (!p || p.tgid !== pid && pid !== 0) return -ESRCH;
-  const target = p.leader;
+  if (!p) return -ESRCH;
+  if (!p.isLeader()) return -EINVAL; // a thread id that is not a process
+  const target = p;
   if (pgid === 0) pgid = target.tgid;
   if (target !== me) {
     if (target.realParent?.tgid !== me.tgid) return -ESRCH;
@@ -86,11 +87,13 @@ export function setpgid(k: Kernel, t: Task, pid: number, pgid: number): number {
   return 0;
 }
 
-/** getpgid(pid) / getsid(pid): pid 0 is the caller; ESRCH if no such process. */
+/**
+ * getpgid(pid) / getsid(pid): pid 0 is the caller; any thread id names its process;
+ * a zombie not yet reaped still has its group; ESRCH if no such task.
+ */
 export function getIdOf(k: Kernel, t: Task, pid: number, which: "pgid" | "sid"): number {
   const p = pid === 0 ? t : k.task(pid);
-  if (!p || (p.exitState !== 0 && p.signal.live === 0 && p.tgid !== pid && pid !== 0)) return -ESRCH;
-  if (p.tgid !== pid && pid !== 0) return -ESRCH;
+  if (!p) return -ESRCH;
   return which === "pgid" ? p.signal.pgid : p.signal.sid;
 }
 

@@ -10,7 +10,7 @@
  */
 import type { Kernel } from "../kernel.ts";
 import { ECHILD, EINVAL } from "../errno.ts";
-import { type Task, EXIT_ZOMBIE, SIGNAL_STOP_CONTINUED, EXIT_DEAD } from "./task.ts";
+import { type Task, EXIT_ZOMBIE, SIGNAL_STOP_CONTINUED, SIGNAL_GROUP_EXIT, EXIT_DEAD } from "./task.ts";
 import { SIGCHLD, SIGCONT } from "../signal/signals.ts";
 import { releaseTask, W_CONTINUED, W_STOPCODE } from "./exit.ts";
 import { CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED } from "../signal/signal.ts";
@@ -65,9 +65,7 @@ export function doWaitOnce(k: Kernel, t: Task, r: WaitReq): WaitResult | number 
   let any = false;
   const threads = r.options & __WNOTHREAD ? [t] : t.signal.threads;
   for (const th of threads) {
-    const kids = th.isLeader() ? th.children : null;
-    if (!kids) continue;
-    for (const c of kids) {
+    for (const c of th.children) {
       if (!eligible(k, t, c, r)) continue;
       any = true;
       const rep = consider(k, t, c, r.options);
@@ -104,7 +102,7 @@ function report(c: Task, status: number, code: number, siStatus: number): WaitRe
 
 /** wait_task_zombie: report the exit and, unless WNOWAIT, reap (release the pid). */
 function waitTaskZombie(k: Kernel, w: Task, c: Task, options: number): WaitResult {
-  const st = c.exitCode;
+  const st = c.signal.flags & SIGNAL_GROUP_EXIT ? c.signal.groupExitCode : c.exitCode;
   const code = st & 0x80 ? CLD_DUMPED : st & 0x7f ? CLD_KILLED : CLD_EXITED;
   const rep = report(c, st, code, code === CLD_EXITED ? (st >> 8) & 0xff : st & 0x7f);
   if (options & WNOWAIT) return rep;

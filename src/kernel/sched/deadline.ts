@@ -1,0 +1,391 @@
+/**
+ * The deadline class: SCHED_DEADLINE (kernel/sched/deadline.c), EDF + CBS.
+ *
+ * Models: deadline.c of Linux 4.11 .. 6.11 for tasks (the constrained-deadline
+ * rules of 4.11 included); no dl_server entities (what later kernels build the
+ * fair_server from).
+ *
+ * Each task reserves `dl_runtime` ns of CPU in every `dl_period`, to be used
+ * within `dl_deadline` of each period's start (runtime <= deadline <= period).
+ * The class runs the task with the earliest absolute scheduling deadline
+ * (EDF); each task's Constant Bandwidth Server (CBS) keeps it to its
+ * reservation. The states of a task's server:
+ *
+ *                   wakeup (CBS rule): if deadline < now
+ *                   or runtime / (deadline - now) > dl_runtime / dl_deadline
+ *                   then deadline = now + dl_deadline, runtime = dl_runtime
+ *     +----------+ ------------------------------> +---------+  EDF: earliest  +---------+
+ *     | sleeping |                                 |  ready  |  deadline runs  | running |
+ *     |          |                                 | (tree)  | --------------> |         |
+ *     +----------+                                 +---------+ <-------------- +---------+
+ *       ^      ^                                        ^        preempted by    |     |
+ *       |      |                 block                  |        an earlier one  |     |
+ *       |      +----------------------------------------|------------------------+     |
+ *       |                                               |                              |
+ *       |                      dl_timer, next period:   |     runtime <= 0 (at a tick) |
+ *       |                      while runtime <= 0:      |     or sched_yield           |
+ *       |                        deadline += dl_period  |                              |
+ *       |                        runtime  += dl_runtime |                              |
+ *       |   block (the timer                      +-----------+                        |
+ *       +-- still replenishes) ------------------ | throttled | <----------------------+
+ *                                                 +-----------+
+ *
+ * While running: runtime -= time run. Admission control (sched_dl_overflow)
+ * keeps sum(dl_runtime / dl_period) <= CPUs x rtRuntime / rtPeriod (0.95 per
+ * CPU by default; no limit when rtRuntime is -1), in BW_SHIFT = 20 fixed point,
+ * so admitted tasks get their runtime and, on one CPU, meet their deadlines.
+ *
+ * Rules kept: the wakeup rule above (dl_entity_overflow, with DL_SCALE
+ * truncation), the revised wakeup of constrained tasks (runtime scaled to the
+ * laxity) and their throttling when they wake between the deadline and the next
+ * period, replenishment at the next period (deadline - dl_deadline + dl_period),
+ * the reset of a lagging replenishment, sched_yield ending the current job,
+ * deadline time also charged to the RT bandwidth (rt_time), EBUSY admission.
+ *
+ * Simplified: a budget overrun is noticed at the tick (hrtick off, the default),
+ * so a task can overrun by up to a tick and pays it back at replenishment.
+ * Bandwidth is released at once when a task leaves the class or exits (Linux
+ * waits for the 0-lag time with the inactive timer); no GRUB reclaiming
+ * (SCHED_FLAG_RECLAIM is accepted and ignored), no SIGXCPU for DL_OVERRUN, no
+ * PI boosting. SMP: per-CPU EDF with wakeup placement as select_task_rq_dl and
+ * cpudl (a free CPU, else the one with the latest earliest deadline); no
+ * push/pull of queued tasks, so global EDF is only approximated.
+ */
+import { Prio, type Timer } from "../../sim/engine.ts";
+import type { Kernel } from "../kernel.ts";
+import type { Params } from "../param.ts";
+import { KernelPanic } from "../errno.ts";
+import { SCHED_DEADLINE, TASK_DEAD, type Task } from "../task/task.ts";
+import { ENQUEUE_INITIAL, ENQUEUE_RESTORE, ENQUEUE_WAKEUP, type SchedClass } from "./class.ts";
+import type { Rq } from "./rq.ts";
+import { RbNode, RbTree } from "./rbtree.ts";
+import { checkPreempt } from "./core.ts";
+import { rtBandwidthCharge } from "./rt.ts";
+
+/** Fixed-point shift of bandwidths (BW_SHIFT). */
+export const BW_SHIFT = 20;
+/** Time values are truncated by this many bits in the overflow test (DL_SCALE). */
+export const DL_SCALE = 10;
+/** sysctl_sched_dl_period_min/max, in ns (100 us, 1<<22 us). */
+export const DL_PERIOD_MIN = 100_000, DL_PERIOD_MAX = 4_194_304_000;
+
+/** The parameters of sched_setattr for SCHED_DEADLINE, ns. period 0 means period = deadline. */
+export interface DlParams {
+  runtime: number;
+  deadline: number;
+  period: number;
+  /** sched_flags kept by the entity (RECLAIM, DL_OVERRUN). */
+  flags: number;
+}
+
+/** task.dl (struct sched_dl_entity). */
+export class DlEntity {
+  // parameters (owner: sched_setattr)
+  dlRuntime = 0;
+  dlDeadline = 0;
+  dlPeriod = 0;
+  flags = 0;
+  // CBS state (owner: this class)
+  runtime = 0; // left in the current job; may go negative by up to a tick
+  deadline = -1; // absolute scheduling deadline; -1 = never set up
+  throttled = false;
+  yielded = false;
+  readonly node: RbNode<DlEntity>;
+  /** Replenishment timer (dl_timer). */
+  timer: Timer | null = null;
+  constructor(readonly task: Task) {
+    this.node = new RbNode<DlEntity>(this);
+  }
+}
+
+/** rq.dl (struct dl_rq): ready entities by absolute deadline, FIFO among equals. */
+class DlRq {
+  readonly tree = new RbTree<DlEntity>((a, b) => a.deadline < b.deadline);
+  /** Deadline tasks on this CPU (curr and throttled ones included). */
+  nr = 0;
+}
+
+/** The root domain's admitted bandwidth (struct dl_bw), per kernel. */
+interface DlBw {
+  total: number;
+  charged: Map<Task, number>;
+}
+const roots = new WeakMap<Kernel, DlBw>();
+function rootOf(k: Kernel): DlBw {
+  let r = roots.get(k);
+  if (!r) roots.set(k, (r = { total: 0, charged: new Map() }));
+  return r;
+}
+
+const dlRq = (rq: Rq): DlRq => rq.dl as DlRq;
+
+/** to_ratio(period, runtime): bandwidth in BW_SHIFT fixed point. */
+export function toRatio(period: number, runtime: number): number {
+  return period === 0 ? 0 : Math.floor((runtime * 2 ** BW_SHIFT) / period);
+}
+
+/** The per-CPU bandwidth limit in fixed point, or -1 for none (dl_bw->bw). */
+function bwLimit(p: Params): number {
+  return p.rtRuntime === -1 ? -1 : toRatio(p.rtPeriod, p.rtRuntime);
+}
+
+/** __checkparam_dl: runtime >= 1024 ns, runtime <= deadline <= period, period within the sysctl bounds. */
+export function checkDlParams(runtime: number, deadline: number, period: number): boolean {
+  if (deadline === 0 || runtime < 2 ** DL_SCALE) return false;
+  if (deadline >= 2 ** 63 || period >= 2 ** 63) return false;
+  const per = period === 0 ? deadline : period;
+  if (per < deadline || deadline < runtime) return false;
+  return per >= DL_PERIOD_MIN && per <= DL_PERIOD_MAX;
+}
+
+/**
+ * sched_dl_overflow: admits, changes or releases p's bandwidth for a change to
+ * `policy` with `params`. Returns false (EBUSY) when the new total would exceed
+ * the limit; the books are changed only on success.
+ */
+export function dlAdmit(k: Kernel, p: Task, policy: number, params: DlParams | null): boolean {
+  const root = rootOf(k);
+  const oldBw = root.charged.get(p) ?? 0;
+  const newBw = policy === SCHED_DEADLINE && params ? toRatio(params.period || params.deadline, params.runtime) : 0;
+  if (policy === SCHED_DEADLINE && newBw !== oldBw) {
+    const limit = bwLimit(k.params);
+    if (limit !== -1 && limit * k.rqs.length < root.total - oldBw + newBw) return false;
+  }
+  root.total += newBw - oldBw;
+  if (newBw > 0) root.charged.set(p, newBw);
+  else root.charged.delete(p);
+  return true;
+}
+
+/** Whether deadline tasks can be admitted at all (dl_bandwidth_enabled and a non-zero limit). */
+export function dlBandwidthUsable(k: Kernel): boolean {
+  return bwLimit(k.params) !== 0;
+}
+
+/** The admitted total in fixed point and its limit (-1 for none), for tests and observers. */
+export function dlBandwidth(k: Kernel): { total: number; limit: number } {
+  const lim = bwLimit(k.params);
+  return { total: rootOf(k).total, limit: lim === -1 ? -1 : lim * k.rqs.length };
+}
+
+/**
+ * __setparam_dl: stores p's reservation. Caller holds the change (inside
+ * changeSched) and has checked and admitted the parameters.
+ */
+export function setDlParams(p: Task, params: DlParams): void {
+  if (!(p.dl instanceof DlEntity)) p.dl = new DlEntity(p);
+  const ent = p.dl as DlEntity;
+  ent.dlRuntime = params.runtime;
+  ent.dlDeadline = params.deadline;
+  ent.dlPeriod = params.period || params.deadline;
+  ent.flags = params.flags;
+}
+
+/** __getparam_dl, or null if p has no reservation. */
+export function getDlParams(p: Task): DlParams | null {
+  const ent = p.dl;
+  if (!(ent instanceof DlEntity) || ent.dlDeadline === 0) return null;
+  return { runtime: ent.dlRuntime, deadline: ent.dlDeadline, period: ent.dlPeriod, flags: ent.flags };
+}
+
+const entity = (p: Task): DlEntity => p.dl as DlEntity;
+/** Start of the next period: when a throttled job is replenished (dl_next_period). */
+const nextPeriod = (e: DlEntity): number => e.deadline - e.dlDeadline + e.dlPeriod;
+
+/** dl_entity_overflow: would runtime left / time left exceed dl_runtime / dl_deadline? */
+function overflows(e: DlEntity, now: number): boolean {
+  const scale = 2 ** DL_SCALE;
+  const left = Math.floor(e.dlDeadline / scale) * Math.floor(e.runtime / scale);
+  const right = Math.floor((e.deadline - now) / scale) * Math.floor(e.dlRuntime / scale);
+  return right < left;
+}
+
+/** replenish_dl_new_period / setup_new_dl_entity: a fresh job now. */
+function newPeriod(e: DlEntity, now: number): void {
+  e.deadline = now + e.dlDeadline;
+  e.runtime = e.dlRuntime;
+}
+
+/** update_dl_entity: the CBS wakeup rule. */
+function wakeupRule(e: DlEntity, now: number): void {
+  if (e.deadline >= now && !overflows(e, now)) return; // keep deadline and runtime
+  if (e.dlDeadline !== e.dlPeriod && e.deadline >= now) {
+    // update_dl_revised_wakeup: a constrained task keeps its deadline with runtime scaled to the laxity.
+    e.runtime = Math.floor(((e.deadline - now) * e.dlRuntime) / e.dlDeadline);
+    return;
+  }
+  newPeriod(e, now);
+}
+
+/** replenish_dl_entity: pay the overrun back out of the next periods; reset if lagging. */
+function replenish(e: DlEntity, now: number): void {
+  if (e.yielded && e.runtime > 0) e.runtime = 0;
+  while (e.runtime <= 0) {
+    e.deadline += e.dlPeriod;
+    e.runtime += e.dlRuntime;
+  }
+  if (e.deadline < now) newPeriod(e, now); // "DL replenish lagged too much"
+  e.yielded = false;
+  e.throttled = false;
+}
+
+/**
+ * The deadline class. One instance per kernel (it keeps the kernel from attach).
+ * `_params` keeps the class factories uniform: admission reads the kernel's
+ * params, since the bandwidth limit belongs to the whole machine.
+ *
+ * @example
+ * const classes = [stopClass, dlClass(params), rtClass(params), fair, idleClass];
+ */
+export function dlClass(_params: Params): SchedClass {
+  let k: Kernel | null = null;
+  let self = -1;
+  const kern = (): Kernel => k ?? panicUnattached();
+
+  function insert(rq: Rq, e: DlEntity): void {
+    if (!e.node.onTree) dlRq(rq).tree.insert(e.node);
+  }
+  function remove(rq: Rq, e: DlEntity): void {
+    if (e.node.onTree) dlRq(rq).tree.erase(e.node);
+  }
+
+  /** The budget ran out or the job yielded: off the tree until the next period (start_dl_timer). */
+  function throttle(rq: Rq, e: DlEntity): void {
+    const now = kern().now;
+    remove(rq, e);
+    const at = nextPeriod(e);
+    if (at <= now) {
+      replenish(e, now); // the replenishment instant has passed: no timer needed
+      insert(rq, e);
+    } else {
+      e.throttled = true;
+      kern().engine.arm(e.timer!, at);
+    }
+    if (dlRq(rq).tree.first() !== e.node) rq.resched();
+  }
+
+  /** dl_task_timer: the replenishment instant of a throttled task. */
+  function replenishTimer(p: Task, e: DlEntity): void {
+    if (p.dl !== e || p.sclass !== self || !e.throttled) return; // left the class meanwhile
+    const kk = kern();
+    replenish(e, kk.now);
+    if (!p.onRq) return; // asleep: its wakeup applies the CBS rule
+    const rq = kk.rqs[p.cpu]!;
+    insert(rq, e);
+    checkPreempt(kk, rq, p, 0);
+  }
+
+  /** dl_check_constrained_dl: a constrained task waking past its deadline waits for its next period. */
+  function constrainedWait(e: DlEntity, now: number): boolean {
+    if (e.dlDeadline === e.dlPeriod || !(e.deadline < now && now < nextPeriod(e))) return false;
+    e.throttled = true;
+    if (e.runtime > 0) e.runtime = 0;
+    kern().engine.arm(e.timer!, nextPeriod(e));
+    return true;
+  }
+
+  /** Earliest ready deadline on a CPU, Infinity if it has none (cpudl). */
+  function earliest(rq: Rq): number {
+    return dlRq(rq).tree.first()?.value.deadline ?? Infinity;
+  }
+
+  const cls: SchedClass = {
+    name: "dl",
+    policies: [SCHED_DEADLINE],
+    attach(kernel) {
+      if (k !== null && k !== kernel) throw new KernelPanic("dlClass instance attached to two kernels: build one per kernel");
+      k = kernel;
+      self = kernel.classes.indexOf(cls);
+    },
+    initRq(rq) {
+      rq.dl = new DlRq();
+    },
+    initTask(rq, p) {
+      const e = p.dl;
+      if (!(e instanceof DlEntity) || e.dlDeadline === 0)
+        throw new KernelPanic(`pid ${p.pid} joined the deadline class without a reservation (set it with sched_setattr)`);
+      if (e.timer?.armed) kern().engine.cancel(e.timer);
+      e.timer ??= kern().newTimer(Prio.TIMER, () => replenishTimer(p, e));
+      e.deadline = -1; // set up at the first enqueue
+      e.runtime = 0;
+      e.throttled = e.yielded = false;
+    },
+    enqueueTask(rq, p, flags) {
+      const e = entity(p);
+      const now = kern().now;
+      dlRq(rq).nr++;
+      if (e.throttled) return; // the replenishment timer will queue it
+      if (flags & (ENQUEUE_WAKEUP | ENQUEUE_INITIAL)) {
+        if (constrainedWait(e, now)) return;
+        wakeupRule(e, now);
+      } else if (flags & ENQUEUE_RESTORE && e.deadline < now) newPeriod(e, now); // new parameters, or a stale job
+      insert(rq, e);
+    },
+    dequeueTask(rq, p) {
+      const e = entity(p);
+      remove(rq, e);
+      dlRq(rq).nr--;
+      if (p.state === TASK_DEAD) {
+        // task_dead_dl: the reservation goes with the task.
+        if (e.timer?.armed) kern().engine.cancel(e.timer);
+        dlAdmit(kern(), p, -1, null);
+      }
+    },
+    pickTask: (rq) => dlRq(rq).tree.first()?.value.task ?? null,
+    putPrevTask() {}, // curr stays on the tree until it blocks or is throttled
+    setNextTask() {}, // the picked task is already on the tree
+    updateCurr(rq, curr, delta) {
+      const e = entity(curr);
+      e.runtime -= delta;
+      rtBandwidthCharge(rq, curr.execStart - delta, curr.execStart);
+      if (!e.throttled && e.runtime <= 0) throttle(rq, e);
+    },
+    taskTick() {}, // updateCurr, which the core runs before the tick, throttled an overrun
+    nextCheck(rq, curr) {
+      const e = entity(curr);
+      return e.throttled ? Infinity : curr.execStart + Math.max(0, e.runtime);
+    },
+    wakeupPreempt(rq, p) {
+      if (entity(p).deadline < entity(rq.curr).deadline) rq.resched(); // dl_entity_preempt
+    },
+    yieldTask(rq) {
+      // yield_task_dl: the job is over; it is replenished at its next period.
+      const e = entity(rq.curr);
+      if (e.throttled) return;
+      e.yielded = true;
+      throttle(rq, e);
+    },
+    taskFork() {}, // fork of a deadline task without reset-on-fork fails with EAGAIN before this
+    prioChanged(rq, p) {
+      // prio_changed_dl: new parameters of the running task; give way to an earlier deadline.
+      if (rq.curr === p && dlRq(rq).tree.first() !== entity(p).node) rq.resched();
+    },
+    nrRunning: (rq) => dlRq(rq).nr,
+    selectTaskRq(p, prevCpu) {
+      const rqs = kern().rqs;
+      const curr = rqs[prevCpu]!.curr;
+      const busy = curr.sclass === self && curr !== p && !(entity(p).deadline < entity(curr).deadline);
+      if (!busy || rqs.length === 1) return prevCpu;
+      let best = prevCpu;
+      let latest = earliest(rqs[prevCpu]!);
+      for (let i = 1; i < rqs.length; i++) {
+        const c = (prevCpu + i) % rqs.length;
+        if (p.cpusAllowed !== null && p.cpusAllowed[c] !== 1) continue;
+        const d = rqs[c]!.curr.sclass < self ? -Infinity : earliest(rqs[c]!);
+        if (d > latest) [best, latest] = [c, d];
+      }
+      return entity(p).deadline < latest ? best : prevCpu;
+    },
+  };
+  return cls;
+}
+
+function panicUnattached(): never {
+  throw new KernelPanic("deadline class used before attach(k)");
+}
+
+/** For tests and observers: a deadline task's CBS state. */
+export function dlState(p: Task): { runtime: number; deadline: number; throttled: boolean } | null {
+  const e = p.dl;
+  return e instanceof DlEntity ? { runtime: e.runtime, deadline: e.deadline, throttled: e.throttled } : null;
+}

@@ -1,0 +1,113 @@
+/**
+ * nice, getpriority/setpriority, sched_yield (kernel/sys.c, kernel/sched/syscalls.c;
+ * man nice(2), getpriority(2)). Programs run as an ordinary user (uid 1000):
+ * raising priority needs CAP_SYS_NICE, and RLIMIT_NICE is 0.
+ */
+import { describe, expect, it } from "vitest";
+import { run, say, one, boot, program, MS } from "./helpers.ts";
+import { EPERM, EACCES, ESRCH, EINVAL, PRIO_PROCESS, PRIO_PGRP, PRIO_USER } from "../../src/user/libc.ts";
+
+describe("nice", () => {
+  it("nice: lowering priority works; raising it without privilege is EPERM", () => {
+    const { m } = run(function* (sys) {
+      yield* say(sys, "up", yield* sys.nice(5));
+      yield* say(sys, "now", yield* sys.getpriority(PRIO_PROCESS, 0));
+      yield* say(sys, "down", yield* sys.nice(-1));
+      yield* say(sys, "still", yield* sys.getpriority(PRIO_PROCESS, 0));
+      yield* say(sys, "clamp", yield* sys.nice(100));
+      yield* say(sys, "max", yield* sys.getpriority(PRIO_PROCESS, 0));
+    });
+    expect(one(m, "up")).toBe(0);
+    expect(one(m, "now")).toBe(5);
+    expect(one(m, "down")).toBe(-EPERM);
+    expect(one(m, "still")).toBe(5);
+    expect(one(m, "clamp")).toBe(0);
+    expect(one(m, "max")).toBe(19);
+  });
+
+  it("niceinherit: a forked child inherits the nice value", () => {
+    const { m } = run(function* (sys) {
+      yield* sys.nice(7);
+      const c = yield* sys.fork();
+      if (c === 0) {
+        yield* say(sys, "child", yield* sys.getpriority(PRIO_PROCESS, 0));
+        return 0;
+      }
+      yield* sys.waitpid(c, 0);
+    });
+    expect(one(m, "child")).toBe(7);
+  });
+});
+
+describe("getpriority / setpriority", () => {
+  it("setpriority: errors EACCES (raise without privilege), EPERM (another user's process), ESRCH, EINVAL", () => {
+    const { m } = run(function* (sys) {
+      const c = yield* sys.fork();
+      if (c === 0) { yield* sys.sleep(5 * MS); return 0; }
+      yield* say(sys, "set.child", yield* sys.setpriority(PRIO_PROCESS, c, 10));
+      yield* say(sys, "get.child", yield* sys.getpriority(PRIO_PROCESS, c));
+      yield* say(sys, "raise.child", yield* sys.setpriority(PRIO_PROCESS, c, 0));
+      yield* say(sys, "init", yield* sys.setpriority(PRIO_PROCESS, 1, 5));
+      yield* say(sys, "get.init", yield* sys.getpriority(PRIO_PROCESS, 1));
+      yield* say(sys, "esrch", yield* sys.setpriority(PRIO_PROCESS, 31000, 5));
+      yield* say(sys, "get.esrch", yield* sys.getpriority(PRIO_PROCESS, 31000));
+      yield* say(sys, "einval", yield* sys.setpriority(9, 0, 5));
+      yield* say(sys, "get.einval", yield* sys.getpriority(9, 0));
+      yield* sys.waitpid(c, 0);
+    });
+    expect(one(m, "set.child")).toBe(0);
+    expect(one(m, "get.child")).toBe(10);
+    expect(one(m, "raise.child")).toBe(-EACCES);
+    expect(one(m, "init")).toBe(-EPERM);
+    expect(one(m, "get.init")).toBe(0);
+    expect(one(m, "esrch")).toBe(-ESRCH);
+    expect(one(m, "get.esrch")).toBe(-ESRCH);
+    expect(one(m, "einval")).toBe(-EINVAL);
+    expect(one(m, "get.einval")).toBe(-EINVAL);
+  });
+
+  it("priogroup: PRIO_PGRP sets every member; getpriority reports the highest priority (lowest nice)", () => {
+    const { m } = run(function* (sys) {
+      yield* sys.setpgid(0, 0);
+      const c = yield* sys.fork();
+      if (c === 0) { yield* sys.sleep(5 * MS); return 0; }
+      yield* say(sys, "set", yield* sys.setpriority(PRIO_PGRP, 0, 3));
+      yield* say(sys, "child", yield* sys.getpriority(PRIO_PROCESS, c));
+      yield* sys.setpriority(PRIO_PROCESS, c, 8);
+      yield* say(sys, "group", yield* sys.getpriority(PRIO_PGRP, 0));
+      yield* say(sys, "user", yield* sys.getpriority(PRIO_USER, 0));
+      yield* sys.waitpid(c, 0);
+    });
+    expect(one(m, "set")).toBe(0);
+    expect(one(m, "child")).toBe(3);
+    expect(one(m, "group")).toBe(3);
+    expect(one(m, "user")).toBe(3);
+  });
+});
+
+describe("sched_yield", () => {
+  it("yield: sched_yield returns 0 and lets another task on the same CPU run", () => {
+    const m = boot({ cpus: 1 });
+    m.spawn(
+      program("a", function* (sys) {
+        for (let i = 0; i < 3; i++) {
+          yield* sys.compute(10_000);
+          yield* say(sys, "run", "a");
+          yield* say(sys, "ret", yield* sys.sched_yield());
+        }
+      }),
+    );
+    m.spawn(
+      program("b", function* (sys) {
+        for (let i = 0; i < 3; i++) {
+          yield* sys.compute(10_000);
+          yield* say(sys, "run", "b");
+          yield* sys.sched_yield();
+        }
+      }),
+    );
+    m.run();
+    const order = m.output.split("\n").filter((l) => l.startsWith("run=")).map((l) => l.slice(4));
+    expect(order).toEqual(["a", "b", "a", "b", "a", "b"]);
+  });
+});

@@ -1,0 +1,332 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { Machine } from "../src/user/machine.ts";
+import { program } from "../src/user/program.ts";
+import { ms } from "../src/sim/units.ts";
+import type { TraceEvent } from "../src/sim/trace.ts";
+import { MetricsRecorder, jainIndex, percentiles, type TaskMetrics } from "../src/observe/metrics.ts";
+import { ganttData, ganttSvg, laneHeight, pidColour } from "../src/observe/gantt.ts";
+import { compareSchedulers, formatCompareTable } from "../src/observe/compare.ts";
+import { PRESETS } from "../src/kernel/sched/presets.ts";
+
+const MS = 1_000_000;
+
+const hog = (name: string, t: number) =>
+  program(name, function* (sys) {
+    yield* sys.compute(t);
+    return 0;
+  });
+
+const sleeper = program("sleeper", function* (sys) {
+  for (let i = 0; i < 5; i++) {
+    yield* sys.sleep(ms(10));
+    yield* sys.compute(ms(1));
+  }
+  return 0;
+});
+
+/** A and B, 10 ms of CPU each, both started at t=0 on one CPU. */
+function twoHogs(sched = "simple"): Machine {
+  const m = new Machine({ cpus: 1, seed: 1, sched });
+  m.spawn(hog("A", ms(10)), { name: "A" });
+  m.spawn(hog("B", ms(10)), { name: "B" });
+  return m;
+}
+
+function byComm(tasks: TaskMetrics[], comm: string): TaskMetrics {
+  const t = tasks.find((x) => x.comm === comm);
+  if (!t) throw new Error(`no task ${comm}`);
+  return t;
+}
+
+function traceHash(m: Machine): () => string {
+  const h = createHash("sha256");
+  m.kernel.trace.subscribe((e) => h.update(JSON.stringify(e) + "\n"));
+  return () => h.digest("hex");
+}
+
+/** Start and end tags balance, and nothing is left open (a regex sanity check of XML well-formedness). */
+function balancedXml(svg: string): boolean {
+  const stack: string[] = [];
+  const body = svg.replace(/<\?xml[^>]*\?>/, "").replace(/<!--[\s\S]*?-->/g, "");
+  if (/<(?![/a-zA-Z])/.test(body)) return false; // a stray "<" in text
+  for (const m of body.matchAll(/<(\/?)([a-zA-Z][\w:.-]*)(?:\s+[\w:.-]+="[^"]*")*\s*(\/?)>/g)) {
+    const [, close, name, self] = m;
+    if (self) continue;
+    if (!close) stack.push(name!);
+    else if (stack.pop() !== name) return false;
+  }
+  const tags = (body.match(/<[^>]*>/g) ?? []).length;
+  const parsed = [...body.matchAll(/<(\/?)([a-zA-Z][\w:.-]*)(?:\s+[\w:.-]+="[^"]*")*\s*(\/?)>/g)].length;
+  return stack.length === 0 && tags === parsed;
+}
+
+/** Paths inside the Vega mark group named `name`. */
+function marksIn(svg: string, name: string): number {
+  const at = svg.indexOf(`role-mark ${name}"`);
+  if (at < 0) return 0;
+  const end = svg.indexOf("</g>", at);
+  return (svg.slice(at, end).match(/<path /g) ?? []).length;
+}
+
+/** Synthetic sched_switch events: `n` switches spread over `cpus` CPUs among `pids` tasks. */
+function syntheticSwitches(n: number, cpus: number, pids: number): TraceEvent[] {
+  const ev: TraceEvent[] = [];
+  const cur = new Array<number>(cpus).fill(0);
+  let seed = 12345;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  let ts = 0;
+  for (let i = 0; i < n; i++) {
+    const cpu = i % cpus;
+    ts += Math.floor(rnd() * 20_000);
+    const next = rnd() < 0.1 ? 0 : 2 + Math.floor(rnd() * pids);
+    const prev = cur[cpu]!;
+    ev.push({ name: "sched_switch", ts, cpu, prev_comm: `t${prev}`, prev_pid: prev, prev_prio: 120, prev_state: rnd() < 0.5 ? "R+" : "S", next_comm: `t${next}`, next_pid: next, next_prio: 120 });
+    cur[cpu] = next;
+  }
+  return ev;
+}
+
+describe("metrics: two 10 ms hogs on one CPU (simple: round robin at the 4 ms tick)", () => {
+  const m = twoHogs();
+  const rec = MetricsRecorder.attach(m);
+  m.run();
+  const r = rec.finish(m.now);
+  const a = byComm(r.tasks, "A");
+  const b = byComm(r.tasks, "B");
+
+  it("turnaround = waiting + CPU time for tasks that never sleep", () => {
+    // A runs 0-4, 8-12, 16-18 ms; B runs 4-8, 12-16, 18-20 ms.
+    expect(a.turnaround).toBe(18 * MS);
+    expect(b.turnaround).toBe(20 * MS);
+    expect(a.cpuTime).toBe(10 * MS);
+    expect(b.cpuTime).toBe(10 * MS);
+    expect(a.waiting).toBe(8 * MS);
+    expect(b.waiting).toBe(10 * MS);
+    for (const t of [a, b]) expect(t.turnaround).toBe(t.waiting + t.cpuTime);
+    expect(r.summary.meanTurnaround).toBe(19 * MS);
+    expect(r.summary.meanWaiting).toBe(9 * MS);
+  });
+
+  it("response is creation to first run", () => {
+    expect(a.response).toBe(0);
+    expect(b.response).toBe(4 * MS);
+    expect(r.summary.meanResponse).toBe(2 * MS);
+  });
+
+  it("CPU shares sum to 1 and equal shares give Jain index 1", () => {
+    const sum = r.tasks.reduce((s, t) => s + t.shareOfCpu, 0);
+    expect(sum).toBeCloseTo(1, 12);
+    expect(a.shareOfCpu).toBe(0.5);
+    expect(a.shareOfElapsed).toBe(0.5);
+    expect(r.summary.jain).toBe(1);
+    expect(r.summary.fairnessPids).toEqual([a.pid, b.pid]);
+  });
+
+  it("the CPU is 100% busy while there is work; throughput counts exits", () => {
+    expect(r.elapsed).toBe(20 * MS);
+    expect(r.perCpu[0]!.utilisation).toBe(1);
+    expect(r.summary.utilisation).toBe(1);
+    expect(r.summary.exited).toBe(2);
+    expect(r.summary.throughput).toBeCloseTo(100, 9); // 2 exits in 20 ms
+  });
+
+  it("counts switches: preemptions are involuntary, exits voluntary", () => {
+    expect(a.involuntarySwitches).toBe(2);
+    expect(a.voluntarySwitches).toBe(1);
+    expect(b.voluntarySwitches).toBe(1);
+    expect(r.summary.switches).toBe(r.perCpu[0]!.switches);
+    expect(r.summary.migrations).toBe(0);
+  });
+
+  it("reports nice and policy read at creation, and plain JSON", () => {
+    expect(a.nice).toBe(0);
+    expect(a.policy).toBe(0);
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+  });
+});
+
+describe("metrics: run delay of a sleeper", () => {
+  function run(withHog: boolean) {
+    const m = new Machine({ cpus: 1, seed: 1, sched: "simple" });
+    const rec = MetricsRecorder.attach(m);
+    m.spawn(sleeper, { name: "sleeper" });
+    if (withHog) m.spawn(hog("hog", ms(100)), { name: "hog" });
+    m.run();
+    return rec.finish(m.now);
+  }
+
+  it("alone, every wakeup runs at once", () => {
+    const s = byComm(run(false).tasks, "sleeper");
+    expect(s.runDelay).toMatchObject({ count: 6, p50: 0, p99: 0, max: 0 });
+    expect(s.turnaround).toBe(55 * MS);
+    expect(s.voluntarySwitches).toBe(6);
+  });
+
+  it("next to a hog, each wakeup waits for the next tick", () => {
+    // Wakes at 10 ms, runs at the 12 ms tick (2 ms); then wakes at 23, 35, 47, 59: 1 ms each.
+    const r = run(true);
+    const s = byComm(r.tasks, "sleeper");
+    expect(s.runDelay).toEqual({ count: 6, mean: 1 * MS, max: 2 * MS, p50: 1 * MS, p95: 2 * MS, p99: 2 * MS });
+    expect(s.waiting).toBe(6 * MS);
+    expect(s.turnaround).toBe(61 * MS);
+    const pooled = byComm(r.tasks, "hog").runDelay.count + s.runDelay.count;
+    expect(r.summary.runDelay.count).toBe(pooled);
+  });
+});
+
+describe("metrics: utilisation", () => {
+  it("one hog on two CPUs: one CPU full, the other idle, 50% overall", () => {
+    const m = new Machine({ cpus: 2, seed: 1, sched: "simple" });
+    const rec = MetricsRecorder.attach(m);
+    m.spawn(hog("hog", ms(50)), { name: "hog" });
+    m.run();
+    const r = rec.finish(m.now);
+    const busy = r.perCpu.map((c) => c.utilisation).sort();
+    expect(busy[0]).toBeCloseTo(0, 6);
+    expect(busy[1]).toBeCloseTo(1, 6);
+    expect(r.summary.utilisation).toBeCloseTo(0.5, 6);
+  });
+
+  it("a window cut mid-run counts the runs still on a CPU", () => {
+    const m = twoHogs();
+    const rec = MetricsRecorder.attach(m);
+    m.run(ms(6));
+    const r = rec.finish(ms(6));
+    expect(byComm(r.tasks, "A").cpuTime + byComm(r.tasks, "B").cpuTime).toBe(6 * MS);
+    expect(byComm(r.tasks, "B").waiting).toBe(4 * MS);
+    expect(r.perCpu[0]!.utilisation).toBe(1);
+    expect(r.summary.meanTurnaround).toBeNull();
+  });
+});
+
+describe("metrics: observing changes nothing", () => {
+  it("the trace is identical with and without a recorder", () => {
+    const plain = twoHogs();
+    plain.spawn(sleeper, { name: "sleeper" });
+    const h1 = traceHash(plain);
+    plain.run();
+    const watched = twoHogs();
+    watched.spawn(sleeper, { name: "sleeper" });
+    const h2 = traceHash(watched);
+    const rec = MetricsRecorder.attach(watched, { keepRuns: true });
+    watched.run();
+    rec.finish(watched.now);
+    expect(h2()).toBe(h1());
+    expect(watched.now).toBe(plain.now);
+  });
+
+  it("finish does not consume anything: a second finish gives the same answer", () => {
+    const m = twoHogs();
+    const rec = MetricsRecorder.attach(m);
+    m.run(ms(10));
+    expect(rec.finish(ms(10))).toEqual(rec.finish(ms(10)));
+  });
+});
+
+describe("metrics: helpers", () => {
+  it("percentiles by nearest rank", () => {
+    const p = percentiles(Float64Array.from([5, 1, 4, 2, 3, 6, 7, 8, 9, 10]));
+    expect(p).toEqual({ count: 10, mean: 5.5, max: 10, p50: 5, p95: 10, p99: 10 });
+    expect(percentiles(new Float64Array(0)).count).toBe(0);
+  });
+
+  it("Jain's index: 1 for equal shares, 1/n when one task has everything", () => {
+    expect(jainIndex([0.25, 0.25, 0.25, 0.25])).toBe(1);
+    expect(jainIndex([1, 0, 0, 0])).toBe(0.25);
+    expect(jainIndex([])).toBeNull();
+  });
+
+  it("a reused pid starts a new task record", () => {
+    const rec = new MetricsRecorder();
+    const fork = (ts: number): TraceEvent => ({ name: "sched_process_fork", ts, cpu: 0, parent_comm: "init", parent_pid: 1, child_comm: "x", child_pid: 7, clone_flags: 17 });
+    rec.on(fork(0));
+    rec.on({ name: "sched_process_exit", ts: 5, cpu: 0, comm: "x", pid: 7, prio: 120, code: 0 });
+    rec.on(fork(10));
+    const t = rec.finish(20).tasks.filter((x) => x.pid === 7);
+    expect(t.map((x) => x.created)).toEqual([0, 10]);
+  });
+
+  it("handles a million events in one pass", () => {
+    const ev = syntheticSwitches(1_000_000, 16, 500);
+    const rec = new MetricsRecorder({ cpus: 16 });
+    const t0 = performance.now();
+    for (const e of ev) rec.on(e);
+    const r = rec.finish(ev.at(-1)!.ts);
+    expect(r.summary.switches).toBe(1_000_000);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+  });
+});
+
+describe("gantt", () => {
+  it("draws one lane per CPU as well-formed SVG", async () => {
+    const m = twoHogs();
+    const rec = MetricsRecorder.attach(m, { keepRuns: true });
+    m.run();
+    const svg = await ganttSvg(rec, { end: m.now, title: "two hogs" });
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(balancedXml(svg)).toBe(true);
+    expect(marksIn(svg, "lane-bands")).toBe(1);
+    expect(marksIn(svg, "run-bars")).toBe(6); // A and B alternate 3 times each
+    expect(svg).toContain("two hogs");
+    expect(svg).toContain(pidColour(byComm(rec.finish(m.now).tasks, "A").pid));
+  });
+
+  it("merges back-to-back runs of the same pid", () => {
+    const ev: TraceEvent[] = [
+      { name: "sched_switch", ts: 0, cpu: 0, prev_comm: "swapper/0", prev_pid: 0, prev_prio: 120, prev_state: "R", next_comm: "a", next_pid: 5, next_prio: 120 },
+      { name: "sched_switch", ts: 10, cpu: 0, prev_comm: "a", prev_pid: 5, prev_prio: 120, prev_state: "R+", next_comm: "a", next_pid: 5, next_prio: 120 },
+      { name: "sched_switch", ts: 20, cpu: 0, prev_comm: "a", prev_pid: 5, prev_prio: 120, prev_state: "S", next_comm: "swapper/0", next_pid: 0, next_prio: 120 },
+    ];
+    const d = ganttData(ev, { cpus: 2, end: 40 });
+    expect(d.bars).toEqual([{ cpu: 0, pid: 5, start: 0, end: 20 }]);
+    expect(d.top).toEqual([{ pid: 5, comm: "a", cpuTime: 20 }]);
+  });
+
+  it("stays bounded for 10,000 switches on 64 CPUs", async () => {
+    const ev = syntheticSwitches(10_000, 64, 300);
+    const svg = await ganttSvg(ev, { cpus: 64, title: "synthetic" });
+    expect(balancedXml(svg)).toBe(true);
+    expect(marksIn(svg, "lane-bands")).toBe(64);
+    expect(marksIn(svg, "run-bars")).toBeLessThanOrEqual(12_000);
+    expect(svg.length).toBeLessThan(1_500_000);
+  });
+
+  it("caps the marks for far more switches than pixels", () => {
+    const d = ganttData(syntheticSwitches(200_000, 64, 300), { cpus: 64, maxBars: 5000 });
+    expect(d.bars.length).toBeLessThanOrEqual(5000);
+    expect(d.runs).toBeGreaterThan(150_000);
+  });
+
+  it("lane height shrinks with CPUs and keeps the plot bounded", () => {
+    expect(laneHeight(2)).toBe(36);
+    expect(laneHeight(64) * 64).toBeLessThanOrEqual(512);
+    expect(laneHeight(1024) * 1024).toBeLessThanOrEqual(1024);
+  });
+});
+
+describe("compare", () => {
+  const scheds = Object.keys(PRESETS);
+
+  it("runs the same workload under each preset", () => {
+    const rows = compareSchedulers((sched) => ({ machine: twoHogs(sched) }), scheds);
+    expect(rows.map((r) => r.sched)).toEqual(scheds);
+    for (const r of rows) {
+      expect(r.exited).toBe(2);
+      expect(r.end).toBe(20 * MS); // two 10 ms jobs on one always-busy CPU
+      expect(r.utilisation).toBe(1);
+      expect(r.jain).toBe(1);
+    }
+    const simple = rows.find((r) => r.sched === "simple")!;
+    expect(simple.meanTurnaround).toBe(19 * MS);
+  });
+
+  it("formats an aligned table", () => {
+    const rows = compareSchedulers((sched) => ({ machine: twoHogs(sched) }), scheds);
+    const lines = formatCompareTable(rows).trimEnd().split("\n");
+    expect(lines).toHaveLength(scheds.length + 1);
+    expect(lines[0]).toMatch(/^sched\s+exited\s+turnaround\s+waiting\s+response\s+delay p50\s+p95\s+p99\s+switches\s+migr\s+util\s+exits\/s\s+jain$/);
+    expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+    expect(lines[1]).toContain("19ms");
+  });
+});
