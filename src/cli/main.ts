@@ -3,8 +3,8 @@
  * public API and prints tables or JSON (isomorphic-git's CLI style).
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { readFileSync } from "node:fs";
-import { resolve, extname } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { resolve, extname, basename } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EXAMPLES, findExample } from "../../examples/index.ts";
 import { runExample } from "./examples.ts";
@@ -17,6 +17,9 @@ import { parseWorkload, WorkloadError } from "../scenario/load.ts";
 import { bootWorkload } from "../scenario/run.ts";
 import { PRESETS, UnknownSchedulerError } from "../kernel/sched/presets.ts";
 import { ParamError } from "../kernel/param.ts";
+import { MetricsRecorder } from "../observe/metrics.ts";
+import { ganttSvg } from "../observe/gantt.ts";
+import { compareSchedulers, formatCompareTable } from "../observe/compare.ts";
 
 const out: Out = (s) => process.stdout.write(s);
 
@@ -46,6 +49,8 @@ interface RunOpts {
   psAt?: number[];
   log?: boolean;
   sched?: string;
+  /** Write an SVG CPU timeline here (compare: one file per scheduler, <name>-<sched>.svg). */
+  gantt?: string;
 }
 
 /** Default stop for runs without --until: programs that never end are cut here. */
@@ -73,6 +78,7 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
 async function runCommand(file: string, o: RunOpts): Promise<void> {
   const { m, until } = await loadTarget(file, o);
   const cursor = new OutputCursor(m, o.json ? () => {} : out);
+  const rec = o.gantt ? MetricsRecorder.attach(m, { keepRuns: true }) : null;
   if (o.log) logPrinter(m, out, !!o.json);
   for (const at of [...(o.psAt ?? [])].sort((a, b) => a - b)) {
     if (at > until) break;
@@ -89,12 +95,36 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   const k = m.kernel;
   // Without --until, the run ends when the system last did anything.
   const end = o.until?.length ? m.now : k.engine.lastEventTime;
+  if (rec && o.gantt) {
+    const title = `${basename(file)}: ${m.sched}, ${k.rqs.length} CPUs`;
+    writeFileSync(o.gantt, await ganttSvg(rec, { end: rec.workEnd(end), title }));
+    if (!o.json) out(`wrote ${o.gantt}\n`);
+  }
   const summary = { type: "summary", ts: end, cpus: k.rqs.length, sched: m.sched, events: k.engine.fired, processesCreated: k.totalForks, warnings: k.warnings };
   if (o.json) out(JSON.stringify(summary) + "\n");
   else {
     for (const w of k.warnings) out(`warning: ${w}\n`);
     out(`\n-- end at ${timeLabel(end)}: ${k.totalForks} processes created, ${k.engine.fired} events\n`);
     showView(m, "ps", out);
+  }
+}
+
+/** Runs one workload under each scheduler of --sched (default: every preset) and prints a table. */
+async function compareCommand(file: string, o: RunOpts): Promise<void> {
+  const scheds = (o.sched ?? Object.keys(PRESETS).join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+  const boots = new Map<string, { m: Machine; until: number }>();
+  for (const s of scheds) boots.set(s, await loadTarget(file, { ...o, sched: s }));
+  const charts: { sched: string; rec: MetricsRecorder; end: number }[] = [];
+  const rows = compareSchedulers((s) => ({ machine: boots.get(s)!.m, until: boots.get(s)!.until }), scheds, {
+    keepRuns: !!o.gantt,
+    onRun: (sched, r) => charts.push({ sched, rec: r.recorder, end: r.metrics.end }),
+  });
+  out(o.json ? JSON.stringify({ type: "compare", file, rows }) + "\n" : formatCompareTable(rows));
+  if (!o.gantt) return;
+  for (const c of charts) {
+    const path = o.gantt.replace(/(\.svg)?$/i, `-${c.sched}.svg`);
+    writeFileSync(path, await ganttSvg(c.rec, { end: c.end, title: `${basename(file)}: ${c.sched}` }));
+    if (!o.json) out(`wrote ${path}\n`);
   }
 }
 
@@ -130,7 +160,18 @@ export function buildProgram(): Command {
     .option("--json", "print JSON lines instead of tables")
     .option("--ps-at <time...>", "print ps at these simulated times", (v: string, p?: number[]) => durationOpt("--ps-at")(v, p))
     .option("--log", "print the event log (tracepoint names)")
+    .option("--gantt <file.svg>", "write an SVG timeline of who ran on which CPU")
     .action(runCommand);
+  cmd
+    .command("compare <file>")
+    .description("run one workload under several schedulers and compare turnaround, waiting, run delay, fairness")
+    .option("--sched <list>", `comma-separated presets (default: all of ${Object.keys(PRESETS).join(", ")})`)
+    .option("--cpus <n>", "number of CPUs (1..1024)", intOpt("--cpus", 1, 1024))
+    .option("--seed <n>", "random seed", intOpt("--seed", 0, 2 ** 31 - 1))
+    .option("--until <time>", "stop at this simulated time (e.g. 250us, 3ms, 2s)", durationOpt("--until"))
+    .option("--json", "print the rows as JSON")
+    .option("--gantt <file.svg>", "also write a CPU timeline per scheduler (<file>-<sched>.svg)")
+    .action(compareCommand);
   cmd
     .command("examples [name]")
     .description("list the built-in examples, or run one by name")
