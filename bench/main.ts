@@ -10,6 +10,7 @@ import { program } from "../src/user/program.ts";
 import { EventQueue, Timer } from "../src/sim/engine.ts";
 import { SIGCHLD } from "../src/kernel/signal/signals.ts";
 import { cpus } from "node:os";
+import type { Task } from "../src/kernel/task/task.ts";
 
 const json = process.argv.includes("--json");
 const quick = process.argv.includes("--quick");
@@ -134,6 +135,58 @@ function heapPerTask(n: number, history: number): number {
   return (after - before) / n;
 }
 
+/**
+ * pick_next cost on one runqueue with n runnable tasks of one class: a cycle of
+ * pickTask + setNextTask, 1 us of run time charged, putPrevTask (which re-queues
+ * it at its new place). ns per cycle.
+ */
+function pickCost(sched: string, policy: number, n: number): number {
+  const m = new Machine({ cpus: 1, sched, pidMax: 4194304, rtRuntime: -1 });
+  const k = m.kernel;
+  const forever = program("hog", function* (sys) {
+    for (;;) yield* sys.compute(1e9);
+  });
+  for (let i = 0; i < n; i++) {
+    const opts =
+      policy === 0
+        ? { nice: (i % 40) - 20 }
+        : policy === 6
+          ? { policy, dl: { runtime: 4096, deadline: 4e9, period: 4e9 } }
+          : { policy, rtPriority: 1 + (i % 99) };
+    m.spawn(forever, opts);
+  }
+  const rq = k.rqs[0]!;
+  const cls = k.classes[k.classOfPolicy[policy]!]!;
+  const cycles = Math.max(20_000, Math.min(200_000, n * 4));
+  const one = (): void => {
+    const p = cls.pickTask(rq) as Task;
+    cls.setNextTask(rq, p);
+    rq.curr = p;
+    if (policy !== 6) cls.updateCurr(rq, p, 1000); // deadline order does not move with run time; charging it would throttle
+    cls.putPrevTask(rq, p);
+    rq.curr = rq.idle;
+  };
+  for (let i = 0; i < 2000; i++) one();
+  const r = wall(() => {
+    for (let i = 0; i < cycles; i++) one();
+  });
+  return (r.ms * 1e6) / cycles;
+}
+
+/** 10,000 CPU-bound tasks of mixed nice on 8 CPUs: simulated context switches per wall second. */
+function switchesPerSecond(sched: string, simNs: number): number {
+  const m = new Machine({ cpus: 8, sched });
+  const forever = program("hog", function* (sys) {
+    for (;;) yield* sys.compute(1e9);
+  });
+  for (let i = 0; i < 10_000; i++) m.spawn(forever, { nice: (i % 40) - 20 });
+  m.run(1);
+  const before = m.kernel.rqs.reduce((a, rq) => a + rq.nrSwitches, 0);
+  const r = wall(() => m.run(simNs));
+  const switches = m.kernel.rqs.reduce((a, rq) => a + rq.nrSwitches, 0) - before;
+  return switches / (r.ms / 1000);
+}
+
 note(`TaskLab bench on ${cpus()[0]?.model ?? "unknown CPU"} (${cpus().length} cores), Node ${process.version}${quick ? " (quick)" : ""}\n`);
 
 const nLife = quick ? 20_000 : 200_000;
@@ -157,3 +210,25 @@ report("cost per simulated event as a ratio to the bare event-queue loop", bare 
 const nHeap = quick ? 20_000 : 100_000;
 report(`heap bytes per sleeping task (${nHeap} tasks)`, heapPerTask(nHeap, 0), "bytes/task");
 for (const h of [100, 1000]) report(`heap bytes per sleeping task after ${h} syscalls of history (${nHeap / 10} tasks)`, heapPerTask(nHeap / 10, h), "bytes/task");
+
+note("\npick-next cost (ns per pick + set-next + put-prev cycle) against runnable tasks on one CPU:");
+const ns = quick ? [10, 1000, 10000] : [10, 100, 1000, 10000, 100000];
+const classes: [string, string, number][] = [
+  ["fair (EEVDF)", "linux-6", 0],
+  ["fair (CFS)", "linux-5", 0],
+  ["realtime (FIFO)", "linux-6", 1],
+  ["deadline", "linux-6", 6],
+];
+if (!json) console.log("class".padEnd(18) + ns.map((n) => String(n).padStart(10)).join(""));
+for (const [label, sched, policy] of classes) {
+  const row: number[] = [];
+  for (const n of ns) {
+    const c = pickCost(sched, policy, n);
+    row.push(c);
+    if (json) console.log(JSON.stringify({ name: `pick-next cost, ${label}, ${n} runnable tasks`, value: Number(c.toPrecision(4)), unit: "ns" }));
+  }
+  if (!json) console.log(label.padEnd(18) + row.map((c) => c.toFixed(0).padStart(10)).join(""));
+}
+note("");
+for (const [label, sched] of [["EEVDF", "linux-6"], ["CFS", "linux-5"]] as const)
+  report(`simulated context switches per second, 10000 CPU-bound tasks of mixed nice on 8 CPUs, ${label}`, switchesPerSecond(sched, quick ? 1e9 : 5e9), "switches/s");

@@ -37,7 +37,6 @@ export function boot(k: Kernel, initImage: Image): Task {
   init.signal.sid = 1;
   init.signal.flags |= SIGNAL_UNKILLABLE;
   attachPgrp(k, init.signal);
-  init.signal.threads.push(init);
   init.signal.live = 1;
   init.sighand = new SigHand();
   init.mm = new Mm();
@@ -68,6 +67,7 @@ export function spawn(k: Kernel, parent: Task, image: Image, argv: readonly stri
     setup?.(p);
   });
   if (typeof child === "number") return child;
+  child.sighand = new SigHand(); // as after execve: init's handlers are not the program's
   setComm(k, child, image.name);
   child.flags &= ~0x40; // it has exec'd: PF_FORKNOEXEC clear
   if (k.trace.on) k.trace.emit({ name: "sched_process_exec", ts: k.now, cpu: child.cpu, filename: image.name, pid: child.pid, old_pid: child.pid });

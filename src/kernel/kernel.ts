@@ -55,6 +55,8 @@ export class Kernel {
   readonly warnings: string[] = [];
   /** What programs wrote to stdout/stderr (fds 1 and 2 of the console). */
   readonly output: { ts: number; pid: number; fd: number; text: string }[] = [];
+  /** The fire function shared by every task's sleep timer (the task is the timer's owner). */
+  sleepTimerFire: ((t: Timer) => void) | null = null;
   /** Periodic load-balance event. */
   balanceTimer: Timer | null = null;
 
@@ -94,8 +96,8 @@ export class Kernel {
     if (this.trace.on) this.trace.emit({ name: "kernel_warning", ts: this.now, cpu: p.cpu, pid: p.pid, comm: p.comm, text });
   }
 
-  newTimer(prio: number, fire: (t: Timer) => void): Timer {
-    return new Timer(prio, fire);
+  newTimer(prio: number, fire: (t: Timer) => void, owner: unknown = null): Timer {
+    return new Timer(prio, fire, owner);
   }
 }
 

@@ -34,6 +34,8 @@ export class Timer {
   constructor(
     readonly prio: number,
     public fire: (t: Timer) => void,
+    /** Whatever the fire function needs to find (a task, a runqueue): lets one function serve many timers. */
+    public owner: unknown = null,
   ) {}
   get armed(): boolean {
     return this.index >= 0;

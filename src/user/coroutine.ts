@@ -30,15 +30,22 @@ class HandlerEntry {
   ) {}
 }
 
+const NO_ENTRIES: unknown[] = [];
+
 /** Persistent append-only history: a prefix shared with the parent plus our own entries. */
 class Log {
-  readonly own: unknown[] = [];
+  /** Our own entries; allocated on the first one (a literal of one, so no spare capacity). */
+  own: unknown[] = NO_ENTRIES;
   constructor(
     readonly base: Log | null,
     readonly baseLen: number,
   ) {}
   get length(): number {
     return this.baseLen + this.own.length;
+  }
+  push(e: unknown): void {
+    if (this.own === NO_ENTRIES) this.own = [e];
+    else this.own.push(e);
   }
   /** Calls f on the first n entries in order. Iterative over the chain of ancestors. */
   forEach(n: number, f: (e: unknown) => void): void {
@@ -61,23 +68,26 @@ class Log {
 const SIGRETURN: SyscallReq = Object.freeze({ nr: "rt_sigreturn" });
 const FORKS = new Set(["fork", "vfork", "clone"]);
 
-export type StartFn = () => ProgramGen;
-export type HandlerFactory = (fn: unknown, sig: number) => ProgramGen;
+/** A generator function as programs write them: main(sys, argv), a thread body(sys, arg), a handler(sys, sig). */
+export type GenFn = (sys: unknown, arg: unknown) => ProgramGen;
+
+const NO_FRAMES: ProgramGen[] = [];
 
 export class GenCoroutine implements Coroutine {
-  private frames: ProgramGen[] = [];
-  private replayLen: number;
+  /** The generator stack: main at the bottom, running signal handlers above it. */
+  private frames: ProgramGen[] = NO_FRAMES;
+  private readonly replayLen: number;
 
   /**
-   * @param start   makes a fresh main generator (used at start and for replays)
-   * @param handler makes a handler generator from a user handler function
-   * @param spawnFn makes a generator for a clone() child function
-   * @param thread  main's return ends only this thread (exit), not the process (exit_group)
+   * @param fn     the main generator function, called as fn(sys, arg) at start and for each replay
+   * @param arg    argv for a program, the argument for a clone() child function
+   * @param sys    the syscall API handed to every generator function
+   * @param thread main's return ends only this thread (exit), not the process (exit_group)
    */
   constructor(
-    private readonly start: StartFn,
-    private readonly handler: HandlerFactory,
-    private readonly spawnFn: (fn: unknown, arg: unknown) => StartFn,
+    private readonly fn: GenFn,
+    private readonly arg: unknown,
+    private readonly sys: unknown,
     private readonly thread: boolean,
     private readonly log: Log = new Log(null, 0),
   ) {
@@ -85,17 +95,17 @@ export class GenCoroutine implements Coroutine {
   }
 
   next(result: unknown): SyscallReq {
-    if (this.frames.length === 0) this.begin();
-    this.log.own.push(result);
+    if (this.frames === NO_FRAMES) this.begin();
+    this.log.push(result);
     return this.step(result);
   }
 
   private begin(): void {
-    this.frames.push(this.start());
+    this.frames = [this.fn(this.sys, this.arg)]; // exact size: handlers are rare
     if (this.replayLen === 0) return;
     let last: SyscallReq | null = null;
     this.log.forEach(this.replayLen, (e) => {
-      if (e instanceof HandlerEntry) this.frames.push(this.handler(e.fn, e.sig));
+      if (e instanceof HandlerEntry) this.frames.push((e.fn as GenFn)(this.sys, e.sig));
       else last = this.step(e);
     });
     const req = last as SyscallReq | null;
@@ -118,17 +128,17 @@ export class GenCoroutine implements Coroutine {
   }
 
   fork(): Coroutine {
-    return new GenCoroutine(this.start, this.handler, this.spawnFn, this.thread, new Log(this.log, this.log.length));
+    return new GenCoroutine(this.fn, this.arg, this.sys, this.thread, new Log(this.log, this.log.length));
   }
 
   spawn(fn: unknown, arg: unknown): Coroutine {
-    return new GenCoroutine(this.spawnFn(fn, arg), this.handler, this.spawnFn, true);
+    return new GenCoroutine(fn as GenFn, arg, this.sys, true);
   }
 
   pushHandler(fn: unknown, sig: number): void {
-    if (this.frames.length === 0) this.begin();
-    this.log.own.push(new HandlerEntry(fn, sig));
-    this.frames.push(this.handler(fn, sig));
+    if (this.frames === NO_FRAMES) this.begin();
+    this.log.push(new HandlerEntry(fn, sig));
+    this.frames.push((fn as GenFn)(this.sys, sig));
   }
 }
 

@@ -67,7 +67,7 @@ export class Machine {
     if (!parent || parent.exitState !== 0) throw new Error(`spawn ${prog.name}: no live parent pid ${opts.parent ?? 1}`);
     const r = spawn(k, parent, prog, opts.argv ?? [prog.name], (p) => applySched(k, p, opts));
     if (typeof r === "number") throw new Error(`spawn ${prog.name}: ${errnoName(r)}`);
-    if (opts.name) r.comm = opts.name.slice(0, 15);
+    if (opts.name) r.comm = opts.name.length > 15 ? opts.name.slice(0, 15) : opts.name;
     return r.pid;
   }
 

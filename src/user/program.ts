@@ -11,15 +11,13 @@
  * });
  */
 import type { Image } from "../kernel/task/program.ts";
-import { GenCoroutine, type ProgramGen } from "./coroutine.ts";
-import { sys, type ProgramBody, type SignalHandler, type ThreadBody } from "./sys.ts";
+import { GenCoroutine, type GenFn } from "./coroutine.ts";
+import { sys, type ProgramBody } from "./sys.ts";
 
 export interface Program extends Image {
   readonly body: ProgramBody;
 }
 
-const handlerGen = (fn: unknown, sig: number): ProgramGen => (fn as SignalHandler)(sys, sig) as ProgramGen;
-const spawnGen = (fn: unknown, arg: unknown) => (): ProgramGen => (fn as ThreadBody)(sys, arg) as ProgramGen;
 
 export function program(name: string, body: ProgramBody): Program {
   if (typeof name !== "string" || name === "") throw new TypeError("program(name, body): name must be a non-empty string");
@@ -28,8 +26,7 @@ export function program(name: string, body: ProgramBody): Program {
     name,
     body,
     start(argv) {
-      const args = [...argv];
-      return new GenCoroutine(() => body(sys, args) as ProgramGen, handlerGen, spawnGen, false);
+      return new GenCoroutine(body as unknown as GenFn, argv, sys, false); // argv is the kernel's copy
     },
   };
 }

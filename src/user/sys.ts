@@ -44,8 +44,41 @@ export interface SigactionSpec {
   mask?: number[];
 }
 
-function* call<T>(nr: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown): Sys<T> {
-  return (yield { nr, a, b, c, d }) as T;
+/**
+ * One syscall as an effect object: it is the request the program yields and,
+ * for `yield*`, its own iterator, so a call allocates one small object instead
+ * of a generator, a request and two iterator results. The iterator result is a
+ * shared record: `yield*` reads it before anything else can run.
+ */
+const STEP: { value: unknown; done: boolean } = { value: undefined, done: false };
+
+class Effect<T> implements SyscallReq, Iterator<SyscallReq, T, unknown> {
+  private started = false;
+  constructor(
+    readonly nr: string,
+    readonly a?: unknown,
+    readonly b?: unknown,
+    readonly c?: unknown,
+    readonly d?: unknown,
+  ) {}
+  [Symbol.iterator](): Iterator<SyscallReq, T, unknown> {
+    return this;
+  }
+  next(result?: unknown): IteratorResult<SyscallReq, T> {
+    if (!this.started) {
+      this.started = true;
+      STEP.value = this;
+      STEP.done = false;
+    } else {
+      STEP.value = result;
+      STEP.done = true;
+    }
+    return STEP as IteratorResult<SyscallReq, T>;
+  }
+}
+
+function call<T>(nr: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown): Sys<T> {
+  return new Effect<T>(nr, a, b, c, d) as unknown as Sys<T>;
 }
 
 interface RawWait {

@@ -68,6 +68,21 @@ describe("zombies and reaping", () => {
     expect(m.kernel.tasks.size).toBe(1);
   });
 
+  it("initpause: init that found no children (and paused) still reaps orphans adopted later", () => {
+    const m = boot();
+    m.run(); // init: wait -> ECHILD -> pause
+    expect(m.task(1)!.wchan).toBe("sys_pause");
+    m.spawn(
+      program("t", function* (sys) {
+        if ((yield* sys.fork()) === 0) { yield* sys.sleep(2 * MS); return 1; }
+        yield* sys.sleep(1 * MS);
+      }),
+    );
+    m.run();
+    expect(m.kernel.tasks.size).toBe(1);
+    expect(m.kernel.pids.count).toBe(1);
+  });
+
   it("reparentzombie: zombies of an exiting parent go to init, which reaps them at once", () => {
     const m = boot();
     const pid = m.spawn(

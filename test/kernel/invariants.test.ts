@@ -20,9 +20,9 @@ describe("kernel invariants under random programs", () => {
         events += r.events;
         tasks += r.tasks;
       }),
-      { numRuns: Number(process.env.TASKLAB_PROPERTY_RUNS ?? 300), seed: Number(process.env.TASKLAB_PROPERTY_SEED ?? 20240601) },
+      { numRuns: Number(process.env.TASKLAB_PROPERTY_RUNS ?? 3000), seed: Number(process.env.TASKLAB_PROPERTY_SEED ?? 20240601) },
     );
-    expect(events).toBeGreaterThan(1000);
-    expect(tasks).toBeGreaterThan(500);
+    expect(events).toBeGreaterThan(10_000);
+    expect(tasks).toBeGreaterThan(5_000);
   });
 });

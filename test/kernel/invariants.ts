@@ -129,7 +129,7 @@ function checkNoLostWakeup(k: Kernel, t: Task): void {
     if (!c || c.vforkParent !== t || c.exitState !== 0 || k.tasks.get(c.pid) !== c) fail("vfork parent sleeps but its child is done (lost wakeup)", t);
   }
   if (t.state === TASK_INTERRUPTIBLE && t.wchan === "do_wait") {
-    if (!t.signal.waitChldexit.waiters.has(t) || t.waitingOn !== t.signal.waitChldexit) fail("wait sleeper not on its wait queue", t);
+    if (!t.signal.waitChldexit.has(t) || t.waitingOn !== t.signal.waitChldexit) fail("wait sleeper not on its wait queue", t);
     // Linux does not wake waiters when a child changes process group (or is reaped by a sibling
     // thread), so only a reportable child, or no child at all for an any/pid wait, is a lost wakeup.
     const q = waitQuery(k, t);

@@ -15,6 +15,7 @@ import {
   SA_RESTART, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_RESETHAND, SA_NODEFER,
 } from "../../src/user/libc.ts";
 import { checkInvariants } from "./invariants.ts";
+import type { TraceEvent } from "../../src/sim/trace.ts";
 
 type ThreadOp =
   | { k: "compute"; ns: number }
@@ -39,7 +40,8 @@ type Op =
   | { k: "handler"; sig: number; flags: number }
   | { k: "mask"; how: number; sigs: number[] }
   | { k: "vfork"; exec: boolean }
-  | { k: "pause" };
+  | { k: "pause" }
+  | { k: "crash" };
 
 const time = fc.integer({ min: 0, max: 3_000_000 });
 const sig = fc.constantFrom(SIGKILL, SIGSTOP, SIGCONT, SIGTERM, SIGCONT, SIGUSR1, SIGTSTP, SIGCHLD, 0);
@@ -73,6 +75,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant("mask" as const), how: fc.constantFrom(0, 1, 2), sigs: fc.array(catchable, { maxLength: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("vfork" as const), exec: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ k: "pause" as const }) },
+  { weight: 1, arbitrary: fc.constant({ k: "crash" as const }) },
 );
 
 /** The one handler random programs install: a little work, sometimes a nested syscall that blocks. */
@@ -82,8 +85,8 @@ function* handler(sys: SysApi, sig: number): Generator<any, void, unknown> {
   if (sig === SIGCHLD) yield* sys.waitpid(-1, WNOHANG);
 }
 
-function* threadBody(sys: SysApi, ops: ThreadOp[]): Generator<any, number, unknown> {
-  for (const o of ops) {
+function* threadBody(sys: SysApi, arg: { ops: ThreadOp[]; gen: number }): Generator<any, number, unknown> {
+  for (const o of arg.ops) {
     switch (o.k) {
       case "compute": yield* sys.compute(o.ns); break;
       case "sleep": yield* sys.sleep(o.ns); break;
@@ -91,7 +94,9 @@ function* threadBody(sys: SysApi, ops: ThreadOp[]): Generator<any, number, unkno
       case "kill": yield* sys.kill(o.pid, o.sig); break;
       case "exitThread": return 0;
       case "exitGroup": yield* sys.exit(o.code); break;
-      case "execThread": yield* sys.execve("/bin/p1", ["p1", "2"]); break;
+      case "execThread":
+        if (arg.gen < 2) yield* sys.execve("/bin/p1", ["p1", String(arg.gen + 1)]);
+        break;
     }
   }
   return 0;
@@ -132,7 +137,7 @@ function* interp(sys: SysApi, ops: Op[], argv: string[]): Generator<any, number,
       case "thread":
         if (threads >= 2) break;
         threads++;
-        yield* sys.clone(CLONE_THREAD_FLAGS, threadBody, o.ops);
+        yield* sys.clone(CLONE_THREAD_FLAGS, threadBody, { ops: o.ops, gen });
         break;
       case "exec":
         if (gen >= 2) break;
@@ -141,6 +146,7 @@ function* interp(sys: SysApi, ops: Op[], argv: string[]): Generator<any, number,
       case "handler": yield* sys.sigaction(o.sig, { handler, flags: o.flags }); break;
       case "mask": yield* sys.sigprocmask(o.how, o.sigs); break;
       case "pause": yield* sys.pause(); break;
+      case "crash": throw new Error("random program crash");
       case "vfork": {
         if (gen >= 3 || forks >= 2) break;
         forks++;
@@ -175,7 +181,7 @@ export const scenario: fc.Arbitrary<Scenario> = fc.record({
 
 const UNTIL = 60_000_000;
 
-export function runScenario(s: Scenario): { events: number; tasks: number } {
+export function runScenario(s: Scenario, onEvent?: (e: TraceEvent) => void): { events: number; tasks: number } {
   const m = new Machine({ cpus: s.cpus, seed: s.seed, pidMax: s.small ? 320 : 32768, rlimitNproc: s.small ? 25 : Infinity, stepBudget: 5000 });
   const k = m.kernel;
   s.images.forEach((ops, i) => m.install(`/bin/p${i}`, program(`p${i}`, (sys, argv) => interp(sys, ops, argv))));
@@ -185,6 +191,7 @@ export function runScenario(s: Scenario): { events: number; tasks: number } {
   // Every task is created once, exits once and is freed once; a pid is never live twice.
   const live = new Map<number, "run" | "exited">([...k.tasks.keys()].map((p) => [p, "run"]));
   k.trace.subscribe((e) => {
+    onEvent?.(e);
     if (e.ts < last) throw new Error(`time went back: ${e.name} at ${e.ts} after ${last}`);
     last = e.ts;
     if (e.name === "sched_process_fork") {
@@ -200,6 +207,7 @@ export function runScenario(s: Scenario): { events: number; tasks: number } {
     } else if (e.name === "sched_process_exec" && e.pid !== e.old_pid) {
       // de_thread: the exec'ing thread takes the leader's pid and gives up its own
       if (live.get(e.old_pid) !== "run") throw new Error(`exec from unknown tid ${e.old_pid}`);
+      if (live.has(e.pid)) throw new Error(`exec took over pid ${e.pid}, but the old leader was not freed`);
       live.delete(e.old_pid);
       live.set(e.pid, "run");
     }

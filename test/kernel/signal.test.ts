@@ -470,3 +470,80 @@ describe("sleeps and signals", () => {
 function lines(m: ReturnType<typeof boot>): string[] {
   return m.output.split("\n").filter((l) => l.includes("=")).map((l) => l.slice(0, l.indexOf("=")));
 }
+
+describe("job control at generation time (prepare_signal)", () => {
+  it("contblocked: SIGCONT resumes a stopped process even if it blocks SIGCONT", () => {
+    const { m } = run(function* (sys) {
+      const c = yield* sys.fork();
+      if (c === 0) {
+        yield* sys.sigprocmask(SIG_BLOCK, [SIGCONT]);
+        yield* sys.compute(4 * MS);
+        yield* say(sys, "done", yield* sys.now());
+        return 0;
+      }
+      yield* sys.sleep(1 * MS);
+      yield* sys.kill(c, SIGSTOP);
+      yield* sys.sleep(2 * MS);
+      yield* sys.kill(c, SIGCONT);
+      yield* sys.waitpid(c, 0);
+    });
+    expect(one(m, "done")).toBe(6 * MS);
+  });
+
+  it("contflushstop: SIGCONT discards a pending (blocked) stop signal; a default SIGCONT is not left pending", () => {
+    const m = boot();
+    const pid = m.spawn(
+      program("t", function* (sys) {
+        yield* sys.sigprocmask(SIG_BLOCK, [20]); // SIGTSTP
+        const me = yield* sys.getpid();
+        yield* sys.kill(me, 20);
+        yield* sys.sleep(2 * MS);
+        yield* sys.kill(me, SIGCONT);
+        yield* sys.sleep(2 * MS);
+      }),
+    );
+    m.run(1 * MS);
+    expect(m.task(pid)!.signal.sharedPending.hex()).toBe("0000000000080000"); // SIGTSTP (bit 19)
+    m.run(3 * MS);
+    expect(m.task(pid)!.signal.sharedPending.empty()).toBe(true); // obs: pending set empty
+    m.run();
+  });
+
+  it("stopflushcont: a stop signal discards a pending (blocked) SIGCONT", () => {
+    const m = boot();
+    const pid = m.spawn(
+      program("t", function* (sys) {
+        yield* sys.sigprocmask(SIG_BLOCK, [SIGCONT, 20]);
+        const me = yield* sys.getpid();
+        yield* sys.kill(me, SIGCONT);
+        yield* sys.sleep(2 * MS);
+        yield* sys.kill(me, 20);
+        yield* sys.sleep(2 * MS);
+        yield* sys.sigaction(20, { handler: "ign" });
+      }),
+    );
+    m.run(1 * MS);
+    expect(m.task(pid)!.signal.sharedPending.hex()).toBe("0000000000020000"); // SIGCONT (bit 17)
+    m.run(3 * MS);
+    expect(m.task(pid)!.signal.sharedPending.hex()).toBe("0000000000080000"); // obs: only 20 pending
+    m.run();
+  });
+
+  it("conthandler: SIGCONT with a handler continues the process and then runs the handler", () => {
+    const { m } = run(function* (sys) {
+      const c = yield* sys.fork();
+      if (c === 0) {
+        yield* sys.sigaction(SIGCONT, { handler: function* (s) { yield* say(s, "cont", yield* s.now()); } });
+        yield* sys.compute(4 * MS);
+        return 0;
+      }
+      yield* sys.sleep(1 * MS);
+      yield* sys.kill(c, SIGSTOP);
+      yield* sys.sleep(2 * MS);
+      yield* sys.kill(c, SIGCONT);
+      yield* sys.waitpid(c, 0);
+    });
+    expect(one(m, "cont")).toBe(3 * MS);
+  });
+});
+

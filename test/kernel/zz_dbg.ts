@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { scenario, runScenario } from "./randomprog.ts";
-const samples = fc.sample(scenario, { numRuns: 5000, seed: 7 });
+const samples = fc.sample(scenario, { numRuns: Number(process.env.N ?? 5000), seed: Number(process.env.SEED ?? 7) });
 let i = 0;
 for (const s of samples) {
   const t0 = Date.now();

@@ -35,23 +35,29 @@ function migrate(k: Kernel, src: Rq, dst: Rq, p: Task): void {
   activateTask(k, dst, p, ENQUEUE_MIGRATED);
 }
 
-function pickQueued(src: Rq, dst: Rq): Task | null {
-  for (const p of src.queued) if (p !== src.curr && canRun(p, dst.cpu)) return p;
+function pickQueued(k: Kernel, src: Rq, dst: Rq): Task | null {
+  for (const p of src.queued) {
+    if (p === src.curr || !canRun(p, dst.cpu)) continue;
+    if (k.classes[p.sclass]!.canMigrate?.(src, p, dst.cpu)) return p;
+  }
   return null;
+}
+
+/** Runqueues other than `dst` with two or more tasks, busiest first (ties by CPU number). */
+function busiestFirst(k: Kernel, dst: Rq): Rq[] {
+  return k.rqs.filter((o) => o !== dst && o.nrRunning >= 2).sort((a, b) => b.nrRunning - a.nrRunning || a.cpu - b.cpu);
 }
 
 /** sched_balance_newidle: called by schedule() on a CPU about to go idle. True if it pulled. */
 export function newIdleBalance(k: Kernel, rq: Rq): boolean {
-  let busiest: Rq | null = null;
-  for (const o of k.rqs) {
-    if (o === rq || o.nrRunning < 2) continue;
-    if (busiest === null || o.nrRunning > busiest.nrRunning) busiest = o;
+  // When every movable task of the busiest CPU is pinned, try the next busiest (LBF_ALL_PINNED).
+  for (const src of busiestFirst(k, rq)) {
+    const p = pickQueued(k, src, rq);
+    if (p === null) continue;
+    migrate(k, src, rq, p);
+    return true;
   }
-  if (busiest === null) return false;
-  const p = pickQueued(busiest, rq);
-  if (p === null) return false;
-  migrate(k, busiest, rq, p);
-  return true;
+  return false;
 }
 
 /** Arms the periodic balance pass if it is not armed. */
@@ -64,20 +70,27 @@ export function armBalance(k: Kernel): void {
 }
 
 function periodicBalance(k: Kernel): void {
-  let any = false;
-  for (let moved = 0; moved < k.rqs.length * 4; moved++) {
-    let busiest = k.rqs[0]!;
-    let idlest = k.rqs[0]!;
-    for (const o of k.rqs) {
-      if (o.nrRunning > busiest.nrRunning) busiest = o;
-      if (o.nrRunning < idlest.nrRunning) idlest = o;
-    }
-    if (busiest.nrRunning >= 2) any = true;
-    if (busiest.nrRunning - idlest.nrRunning < 2 || busiest.nrRunning * 100 <= idlest.nrRunning * IMBALANCE_PCT) break;
-    const p = pickQueued(busiest, idlest);
-    if (p === null) break;
-    migrate(k, busiest, idlest, p);
-    checkPreempt(k, idlest, p, ENQUEUE_MIGRATED);
-  }
+  const any = k.rqs.some((o) => o.nrRunning >= 2);
+  for (let moved = 0; moved < k.rqs.length * 4; moved++) if (!balanceOnce(k)) break;
   if (any) armBalance(k);
+}
+
+/**
+ * One move: for each CPU from the idlest, pull a movable task from the busiest
+ * CPU that exceeds it by imbalance_pct and by two tasks; busiest CPUs whose
+ * tasks are all pinned elsewhere are passed over. False when nothing moved.
+ */
+function balanceOnce(k: Kernel): boolean {
+  const idlestFirst = [...k.rqs].sort((a, b) => a.nrRunning - b.nrRunning || a.cpu - b.cpu);
+  for (const dst of idlestFirst) {
+    for (const src of busiestFirst(k, dst)) {
+      if (src.nrRunning - dst.nrRunning < 2 || src.nrRunning * 100 <= dst.nrRunning * IMBALANCE_PCT) break;
+      const p = pickQueued(k, src, dst);
+      if (p === null) continue;
+      migrate(k, src, dst, p);
+      checkPreempt(k, dst, p, ENQUEUE_MIGRATED);
+      return true;
+    }
+  }
+  return false;
 }

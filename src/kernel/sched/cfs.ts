@@ -317,5 +317,6 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
       prioChangedFair(rq, p, oldPrio, q(rq).nrRunning, () => wakeupPreempt(rq, p));
     },
     nrRunning: (rq) => q(rq).nrRunning,
+    canMigrate: () => true, // the generic balancer moves fair tasks, as load_balance does
   };
 }

@@ -75,6 +75,12 @@ export interface SchedClass {
   prioChanged(rq: Rq, p: Task, oldPrio: number): void;
   /** Tasks of this class queued on rq, curr included. */
   nrRunning(rq: Rq): number;
+  /**
+   * May the generic load balancer move this queued task to CPU `dst`? Linux's
+   * load_balance moves only fair tasks (RT and deadline push and pull their
+   * own); a class without this hook is never balanced by the core.
+   */
+  canMigrate?(rq: Rq, p: Task, dst: number): boolean;
   /** Optional CPU choice; the core's generic placement is used when absent. */
   selectTaskRq?(p: Task, prevCpu: number, flags: number): number;
 }

@@ -101,6 +101,11 @@ export function rearm(k: Kernel, rq: Rq): void {
     return;
   }
   const now = k.now;
+  if (curr.computeLeft === 0) {
+    // Its burst ended (accounted from outside the CPU's event): it must go back to user code now.
+    k.engine.arm(rq.timer, now);
+    return;
+  }
   // computeLeft is as of execStart (the last accounting point, or the start of the run after a switch cost).
   let at = curr.computeLeft > 0 ? curr.execStart + curr.computeLeft : Infinity;
   const check = k.classes[curr.sclass]!.nextCheck(rq, curr);
@@ -132,14 +137,34 @@ export function schedule(k: Kernel, rq: Rq): void {
     voluntary = true;
   }
   if (prev !== rq.idle) k.classes[prev.sclass]!.putPrevTask(rq, prev);
+  if (prev !== rq.idle && prev.onRq) rq.queued.add(prev);
+  // prev's affinity no longer allows this CPU (changed while it ran): it leaves now (migration_cpu_stop).
+  const moving = prev.migratePending && mustLeave(prev, rq) ? prev : null;
+  prev.migratePending = false;
+  if (moving) {
+    deactivateTask(k, rq, moving, 0x100);
+    rq.curr = rq.idle; // it no longer belongs here, even while new-idle balancing looks around
+  }
   let next = pickNextTask(k, rq);
   if (next === rq.idle && newIdleBalance(k, rq)) next = pickNextTask(k, rq);
   rq.queued.delete(next);
-  if (prev !== rq.idle && prev.onRq && prev !== next) rq.queued.add(prev);
+  rq.curr = next; // before setNextTask: a class that pushes work elsewhere there sees a consistent rq
   if (next !== rq.idle) k.classes[next.sclass]!.setNextTask(rq, next);
-  rq.curr = next;
-  if (prev === next) return;
-  contextSwitch(k, rq, prev, next, voluntary);
+  if (moving) placeElsewhere(k, moving);
+  if (prev !== next) contextSwitch(k, rq, prev, next, voluntary);
+}
+
+function mustLeave(p: Task, rq: Rq): boolean {
+  return p.onRq && p.cpusAllowed !== null && !p.cpusAllowed[rq.cpu];
+}
+
+/** Queues a dequeued runnable task on a CPU its affinity allows. */
+function placeElsewhere(k: Kernel, p: Task): void {
+  const cpu = selectTaskRq(k, p, WF_TTWU);
+  setTaskCpu(k, p, cpu);
+  const dst = k.rqs[cpu]!;
+  activateTask(k, dst, p, ENQUEUE_MIGRATED);
+  checkPreempt(k, dst, p, ENQUEUE_MIGRATED);
 }
 
 function pickNextTask(k: Kernel, rq: Rq): Task {
@@ -267,7 +292,7 @@ export function wakeUp(k: Kernel, p: Task, mask: number): boolean {
   if ((p.state & mask) === 0 || p.exitState !== 0) return false;
   p.state = TASK_RUNNING;
   if (p.waitingOn) {
-    p.waitingOn.waiters.delete(p);
+    p.waitingOn.delete(p);
     p.waitingOn = null;
   }
   if (p.timer && p.timer.armed) k.engine.cancel(p.timer);

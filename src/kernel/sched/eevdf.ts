@@ -394,5 +394,6 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
       prioChangedFair(rq, p, oldPrio, q(rq).nrRunning, () => wakeupPreempt(rq, p));
     },
     nrRunning: (rq) => q(rq).nrRunning,
+    canMigrate: () => true, // the generic balancer moves fair tasks, as load_balance does
   };
 }

@@ -341,6 +341,8 @@ export function rtClass(params: Params): SchedClass {
       if (rq.curr === p && rtRq(rq).highest() < p.prio) rq.resched();
     },
     nrRunning: (rq) => rtRq(rq).nr,
+    // New-idle balancing may pull a queued RT task: a stand-in for pull_rt_task (balance_rt) on a CPU going idle.
+    canMigrate: () => true,
     selectTaskRq(p, prevCpu) {
       const rqs = kern().rqs;
       const curr = rqs[prevCpu]!.curr;

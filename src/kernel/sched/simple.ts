@@ -63,5 +63,6 @@ export function simpleClass(slice: number): SchedClass {
     taskFork() {},
     prioChanged() {},
     nrRunning: (rq) => q(rq).queue.size + (rq.curr.sclass === rq.idle.sclass ? 0 : 1),
+    canMigrate: () => true, // the generic balancer moves fair tasks, as load_balance does
   };
 }

@@ -243,8 +243,8 @@ export function notifyParentCldstop(k: Kernel, p: Task, why: number): void {
 /** __wake_up_parent: wake threads of parent's process sleeping in wait(). */
 export function wakeParent(k: Kernel, parent: Task): void {
   const wq = parent.signal.waitChldexit;
-  if (wq.waiters.size === 0) return;
-  for (const w of [...wq.waiters]) wakeUp(k, w, TASK_INTERRUPTIBLE);
+  if (wq.size === 0) return;
+  for (const w of wq.sleepers()) wakeUp(k, w, TASK_INTERRUPTIBLE);
 }
 
 /** A blocked set from a user-supplied one, with SIGKILL/SIGSTOP removed. */

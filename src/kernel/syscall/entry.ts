@@ -12,7 +12,7 @@
 import type { Kernel } from "../kernel.ts";
 import type { Rq } from "../sched/rq.ts";
 import {
-  type Task, TASK_RUNNING, TASK_STOPPED, PF_EXITING, PF_SIGNALED, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED, SIGNAL_GROUP_EXIT,
+  type Task, TASK_RUNNING, TASK_STOPPED, __TASK_STOPPED, PF_EXITING, PF_SIGNALED, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED, SIGNAL_GROUP_EXIT,
 } from "../task/task.ts";
 import { EINTR, ENOSYS } from "../errno.ts";
 import { SIGKILL, SIGSEGV, SIGXCPU, defaultAction, isStopSignal, SigSet, SIGSTOP, signalName } from "../signal/signals.ts";
@@ -67,9 +67,10 @@ export function runUser(k: Kernel, rq: Rq, t: Task): boolean {
       r = dispatch(k, t, t.req); // retry after a wakeup or a restart
     } else {
       const req = resume(k, t);
-      if (req === null) continue; // crashed or ran away: a fatal signal is pending
+      if (req === null) continue; // crashed or ran away: it is dead now
       t.req = req;
       t.sysState = 0;
+      traceEnter(k, t, req);
       r = dispatch(k, t, req);
     }
     complete(k, t, r);
@@ -92,7 +93,7 @@ function complete(k: Kernel, t: Task, r: SysRet): void {
   }
 }
 
-/** Resumes the program; null if it threw or exceeded the step budget (it is then being killed). */
+/** Resumes the program; null if it threw or exceeded the step budget (it is then dead). */
 function resume(k: Kernel, t: Task): SyscallReq | null {
   const now = k.now;
   if (t.stepsAt !== now) {
@@ -129,10 +130,18 @@ function forceFatal(k: Kernel, t: Task, sig: number): void {
   doGroupExit(k, t, sig | core);
 }
 
+/** sys_enter: once per syscall entry (a retry after a wakeup is the same call; a restart is a new entry). */
+function traceEnter(k: Kernel, t: Task, req: SyscallReq): void {
+  if (k.trace.on) k.trace.emit({ name: "sys_enter", ts: k.now, cpu: t.cpu, pid: t.pid, id: req.nr, args: argsOf(req) });
+}
+
+/** Runs the handler for req (a first call or a retry); sys_exit is traced when it has a result. */
 export function dispatch(k: Kernel, t: Task, req: SyscallReq): SysRet {
   const h = syscalls[req.nr as keyof typeof syscalls] as SysHandler | undefined;
-  if (!h) return -ENOSYS;
-  if (k.trace.on && t.sysState === 0) k.trace.emit({ name: "sys_enter", ts: k.now, cpu: t.cpu, pid: t.pid, id: req.nr, args: argsOf(req) });
+  if (!h) {
+    if (k.trace.on) k.trace.emit({ name: "sys_exit", ts: k.now, cpu: t.cpu, pid: t.pid, id: req.nr, ret: -ENOSYS });
+    return -ENOSYS;
+  }
   const r = h(k, t, req);
   if (k.trace.on && typeof r !== "symbol") k.trace.emit({ name: "sys_exit", ts: k.now, cpu: t.cpu, pid: t.pid, id: req.nr, ret: r });
   return r;
@@ -170,12 +179,12 @@ function getSignal(k: Kernel, t: Task): void {
   const a = getAction(t, sig);
   if (k.trace.on)
     k.trace.emit({ name: "signal_deliver", ts: k.now, cpu: t.cpu, sig, errno: 0, code: 0, sa_handler: typeof a.handler === "string" ? a.handler : "handler", sa_flags: a.flags, pid: t.pid });
-  if (a.handler === "ign") return restartIfInterrupted(t);
+  if (a.handler === "ign") return restartIfInterrupted(k, t);
   if (a.handler !== "dfl") return handleSignal(k, t, sig, a.handler.fn, a.flags, a.mask);
   const act = defaultAction(sig);
-  if (act === "ign" || act === "cont") return restartIfInterrupted(t);
+  if (act === "ign" || act === "cont") return restartIfInterrupted(k, t);
   if (act === "stop") {
-    if (sig !== SIGSTOP && stopIgnoredWhenOrphaned(sig) && isOrphanedPgrp(k, sg.pgid)) return restartIfInterrupted(t);
+    if (sig !== SIGSTOP && stopIgnoredWhenOrphaned(sig) && isOrphanedPgrp(k, sg.pgid)) return restartIfInterrupted(k, t);
     beginGroupStop(k, t, sig);
     return;
   }
@@ -185,8 +194,10 @@ function getSignal(k: Kernel, t: Task): void {
 }
 
 /** No handler runs: an interrupted syscall is simply re-executed. */
-function restartIfInterrupted(t: Task): void {
+function restartIfInterrupted(k: Kernel, t: Task): void {
+  if (t.restart === null) return;
   t.restart = null;
+  if (t.req !== null) traceEnter(k, t, t.req);
 }
 
 /** A stop signal's default action: every thread of the process stops (do_signal_stop). */
@@ -195,7 +206,7 @@ function beginGroupStop(k: Kernel, t: Task, sig: number): void {
   sg.groupExitCode = sig;
   sg.groupStopCount = 0;
   for (const x of sg.threads) {
-    if (x.flags & PF_EXITING) continue;
+    if (x.flags & PF_EXITING || (x !== t && x.state & __TASK_STOPPED)) continue; // already stopped: not counted
     sg.groupStopCount++;
     if (x !== t) {
       x.jobctl = sig;
@@ -210,7 +221,7 @@ function beginGroupStop(k: Kernel, t: Task, sig: number): void {
 function doSignalStop(k: Kernel, t: Task, sig: number): void {
   const sg = t.signal;
   t.jobctl = 0;
-  if (t.restart !== null) t.restart = null; // the interrupted syscall restarts after SIGCONT
+  restartIfInterrupted(k, t); // the interrupted syscall restarts after SIGCONT
   t.state = TASK_STOPPED;
   if (sg.groupStopCount > 0 && --sg.groupStopCount === 0) {
     sg.flags = (sg.flags & ~SIGNAL_STOP_CONTINUED) | SIGNAL_STOP_STOPPED;
@@ -259,6 +270,7 @@ export function sigreturn(k: Kernel, t: Task): SysRet {
   t.result = f.result;
   t.computeLeft = f.computeLeft;
   t.sysState = 0;
+  if (f.req !== null) traceEnter(k, t, f.req); // an interrupted syscall restarts (SA_RESTART)
   return GONE; // not a result: the restored context continues as it was
 }
 

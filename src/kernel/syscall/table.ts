@@ -30,7 +30,7 @@ function sleepUntil(k: Kernel, t: Task, state: number, at: number, wchan: string
   t.state = state;
   t.wchan = wchan;
   if (at !== Infinity) {
-    t.timer ??= k.newTimer(Prio.TIMER, () => wakeUp(k, t, TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE));
+    t.timer ??= k.newTimer(Prio.TIMER, (k.sleepTimerFire ??= (tm) => wakeUp(k, tm.owner as Task, TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE)), t);
     k.engine.arm(t.timer, at);
   }
   return BLOCK;
@@ -76,7 +76,7 @@ function waitSys(k: Kernel, t: Task, w: WaitReq): SysRet {
   t.state = TASK_INTERRUPTIBLE;
   t.wchan = "do_wait";
   t.waitingOn = t.signal.waitChldexit;
-  t.waitingOn.waiters.add(t);
+  t.waitingOn.add(t);
   return BLOCK;
 }
 

@@ -67,16 +67,16 @@ function deThread(k: Kernel, t: Task): void {
     // Take over the leader's identity: its pid, parent and children.
     const leaderPid = leader.pid;
     const parent = leader.realParent;
-    parent?.children.delete(leader);
-    for (const c of leader.children) {
+    parent?.removeChild(leader);
+    for (const c of leader.takeChildren()) {
       c.realParent = t;
       c.parent = t;
-      t.children.add(c);
+      t.addChild(c);
     }
-    leader.children.clear();
     k.tasks.delete(t.pid);
     k.pids.put(t.pid);
     k.tasks.delete(leaderPid);
+    if (k.trace.on) k.trace.emit({ name: "sched_process_free", ts: k.now, cpu: leader.cpu, comm: leader.comm, pid: leaderPid });
     const idx = sg.threads.indexOf(leader);
     if (idx >= 0) sg.threads.splice(idx, 1);
     k.nrProcesses--;
@@ -85,7 +85,7 @@ function deThread(k: Kernel, t: Task): void {
     sg.leader = t;
     t.realParent = parent;
     t.parent = parent;
-    parent?.children.add(t);
+    parent?.addChild(t);
     t.startTime = leader.startTime;
   }
   for (const x of [...sg.threads]) if (x !== t && x.exitState !== 0) releaseTask(k, x);
@@ -102,7 +102,7 @@ function flushSignalHandlers(t: Task): void {
 }
 
 export function setComm(k: Kernel, t: Task, name: string): void {
-  const comm = name.slice(0, TASK_COMM_LEN - 1);
+  const comm = name.length < TASK_COMM_LEN ? name : name.slice(0, TASK_COMM_LEN - 1);
   if (k.trace.on && comm !== t.comm) k.trace.emit({ name: "task_rename", ts: k.now, cpu: t.cpu, pid: t.pid, oldcomm: t.comm, newcomm: comm });
   t.comm = comm;
 }

@@ -55,7 +55,7 @@ export function doExit(k: Kernel, t: Task, code: number): void {
   t.flags |= PF_EXITING;
   if (t.timer?.armed) k.engine.cancel(t.timer);
   if (t.waitingOn) {
-    t.waitingOn.waiters.delete(t);
+    t.waitingOn.delete(t);
     t.waitingOn = null;
   }
   const sg = t.signal;
@@ -168,8 +168,8 @@ function forgetOriginalParent(k: Kernel, t: Task): void {
   if (t.children.size === 0) return;
   const reaper = findNewReaper(k, t);
   for (const c of [...t.children]) {
-    t.children.delete(c);
-    reaper.children.add(c); // children are per thread, as in Linux (list_splice to reaper->children)
+    t.removeChild(c);
+    reaper.addChild(c); // children are per thread, as in Linux (list_splice to reaper->children)
     for (const th of c.signal.threads) th.realParent = th.parent = reaper;
     if (k.trace.on)
       k.trace.emit({ name: "sched_process_reparent", ts: k.now, cpu: c.cpu, comm: c.comm, pid: c.pid, old_ppid: t.tgid, new_ppid: reaper.tgid });
@@ -238,7 +238,7 @@ export function releaseTask(k: Kernel, t: Task): void {
   k.nrProcesses--;
   t.exitState = EXIT_DEAD;
   if (t.isLeader()) {
-    t.realParent?.children.delete(t);
+    t.realParent?.removeChild(t);
     detachPgrp(k, sg);
   }
   if (k.trace.on) k.trace.emit({ name: "sched_process_free", ts: k.now, cpu: t.cpu, comm: t.comm, pid: t.pid });

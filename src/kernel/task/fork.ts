@@ -160,9 +160,9 @@ function linkFamily(k: Kernel, p: Task, parent: Task, flags: number): void {
       p.exitSignal = flags & CSIGNAL;
     }
     attachPgrp(k, p.signal);
-    p.realParent!.children.add(p);
+    p.realParent!.addChild(p);
   }
   p.parent = p.realParent;
-  p.signal.threads.push(p);
+  if (flags & CLONE_THREAD) p.signal.threads.push(p);
   p.signal.live++;
 }

@@ -51,15 +51,33 @@ export interface SigAction {
   mask: SigSet | null;
 }
 
-/** A list of sleeping tasks (wait_queue_head_t). */
+/** A list of sleeping tasks (wait_queue_head_t). The set is allocated on first use: most are never slept on. */
 export class WaitQueue {
-  readonly waiters = new Set<Task>();
+  private set: Set<Task> | null = null;
+  get size(): number {
+    return this.set === null ? 0 : this.set.size;
+  }
+  add(t: Task): void {
+    (this.set ??= new Set()).add(t);
+  }
+  delete(t: Task): void {
+    this.set?.delete(t);
+  }
+  has(t: Task): boolean {
+    return this.set !== null && this.set.has(t);
+  }
+  /** The sleepers now, in the order they went to sleep (a copy: waking changes the set). */
+  sleepers(): Task[] {
+    return this.set === null ? [] : [...this.set];
+  }
 }
+
+const NO_CHILDREN: ReadonlySet<Task> = new Set<Task>();
 
 /** Shared by all threads of a process (CLONE_THREAD): job control, group exit, child accounting. */
 export class SignalStruct {
   // thread group
-  readonly threads: Task[] = [];
+  readonly threads: Task[];
   /** Threads that have not yet started do_exit. */
   live = 0;
   // job control and sessions (owner: kernel/task/group)
@@ -87,6 +105,7 @@ export class SignalStruct {
   cstime = 0;
   constructor(public leader: Task, pending: SigSet) {
     this.sharedPending = pending;
+    this.threads = [leader]; // an exact-size array: most processes stay single-threaded
   }
 }
 
@@ -125,8 +144,8 @@ export class Task {
   // process tree (owner: kernel/fork, kernel/exit)
   realParent: Task | null = null; // who created us, or our reaper after reparenting
   parent: Task | null = null; // who gets SIGCHLD and wait()s (same as realParent: no ptrace yet)
-  /** Children in fork order (list_add_tail); reparented children go to the end. */
-  readonly children = new Set<Task>();
+  /** Children in fork order (list_add_tail); reparented children go to the end. Allocated on the first child. */
+  private kids: Set<Task> | null = null;
   signal!: SignalStruct; // thread group, pgid/sid, group stop/exit
   sighand!: SigHand;
   mm: Mm | null = null;
@@ -224,6 +243,22 @@ export class Task {
     this.comm = comm;
     this.blocked = blocked;
     this.pending = pending;
+  }
+
+  get children(): ReadonlySet<Task> {
+    return this.kids ?? NO_CHILDREN;
+  }
+  addChild(c: Task): void {
+    (this.kids ??= new Set()).add(c);
+  }
+  removeChild(c: Task): void {
+    this.kids?.delete(c);
+  }
+  /** Hands every child over (exec by a non-leader thread): the list is emptied. */
+  takeChildren(): Task[] {
+    const all = this.kids ? [...this.kids] : [];
+    this.kids = null;
+    return all;
   }
 
   get nice(): number {

@@ -1,0 +1,464 @@
+/**
+ * Load balancing and CPU affinity on 4 CPUs (balance.ts, core selectTaskRq,
+ * prio.ts setAffinity/getAffinity):
+ *
+ *  - spread: 8 equal hogs end 2 per CPU, whether spawned at once, forked by one
+ *    process, or all started on one CPU and then let go;
+ *  - affinity: never violated by placement, wakeup, balancing or migration;
+ *    a running task whose CPU becomes forbidden moves off it;
+ *  - a pinned task does not keep free ones from spreading over the other CPUs;
+ *  - sched_getaffinity reflects every change; EINVAL for an empty CPU list.
+ */
+import { describe, expect, it } from "vitest";
+import { Machine } from "../../src/user/machine.ts";
+import { program } from "../../src/user/program.ts";
+import type { SysApi } from "../../src/user/sys.ts";
+import type { TraceEvent } from "../../src/sim/trace.ts";
+import type { Kernel } from "../../src/kernel/kernel.ts";
+import { EINVAL, EPERM, ESRCH } from "../../src/kernel/errno.ts";
+import { PF_IDLE, TASK_RUNNING, type Task } from "../../src/kernel/task/task.ts";
+
+const US = 1_000;
+const MS = 1_000_000;
+const SEC = 1_000_000_000;
+const CPUS = 4;
+/** The presets with the SMP balancer of balance.ts in their chain. */
+const SMP_PRESETS = ["linux-6", "linux-5"] as const;
+
+const hog = program("hog", function* (sys) {
+  for (;;) yield* sys.compute(100 * SEC);
+});
+
+/** One process that forks 7 children; all 8 then compute forever. */
+const forkHogs = program("forkhogs", function* (sys) {
+  for (let i = 0; i < 7; i++) {
+    const pid = yield* sys.fork();
+    if (pid === 0) break;
+  }
+  for (;;) yield* sys.compute(100 * SEC);
+});
+
+const allowedOn = (p: Task, cpu: number): boolean => p.cpusAllowed === null || p.cpusAllowed[cpu] === 1;
+
+/** Tasks per CPU (nrRunning) as an array. */
+const loads = (m: Machine): number[] => m.kernel.rqs.map((rq) => rq.nrRunning);
+
+/** Runs `body` as a program (uid 1000, like every spawned task) and returns what it recorded. No fork inside. */
+function control<T>(m: Machine, body: (sys: SysApi, out: T[]) => Generator<any, void, unknown>): T[] {
+  const out: T[] = [];
+  m.spawn(program("ctl", (sys) => body(sys, out)));
+  m.run(m.now + 1 * MS);
+  return out;
+}
+
+/**
+ * Watches the trace for affinity breaches: every sched_switch runs a task its
+ * mask allows on that CPU, and every sched_migrate_task goes to an allowed CPU.
+ */
+function watchAffinity(m: Machine): { errors: string[]; switches: number; migrations: number } {
+  const k = m.kernel;
+  const w = { errors: [] as string[], switches: 0, migrations: 0 };
+  const check = (e: TraceEvent): string | null => {
+    if (e.name === "sched_switch" && e.next_pid !== 0) {
+      w.switches++;
+      const p = k.task(e.next_pid);
+      if (p && !allowedOn(p, e.cpu)) return `pid ${p.pid} switched in on cpu ${e.cpu}, allowed [${mask(k, p)}]`;
+    }
+    if (e.name === "sched_migrate_task") {
+      w.migrations++;
+      const p = k.task(e.pid);
+      if (p && !allowedOn(p, e.dest_cpu)) return `pid ${p.pid} migrated to cpu ${e.dest_cpu}, allowed [${mask(k, p)}]`;
+    }
+    return null;
+  };
+  k.trace.subscribe((e) => {
+    if (w.errors.length >= 5) return;
+    const err = check(e);
+    if (err) w.errors.push(`${e.name}@${e.ts}: ${err}`);
+  });
+  return w;
+}
+
+function mask(k: Kernel, p: Task): number[] {
+  return k.rqs.map((rq) => rq.cpu).filter((c) => allowedOn(p, c));
+}
+
+/** A deterministic generator for test inputs (xorshift32). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+/** A non-empty random subset of the CPUs. */
+function randomMask(r: () => number): number[] {
+  const cpus = [...Array(CPUS).keys()].filter(() => r() < 0.5);
+  return cpus.length > 0 ? cpus : [Math.floor(r() * CPUS)];
+}
+
+/**
+ * Every runnable task is on the runqueue of a CPU it may use. At a
+ * sched_migrate_task the moving task is between runqueues: it is exempt.
+ */
+function placementErrors(k: Kernel, e: TraceEvent): string[] {
+  const moving = e.name === "sched_migrate_task" ? e.pid : -1;
+  const out: string[] = [];
+  for (const rq of k.rqs) {
+    for (const p of rq.queued) if (!allowedOn(p, rq.cpu)) out.push(`pid ${p.pid} queued on cpu ${rq.cpu}, allowed [${mask(k, p)}]`);
+    const c = rq.curr;
+    if (c !== rq.idle && !allowedOn(c, rq.cpu)) out.push(`pid ${c.pid} runs on cpu ${rq.cpu}, allowed [${mask(k, c)}]`);
+  }
+  for (const t of k.tasks.values())
+    if (!(t.flags & PF_IDLE) && t.pid !== moving && t.exitState === 0 && t.state === TASK_RUNNING && !t.onRq) out.push(`runnable pid ${t.pid} on no runqueue`);
+  return out;
+}
+
+describe.each(SMP_PRESETS)("preset %s on 4 CPUs", (sched) => {
+  describe("spread", () => {
+    /** After `settle`, every CPU holds 2 hogs and keeps them for another 200 ms without further migrations. */
+    function expectTwoEach(m: Machine, settle: number): void {
+      const w = watchAffinity(m);
+      m.run(settle);
+      expect(loads(m)).toEqual([2, 2, 2, 2]);
+      const moved = w.migrations;
+      for (let t = settle + 50 * MS; t <= settle + 200 * MS; t += 50 * MS) {
+        m.run(t);
+        expect(loads(m)).toEqual([2, 2, 2, 2]);
+      }
+      expect(w.migrations - moved).toBe(0); // settled: no ping-pong
+      expect(w.errors).toEqual([]);
+    }
+
+    it("spreadspawn: 8 hogs spawned at once end 2 per CPU", () => {
+      const m = new Machine({ cpus: CPUS, sched });
+      for (let i = 0; i < 8; i++) m.spawn(hog);
+      expectTwoEach(m, 100 * MS);
+    });
+
+    it("spreadfork: 8 hogs forked by one process end 2 per CPU", () => {
+      const m = new Machine({ cpus: CPUS, sched });
+      m.spawn(forkHogs);
+      expectTwoEach(m, 100 * MS);
+      expect(m.kernel.tasks.size).toBe(1 + 8); // init + the 8 hogs
+    });
+
+    it("spreadunpin: 8 hogs that start on CPU 0 and are then let go end 2 per CPU within a few balance intervals", () => {
+      const m = new Machine({ cpus: CPUS, sched });
+      const pids = Array.from({ length: 8 }, () => m.spawn(hog, { affinity: [0] }));
+      m.run(20 * MS);
+      expect(loads(m)).toEqual([8, 0, 0, 0]);
+      const rets = control(m, function* (sys, out: number[]) {
+        for (const pid of pids) out.push(yield* sys.sched_setaffinity(pid, [0, 1, 2, 3]));
+      });
+      expect(rets).toEqual(pids.map(() => 0));
+      // Periodic balancing runs every 4 ticks (16 ms at HZ 250): allow a few passes.
+      expectTwoEach(m, m.now + 80 * MS);
+    });
+  });
+
+  describe("affinity", () => {
+    it("affinityfixed: random fixed masks (inherited by forks) are never violated by placement, wakeup or balancing", () => {
+      const m = new Machine({ cpus: CPUS, sched, seed: 3 });
+      const w = watchAffinity(m);
+      const between: string[] = [];
+      m.kernel.trace.subscribe((e) => {
+        if (between.length < 5) between.push(...placementErrors(m.kernel, e).map((x) => `${e.name}@${e.ts}: ${x}`));
+      });
+      const r = rng(12345);
+      const worker = program("worker", function* (sys, argv) {
+        const id = Number(argv[1]);
+        for (let i = 0; i < 6; i++) {
+          yield* sys.compute(200 * US + ((id * 37 + i * 101) % 17) * 150 * US);
+          if (i % 2 === 0) {
+            const pid = yield* sys.fork();
+            if (pid === 0) {
+              yield* sys.compute(300 * US + ((id + i) % 5) * 400 * US);
+              return 0;
+            }
+          }
+          yield* sys.sleep(100 * US + ((id * 13 + i * 7) % 11) * 300 * US);
+        }
+        while ((yield* sys.wait()).pid > 0);
+        return 0;
+      });
+      const masks: number[][] = [];
+      for (let i = 0; i < 16; i++) {
+        masks.push(randomMask(r));
+        m.spawn(worker, { argv: ["worker", String(i)], affinity: masks[i]! });
+      }
+      m.run(5 * SEC);
+      expect(w.errors).toEqual([]);
+      expect(between).toEqual([]);
+      expect(w.switches).toBeGreaterThan(200);
+      expect(w.migrations).toBeGreaterThan(0);
+      expect([...m.kernel.tasks.keys()]).toEqual([1]); // all done
+    });
+
+    // KNOWN BUG (prio.ts migrateIfDisallowed + core.ts schedule): sched_setaffinity on a
+    // running task sets task.migratePending and asks for a reschedule, but nothing reads
+    // migratePending: schedule() puts the task back on the same runqueue and picks it again,
+    // so it keeps running on the CPU it was just forbidden (until it sleeps and its wakeup
+    // chooses an allowed CPU). Linux rule: __set_cpus_allowed_ptr() -> affine_move_task()
+    // moves a running task off a no-longer-allowed CPU at once (stop_one_cpu with
+    // migration_cpu_stop), so it never runs there after the syscall returns.
+    it("affinitychange: tasks that change masks while running never run, stay queued or get switched in outside them", () => {
+      const m = new Machine({ cpus: CPUS, sched, seed: 5 });
+      const w = watchAffinity(m);
+      const between: string[] = [];
+      m.kernel.trace.subscribe((e) => {
+        // The syscall itself is the instant of the change: judge from the next event of another kind on.
+        if (e.name === "sys_exit" && e.id === "sched_setaffinity") return;
+        if (between.length < 5) between.push(...placementErrors(m.kernel, e).map((x) => `${e.name}@${e.ts}: ${x}`));
+      });
+      const masks: number[][] = [];
+      const r = rng(777);
+      for (let i = 0; i < 40; i++) masks.push(randomMask(r));
+      const changer = program("changer", function* (sys, argv) {
+        const id = Number(argv[1]);
+        for (let i = 0; i < 10; i++) {
+          yield* sys.sched_setaffinity(0, masks[(id * 3 + i) % masks.length]!);
+          yield* sys.compute(1 * MS + ((id * 7 + i) % 5) * 700 * US);
+          if (i % 3 === 2) yield* sys.sleep(500 * US);
+        }
+        return 0;
+      });
+      for (let i = 0; i < 12; i++) m.spawn(changer, { argv: ["changer", String(i)] });
+      m.run(5 * SEC);
+      expect([...m.kernel.tasks.keys()]).toEqual([1]);
+      expect(w.errors).toEqual([]);
+      expect(between).toEqual([]);
+    });
+
+    // KNOWN BUG: the same as affinitychange, in its smallest form (see the comment there).
+    it("affinitymove: a hog that forbids itself its own CPU moves to the allowed one at once", () => {
+      const m = new Machine({ cpus: CPUS, sched });
+      const mover = program("mover", function* (sys) {
+        yield* sys.compute(10 * MS);
+        yield* sys.sched_setaffinity(0, [2]);
+        for (;;) yield* sys.compute(100 * SEC);
+      });
+      const pid = m.spawn(mover, { affinity: [0] });
+      m.run(9 * MS);
+      expect(m.task(pid)!.cpu).toBe(0);
+      m.run(20 * MS); // 10 ms past the change: more than two ticks
+      expect(m.task(pid)!.cpu).toBe(2);
+      expect(m.kernel.rqs[2]!.curr.pid).toBe(pid);
+      expect(m.kernel.rqs[0]!.curr).toBe(m.kernel.rqs[0]!.idle);
+    });
+
+    it("affinitymove: a running hog whose mask another task changes moves to an allowed CPU (same bug)", () => {
+      const m = new Machine({ cpus: CPUS, sched });
+      const pid = m.spawn(hog, { affinity: [0] });
+      m.run(5 * MS);
+      expect(control(m, function* (sys, out: number[]) {
+        out.push(yield* sys.sched_setaffinity(pid, [3]));
+      })).toEqual([0]);
+      m.run(m.now + 10 * MS);
+      expect(m.task(pid)!.cpu).toBe(3);
+    });
+
+    it("affinitymove: a queued task whose CPU becomes forbidden moves at once", () => {
+      const m = new Machine({ cpus: CPUS, sched });
+      const w = watchAffinity(m);
+      const a = m.spawn(hog, { affinity: [1] });
+      const b = m.spawn(hog, { affinity: [1] });
+      m.run(5 * MS);
+      const queued = [...m.kernel.rqs[1]!.queued].map((t) => t.pid);
+      expect(queued.length).toBe(1);
+      const target = queued[0]!;
+      expect([a, b]).toContain(target);
+      expect(control(m, function* (sys, out: number[]) {
+        out.push(yield* sys.sched_setaffinity(target, [2, 3]));
+      })).toEqual([0]);
+      expect([2, 3]).toContain(m.task(target)!.cpu);
+      m.run(m.now + 10 * MS);
+      expect(m.kernel.rqs[1]!.nrRunning).toBe(1);
+      expect(w.errors).toEqual([]);
+    });
+
+    it("affinitysleep: a sleeping task whose CPU becomes forbidden wakes on an allowed CPU", () => {
+      const m = new Machine({ cpus: CPUS, sched });
+      const w = watchAffinity(m);
+      const napper = program("napper", function* (sys) {
+        for (;;) {
+          yield* sys.sleep(5 * MS);
+          yield* sys.compute(1 * MS);
+        }
+      });
+      const pid = m.spawn(napper, { affinity: [0] });
+      m.run(2 * MS);
+      expect(control(m, function* (sys, out: number[]) {
+        out.push(yield* sys.sched_setaffinity(pid, [1]));
+      })).toEqual([0]);
+      let ranOn = -1;
+      m.kernel.trace.subscribe((e) => {
+        if (e.name === "sched_switch" && e.next_pid === pid) ranOn = e.cpu;
+      });
+      m.run(m.now + 20 * MS);
+      expect(ranOn).toBe(1);
+      expect(w.errors).toEqual([]);
+    });
+  });
+
+  describe("pinned", () => {
+    it("pinnedspread: with a hog pinned to CPU 0, three free hogs end one on each of CPUs 1, 2, 3", () => {
+      const m = new Machine({ cpus: CPUS, sched });
+      const w = watchAffinity(m);
+      // All four start on CPU 0; then the three free ones are let go: balancing must move them, not the pinned one.
+      const pinned = m.spawn(hog, { affinity: [0] });
+      const free = [m.spawn(hog, { affinity: [0] }), m.spawn(hog, { affinity: [0] }), m.spawn(hog, { affinity: [0] })];
+      m.run(5 * MS);
+      expect(loads(m)).toEqual([4, 0, 0, 0]);
+      control(m, function* (sys) {
+        for (const pid of free) yield* sys.sched_setaffinity(pid, [0, 1, 2, 3]);
+      });
+      m.run(m.now + 100 * MS);
+      expect(loads(m)).toEqual([1, 1, 1, 1]);
+      expect(m.task(pinned)!.cpu).toBe(0);
+      expect(free.map((p) => m.task(p)!.cpu).sort()).toEqual([1, 2, 3]);
+      expect(w.errors).toEqual([]);
+    });
+
+    it("pinnedspread: with 4 hogs pinned to CPU 0, six free hogs spread 2 each over CPUs 1 to 3", () => {
+      const m = new Machine({ cpus: CPUS, sched });
+      const w = watchAffinity(m);
+      for (let i = 0; i < 4; i++) m.spawn(hog, { affinity: [0] });
+      const free = Array.from({ length: 6 }, () => m.spawn(hog));
+      m.run(300 * MS);
+      const l = loads(m);
+      expect(l[0]).toBeGreaterThanOrEqual(4);
+      // The six free hogs share CPUs 1..3 evenly.
+      expect(l.slice(1)).toEqual([2, 2, 2]);
+      expect(free.every((p) => m.task(p)!.cpu !== 0)).toBe(true);
+      expect(w.errors).toEqual([]);
+    });
+
+    /**
+     * CPU 1 holds 3 hogs pinned there; CPUs 2 and 3 hold 2 free hogs each (started
+     * pinned, then let go); CPU 0 is idle.
+     */
+    function allPinnedBusiest(): Machine {
+      const m = new Machine({ cpus: CPUS, sched });
+      for (let i = 0; i < 3; i++) m.spawn(hog, { affinity: [1] });
+      const free = [m.spawn(hog, { affinity: [2] }), m.spawn(hog, { affinity: [2] }), m.spawn(hog, { affinity: [3] }), m.spawn(hog, { affinity: [3] })];
+      m.run(5 * MS);
+      control(m, function* (sys) {
+        for (const pid of free) yield* sys.sched_setaffinity(pid, [0, 1, 2, 3]);
+      });
+      return m;
+    }
+
+    // KNOWN BUG (balance.ts periodicBalance): the pass only ever looks at the single busiest
+    // and idlest runqueue; when every queued task of the busiest is pinned (pickQueued
+    // returns null) it stops, so CPU 0 stays idle for good while CPUs 2 and 3 hold two hogs
+    // each. Linux rule: load_balance() sets LBF_ALL_PINNED, clears the busiest CPU from the
+    // candidate mask and retries (`goto redo`), finding the next busiest group.
+    it("allpinned: an all-pinned busiest CPU does not keep free tasks elsewhere from moving to an idle CPU", () => {
+      const m = allPinnedBusiest();
+      expect(loads(m)).toEqual([0, 3, 2, 2]);
+      m.run(m.now + 200 * MS);
+      const l = loads(m);
+      expect(l[1]).toBe(3); // the pinned ones stay
+      expect(l[0]).toBe(1); // one free hog came over
+      expect([l[2], l[3]].sort()).toEqual([1, 2]);
+    });
+
+    // KNOWN BUG (balance.ts newIdleBalance): the same blind spot at new-idle time: a CPU
+    // about to idle looks only at the busiest runqueue; if all its queued tasks are pinned,
+    // it idles although another runqueue has a queued task it may run. Linux rule: the
+    // new-idle pass is load_balance(CPU_NEWLY_IDLE) with the same LBF_ALL_PINNED retry.
+    it("allpinned: a CPU going idle pulls a free queued task from a runqueue that is not the busiest", () => {
+      const m = allPinnedBusiest();
+      // A short task on CPU 0 ends; CPU 0 then runs new-idle balancing.
+      const short = program("short", function* (sys) {
+        yield* sys.compute(3 * MS);
+        return 0;
+      });
+      m.spawn(short, { affinity: [0] });
+      const missed: string[] = [];
+      m.kernel.trace.subscribe((e) => {
+        if (e.name !== "sched_switch" || e.cpu !== 0 || e.next_pid !== 0) return;
+        for (const rq of m.kernel.rqs)
+          for (const p of rq.queued) if (rq.cpu !== 0 && allowedOn(p, 0)) missed.push(`${e.ts}: cpu 0 went idle, pid ${p.pid} queued on cpu ${rq.cpu}`);
+      });
+      m.run(m.now + 10 * MS);
+      expect(missed).toEqual([]);
+      expect(m.kernel.rqs[0]!.nrRunning).toBe(1);
+    });
+  });
+});
+
+describe("sched_setaffinity / sched_getaffinity", () => {
+  it("getaffinity: reflects each change, of the caller and of another task", () => {
+    const m = new Machine({ cpus: CPUS });
+    const other = m.spawn(hog);
+    const seen = control(m, function* (sys, out: unknown[]) {
+      out.push(yield* sys.sched_getaffinity(0));
+      out.push(yield* sys.sched_setaffinity(0, [1, 3]));
+      out.push(yield* sys.sched_getaffinity(0));
+      out.push(yield* sys.sched_setaffinity(0, [3, 3, 1])); // duplicates count once
+      out.push(yield* sys.sched_getaffinity(0));
+      out.push(yield* sys.sched_setaffinity(0, [2, 9])); // CPUs that do not exist are dropped, as cpumask_and with the online CPUs does
+      out.push(yield* sys.sched_getaffinity(0));
+      out.push(yield* sys.sched_setaffinity(0, [0, 1, 2, 3]));
+      out.push(yield* sys.sched_getaffinity(0));
+      out.push(yield* sys.sched_setaffinity(other, [2]));
+      out.push(yield* sys.sched_getaffinity(other));
+    });
+    expect(seen).toEqual([[0, 1, 2, 3], 0, [1, 3], 0, [1, 3], 0, [2], 0, [0, 1, 2, 3], 0, [2]]);
+    expect(m.task(other)!.cpusAllowed).not.toBeNull();
+  });
+
+  it("getaffinity: a child inherits its parent's mask through fork", () => {
+    const m = new Machine({ cpus: CPUS });
+    const parent = program("parent", function* (sys) {
+      yield* sys.sched_setaffinity(0, [1, 2]);
+      const pid = yield* sys.fork();
+      if (pid === 0) {
+        const mine = yield* sys.sched_getaffinity(0);
+        yield* sys.print(`child ${JSON.stringify(mine)}\n`);
+        return 0;
+      }
+      yield* sys.wait();
+      return 0;
+    });
+    m.spawn(parent);
+    m.run(10 * MS);
+    expect(m.output).toBe("child [1,2]\n");
+  });
+
+  it("einval: an empty CPU list, a list of CPUs that do not exist, or no list at all is EINVAL and changes nothing", () => {
+    const m = new Machine({ cpus: CPUS });
+    const seen = control(m, function* (sys, out: unknown[]) {
+      out.push(yield* sys.sched_setaffinity(0, [1]));
+      out.push(yield* sys.sched_setaffinity(0, []));
+      out.push(yield* sys.sched_setaffinity(0, [4, 7]));
+      out.push(yield* sys.sched_setaffinity(0, [-1]));
+      out.push(yield* sys.syscall("sched_setaffinity", 0, "0-3"));
+      out.push(yield* sys.sched_getaffinity(0));
+    });
+    expect(seen).toEqual([0, -EINVAL, -EINVAL, -EINVAL, -EINVAL, [1]]);
+  });
+
+  it("esrch/eperm: no such task is ESRCH; another user's task is EPERM", () => {
+    const m = new Machine({ cpus: CPUS });
+    const seen = control(m, function* (sys, out: unknown[]) {
+      out.push(yield* sys.sched_setaffinity(99_999, [0]));
+      out.push(yield* sys.sched_getaffinity(99_999));
+      out.push(yield* sys.sched_setaffinity(1, [0])); // init is root's; this task runs as uid 1000
+    });
+    expect(seen).toEqual([-ESRCH, -ESRCH, -EPERM]);
+  });
+
+  it("einval: spawning with an empty affinity list is refused", () => {
+    const m = new Machine({ cpus: CPUS });
+    expect(() => m.spawn(hog, { affinity: [] })).toThrow(/empty/);
+    expect(() => m.spawn(hog, { affinity: [4] })).toThrow(/does not exist/);
+  });
+});
