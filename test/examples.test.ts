@@ -1,0 +1,125 @@
+/**
+ * Scenario tests for every built-in example: each runs as the tour runs it and
+ * shows the Linux behaviour it is there to show.
+ */
+import { describe, expect, it } from "vitest";
+import { Machine } from "../src/user/machine.ts";
+import { EXAMPLES, findExample, type Example } from "../examples/index.ts";
+import { psRows } from "../src/observe/index.ts";
+import { runExample } from "../src/cli/examples.ts";
+import { ms } from "../src/sim/units.ts";
+
+function boot(name: string): { m: Machine; e: Example } {
+  const e = findExample(name)!;
+  const m = new Machine({ cpus: 2, ...e.options });
+  e.setup(m);
+  return { m, e };
+}
+
+function stat(m: Machine, pid: number): string | undefined {
+  return psRows(m.kernel).find((r) => r.pid === pid)?.stat;
+}
+
+describe("examples", () => {
+  it("every example runs to its end with no warning, and leaves only init", () => {
+    for (const e of EXAMPLES) {
+      let text = "";
+      const m = runExample(e, (s) => (text += s));
+      expect(m.kernel.warnings, e.name).toEqual([]);
+      expect([...m.kernel.tasks.keys()], e.name).toEqual([1]);
+      expect(text, e.name).toContain(e.title);
+    }
+  });
+
+  it("fork-tree: seven processes, each child's getppid is its forker (fork returns twice)", () => {
+    const { m } = boot("fork-tree");
+    m.run(ms(100));
+    expect(m.kernel.totalForks).toBe(7);
+    const lines = m.output.trim().split("\n");
+    expect(lines).toHaveLength(7);
+    const parents = new Map(lines.map((l) => l.match(/pid (\d+) \(parent (\d+)\) at depth (\d)/)!.slice(1).map(Number)).map(([p, pp, d]) => [p!, { pp: pp!, d: d! }]));
+    expect(parents.get(2)).toEqual({ pp: 1, d: 0 });
+    expect([...parents.values()].filter((x) => x.d === 2)).toHaveLength(4);
+    for (const [pid, { pp, d }] of parents) if (d > 0) expect(parents.get(pp)!.d, `parent of ${pid}`).toBe(d - 1);
+  });
+
+  it("exec: the pid survives execve and comm changes; a missing file gives -ENOENT", () => {
+    const { m } = boot("exec");
+    m.run(ms(0.5));
+    expect(m.task(3)!.comm).toBe("launcher");
+    m.run(ms(1.5));
+    expect(m.task(3)!.comm).toBe("worker");
+    m.run();
+    expect(m.output).toContain("pid 3 is now running /bin/worker");
+    expect(m.output).toContain('execve("/no/such/file") returned -2');
+    expect(m.output).toContain("child 3 exited with status 0x0");
+  });
+
+  it("zombie: Z with <defunct> until the parent waits, then gone; status 0x300", () => {
+    const { m } = boot("zombie");
+    m.run(ms(5));
+    expect(stat(m, 3)).toBe("Z");
+    expect(psRows(m.kernel).find((r) => r.pid === 3)!.command).toContain("<defunct>");
+    m.run(ms(12));
+    expect(m.task(3)).toBeUndefined();
+    expect(m.output).toContain("reaped 3: status 0x300, exit code 3");
+  });
+
+  it("orphan: init adopts an orphan (getppid becomes 1) and a subreaper adopts and reaps a grandchild (0x500)", () => {
+    const { m } = boot("orphan");
+    m.run();
+    expect(m.output).toMatch(/\[orphan\] my parent died; my parent is now 1/);
+    expect(m.output).toMatch(/\[grandchild\] my parent is now 3 \(the subreaper\)/);
+    expect(m.output).toMatch(/\[subreaper 3\] reaped 5: status 0x500/);
+  });
+
+  it("daemon: after the double fork it has ppid 1, its own session it does not lead, no tty, cwd /", () => {
+    const { m } = boot("daemon");
+    m.run(ms(1));
+    const d = psRows(m.kernel).find((r) => r.comm === "daemonize" && r.ppid === 1)!;
+    expect(d).toBeDefined();
+    expect(d.sid).not.toBe(d.pid);
+    expect(d.sid).toBe(d.pgid);
+    expect(d.tty).toBe("?");
+    expect(m.task(d.pid)!.fs.cwd).toBe("/");
+    expect(m.task(d.pid)!.fs.umask).toBe(0);
+    expect(m.output).toContain("umask 022 -> 0");
+    expect(m.output).not.toContain("goes to /dev/null");
+  });
+
+  it("vfork: the parent sleeps in D until the child execs, then resumes", () => {
+    const { m } = boot("vfork");
+    m.run(ms(1));
+    expect(stat(m, 2)).toBe("D");
+    m.run();
+    expect(m.output).toContain("vfork returned 3 after 2 ms");
+  });
+
+  it("wait-status: exit 0x300, SIGKILL 0x9, stop 0x137f, continue 0xffff, SIGTERM 0xf", () => {
+    const { m } = boot("wait-status");
+    m.run();
+    for (const s of ["status 0x0300  exited 3", "status 0x0009  killed by SIGKILL", "status 0x137f  stopped by SIGSTOP", "status 0xffff  continued", "status 0x000f  killed by SIGTERM"])
+      expect(m.output).toContain(s);
+  });
+
+  it("zombie-flood: zombies take every pid so fork fails with EAGAIN; killing the parent frees them", () => {
+    const { m, e } = boot("zombie-flood");
+    m.run(ms(10));
+    const zombies = psRows(m.kernel).filter((r) => r.state === "Z").length;
+    expect(zombies).toBe(396); // pids 4..399 with pid_max 400: 1 init, 2 careless, 3 admin
+    expect(m.output).toContain("failed with -EAGAIN: 396 zombies");
+    m.run(e.until);
+    expect(m.output).toContain("my fork: -EAGAIN");
+    expect(m.output).toMatch(/fork after the kill returned pid \d+: pids are free again/);
+    expect(psRows(m.kernel).filter((r) => r.state === "Z")).toHaveLength(0);
+  });
+
+  it("the tour is deterministic: the same output twice", () => {
+    const run = (): string => {
+      let text = "";
+      for (const e of EXAMPLES) runExample(e, (s) => (text += s));
+      return text;
+    };
+    expect(run()).toBe(run());
+  });
+});
