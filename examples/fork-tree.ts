@@ -38,5 +38,8 @@ export default defineExample({
   setup(m) {
     m.spawn(forkTree);
   },
-  snapshots: [{ at: ms(1), note: "The tree as it stands after 1 ms: two CPUs run seven processes, so some wait their turn (R) before they fork.", show: ["pstree", "ps"] }],
+  snapshots: [
+    { at: ms(1), note: "After 1 ms: two CPUs serve the growing tree, so some processes wait their turn (R) before they fork.", show: ["pstree"] },
+    { at: ms(12), note: "The whole tree: seven processes share two CPUs, so all are runnable (R) and take turns.", show: ["pstree", "ps"] },
+  ],
 });

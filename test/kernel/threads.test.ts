@@ -114,4 +114,41 @@ describe("threads and signals", () => {
     });
     expect(one(m, "r")).toEqual([0x9, 1 * MS]);
   });
+
+  it("threadexitalone: the raw exit() of a non-leader thread ends only that thread", () => {
+    const { m } = run(function* (sys) {
+      const c = yield* sys.fork();
+      if (c === 0) {
+        const shared = { n: 0 };
+        yield* sys.clone(CLONE_THREAD_FLAGS, function* (s) {
+          shared.n++;
+          yield* s.exitThread(99);
+        });
+        yield* sys.sleep(2 * MS);
+        yield* say(sys, "main.alive", shared.n);
+        return 4;
+      }
+      yield* say(sys, "status", (yield* sys.waitpid(c, 0)).status);
+    });
+    expect(one(m, "main.alive")).toBe(1);
+    expect(one(m, "status")).toBe(0x400);
+  });
+
+  it("mainreturn: returning from main is exit(): every thread ends with main's status", () => {
+    const { m } = run(function* (sys) {
+      const c = yield* sys.fork();
+      if (c === 0) {
+        yield* sys.clone(CLONE_THREAD_FLAGS, function* (s) {
+          yield* s.compute(50 * MS);
+          yield* say(s, "thread.finished", true);
+        });
+        yield* sys.compute(1 * MS);
+        return 6;
+      }
+      const r = yield* sys.waitpid(c, 0);
+      yield* say(sys, "r", [r.status, yield* sys.now()]);
+    });
+    expect(said(m, "thread.finished")).toEqual([]);
+    expect(one(m, "r")).toEqual([0x600, 1 * MS]);
+  });
 });
