@@ -55,6 +55,9 @@ export class Kernel {
   readonly warnings: string[] = [];
   /** What programs wrote to stdout/stderr (fds 1 and 2 of the console). */
   readonly output: { ts: number; pid: number; fd: number; text: string }[] = [];
+  /** Syscalls made at simulated time `instantAt`, machine-wide (step budget). */
+  instantSteps = 0;
+  instantAt = -1;
   /** The fire function shared by every task's sleep timer (the task is the timer's owner). */
   sleepTimerFire: ((t: Timer) => void) | null = null;
   /** Periodic load-balance event. */

@@ -151,4 +151,45 @@ describe("threads and signals", () => {
     expect(said(m, "thread.finished")).toEqual([]);
     expect(one(m, "r")).toEqual([0x600, 1 * MS]);
   });
+
+  it("rtqueuethreads: queued real-time signals to a process are all delivered, whichever thread takes them", () => {
+    const { m } = run(function* (sys) {
+      let got = 0;
+      yield* sys.sigaction(40, { handler: function* () { got++; } });
+      yield* sys.sigprocmask(0, [40]); // main blocks it; the thread created next unblocks it
+      yield* sys.clone(CLONE_THREAD_FLAGS, function* (s) {
+        yield* s.sigprocmask(1, [40]);
+        yield* s.sleep(5 * MS);
+      });
+      const me = yield* sys.getpid();
+      for (let i = 0; i < 3; i++) yield* sys.kill(me, 40);
+      yield* sys.sleep(10 * MS);
+      yield* say(sys, "got", got);
+    });
+    expect(one(m, "got")).toBe(3);
+  });
+
+  it("rtqueueboth: the same real-time signal queued to the thread and to the process is counted per set", () => {
+    const { m } = run(function* (sys) {
+      let got = 0;
+      yield* sys.sigaction(40, { handler: function* () { got++; } });
+      yield* sys.sigprocmask(0, [40]);
+      const me = yield* sys.getpid();
+      yield* sys.tgkill(me, me, 40); // thread-directed
+      yield* sys.kill(me, 40); // process-directed x2
+      yield* sys.kill(me, 40);
+      yield* sys.sigprocmask(2, []);
+      yield* say(sys, "got", got);
+      yield* sys.sigaction(41, { handler: function* () { got += 10; } });
+      yield* sys.sigprocmask(0, [41]);
+      yield* sys.kill(me, 41);
+      yield* sys.kill(me, 41);
+      yield* sys.sigaction(41, { handler: "ign" }); // discards every queued instance
+      yield* sys.sigaction(41, { handler: function* () { got += 100; } });
+      yield* sys.sigprocmask(2, []);
+      yield* say(sys, "after.ign", got);
+    });
+    expect(one(m, "got")).toBe(3);
+    expect(one(m, "after.ign")).toBe(3);
+  });
 });

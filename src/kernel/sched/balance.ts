@@ -3,11 +3,12 @@
  * friends): one flat domain spanning all CPUs, balanced on task counts.
  *
  * - newly idle: a CPU about to run its idle task pulls one queued task from the
- *   busiest CPU that has more than one runnable task;
+ *   busiest CPU that has more than one runnable task and a task it may take;
  * - periodic: while any runqueue holds two or more tasks, every `balanceInterval`
  *   ticks the busiest CPU gives queued tasks to the idlest one while the busiest
  *   is above the idlest by imbalance_pct (117 %) and by at least two tasks;
- * - a running task is never pulled, and a task only moves to a CPU its affinity allows.
+ * - a running task is never pulled, and a task only moves to a CPU its affinity allows;
+ *   a busiest CPU whose queued tasks are all pinned is passed over (LBF_ALL_PINNED, redo).
  *
  * Simplified: no domain hierarchy, no PELT load (counts, not weighted load), no
  * cache-hot test. Placement on fork and wakeup (core.selectTaskRq) does most of

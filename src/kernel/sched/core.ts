@@ -15,7 +15,7 @@ import type { Kernel } from "../kernel.ts";
 import { KernelPanic } from "../errno.ts";
 import { TASK_RUNNING, TASK_NEW, PF_IDLE, type Task } from "../task/task.ts";
 import type { Rq } from "./rq.ts";
-import { DEQUEUE_SLEEP, ENQUEUE_INITIAL, ENQUEUE_MIGRATED, ENQUEUE_WAKEUP, WF_FORK, WF_TTWU } from "./class.ts";
+import { DEQUEUE_MIGRATING, DEQUEUE_SLEEP, ENQUEUE_INITIAL, ENQUEUE_MIGRATED, ENQUEUE_WAKEUP, WF_FORK, WF_TTWU } from "./class.ts";
 import { runUser } from "../syscall/entry.ts";
 import { stateLetter } from "../task/state.ts";
 import { newIdleBalance, armBalance } from "./balance.ts";
@@ -138,28 +138,29 @@ export function schedule(k: Kernel, rq: Rq): void {
   }
   if (prev !== rq.idle) k.classes[prev.sclass]!.putPrevTask(rq, prev);
   if (prev !== rq.idle && prev.onRq) rq.queued.add(prev);
-  // prev's affinity no longer allows this CPU (changed while it ran): it leaves now (migration_cpu_stop).
-  const moving = prev.migratePending && mustLeave(prev, rq) ? prev : null;
-  prev.migratePending = false;
-  if (moving) {
-    deactivateTask(k, rq, moving, 0x100);
-    rq.curr = rq.idle; // it no longer belongs here, even while new-idle balancing looks around
-  }
+  if (prev.migratePending) moveOffDisallowed(k, rq, prev);
   let next = pickNextTask(k, rq);
   if (next === rq.idle && newIdleBalance(k, rq)) next = pickNextTask(k, rq);
   rq.queued.delete(next);
   rq.curr = next; // before setNextTask: a class that pushes work elsewhere there sees a consistent rq
   if (next !== rq.idle) k.classes[next.sclass]!.setNextTask(rq, next);
-  if (moving) placeElsewhere(k, moving);
   if (prev !== next) contextSwitch(k, rq, prev, next, voluntary);
 }
 
-function mustLeave(p: Task, rq: Rq): boolean {
-  return p.onRq && p.cpusAllowed !== null && !p.cpusAllowed[rq.cpu];
+/**
+ * prev's mask stopped allowing this CPU while it ran: it moves to an allowed
+ * CPU before anything else is picked here (migration_cpu_stop). Caller: schedule(), after putPrevTask.
+ */
+function moveOffDisallowed(k: Kernel, rq: Rq, prev: Task): void {
+  prev.migratePending = false;
+  if (!prev.onRq || allowed(prev, rq.cpu)) return;
+  deactivateTask(k, rq, prev, DEQUEUE_MIGRATING);
+  rq.curr = rq.idle; // prev no longer belongs to this CPU
+  placeElsewhere(k, prev);
 }
 
 /** Queues a dequeued runnable task on a CPU its affinity allows. */
-function placeElsewhere(k: Kernel, p: Task): void {
+export function placeElsewhere(k: Kernel, p: Task): void {
   const cpu = selectTaskRq(k, p, WF_TTWU);
   setTaskCpu(k, p, cpu);
   const dst = k.rqs[cpu]!;

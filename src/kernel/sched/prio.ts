@@ -5,7 +5,8 @@
 import type { Kernel } from "../kernel.ts";
 import { EACCES, EINVAL, EPERM, ESRCH } from "../errno.ts";
 import { type Task, SCHED_NORMAL, SCHED_BATCH, SCHED_IDLE } from "../task/task.ts";
-import { changeSched, taskRq } from "./core.ts";
+import { changeSched, deactivateTask, placeElsewhere, taskRq } from "./core.ts";
+import { DEQUEUE_MIGRATING } from "./class.ts";
 import { pgrpMembers } from "../task/group.ts";
 
 export const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
@@ -98,10 +99,11 @@ export function getAffinity(k: Kernel, t: Task, pid: number): number[] | number 
   return out;
 }
 
-import { activateTask, deactivateTask, setTaskCpu, selectTaskRq, checkPreempt } from "./core.ts";
-import { WF_TTWU } from "./class.ts";
-
-/** A task whose CPU is no longer allowed moves now (queued) or at its next switch (running: resched). */
+/**
+ * A task whose CPU its mask no longer allows moves: now if queued; if running,
+ * in its CPU's next schedule(), before it runs user code again (migration_cpu_stop);
+ * if asleep, at wakeup.
+ */
 function migrateIfDisallowed(k: Kernel, p: Task): void {
   if (p.cpusAllowed === null || p.cpusAllowed[p.cpu]) return;
   const rq = taskRq(k, p);
@@ -110,10 +112,7 @@ function migrateIfDisallowed(k: Kernel, p: Task): void {
     rq.resched();
     return;
   }
-  if (!p.onRq) return; // picks an allowed CPU at wakeup
-  deactivateTask(k, rq, p, 0x100);
-  const cpu = selectTaskRq(k, p, WF_TTWU);
-  setTaskCpu(k, p, cpu);
-  activateTask(k, k.rqs[cpu]!, p, 0x40);
-  checkPreempt(k, k.rqs[cpu]!, p, 0x40);
+  if (!p.onRq) return;
+  deactivateTask(k, rq, p, DEQUEUE_MIGRATING);
+  placeElsewhere(k, p);
 }

@@ -55,13 +55,17 @@ export function fatalSignalPending(p: Task): boolean {
   return p.pending.has(SIGKILL) || (p.signal.flags & SIGNAL_GROUP_EXIT) !== 0;
 }
 
-/** Removes sig from every pending set of p's process. */
+/** Removes the signals matching pred, with every queued instance, from all pending sets of p's process. */
 function flushFromGroup(p: Task, pred: (sig: number) => boolean): void {
-  const clear = (s: SigSet): void => {
-    for (let sig = 1; sig <= 32; sig++) if (s.has(sig) && pred(sig)) s.del(sig);
+  const clear = (s: SigSet, queued: Map<number, number> | null): void => {
+    for (let sig = 1; sig <= NSIG; sig++) {
+      if (!s.has(sig) || !pred(sig)) continue;
+      s.del(sig);
+      queued?.delete(sig);
+    }
   };
-  clear(p.signal.sharedPending);
-  for (const t of p.signal.threads) clear(t.pending);
+  clear(p.signal.sharedPending, p.signal.sharedRtQueued);
+  for (const t of p.signal.threads) clear(t.pending, t.rtQueued);
 }
 
 /**
@@ -118,7 +122,8 @@ function sendSignalInner(k: Kernel, p: Task, sig: number, group: boolean): numbe
   const set = group ? p.signal.sharedPending : p.pending;
   if (set.has(sig)) {
     if (sig < 32) return TRACE_SIGNAL.ALREADY_PENDING;
-    const m = (p.rtQueued ??= new Map());
+    // Real-time signals queue; the count lives with the set (thread or process).
+    const m = group ? (p.signal.sharedRtQueued ??= new Map()) : (p.rtQueued ??= new Map());
     m.set(sig, (m.get(sig) ?? 0) + 1);
     return TRACE_SIGNAL.DELIVERED;
   }
@@ -200,9 +205,13 @@ export function dequeueSignal(p: Task): number {
     set = p.signal.sharedPending;
   }
   if (sig === 0) return 0;
-  const more = sig >= 32 ? (p.rtQueued?.get(sig) ?? 0) : 0;
-  if (more > 0) p.rtQueued!.set(sig, more - 1);
-  else set.del(sig);
+  const queued = set === p.pending ? p.rtQueued : p.signal.sharedRtQueued;
+  const more = sig >= 32 ? (queued?.get(sig) ?? 0) : 0;
+  if (more > 0) queued!.set(sig, more - 1);
+  else {
+    set.del(sig);
+    queued?.delete(sig);
+  }
   return sig;
 }
 

@@ -7,7 +7,10 @@
  * that sleeps sets the task's state and returns BLOCK; when the task is woken
  * and runs again, the same handler is called again with the same request (as
  * a Linux wait loop re-checks its condition after schedule() returns), using
- * `task.sysState` to remember where it was.
+ * `task.sysState` to remember where it was. That retry always comes before
+ * signal delivery: a sleeper woken by a signal first finishes its syscall or
+ * returns a restart marker, and only then is the signal acted on, so a handler
+ * sees -EINTR or a restart exactly as Linux decides them (handle_signal).
  */
 import type { Kernel } from "../kernel.ts";
 import type { Rq } from "../sched/rq.ts";
@@ -23,6 +26,9 @@ import {
 import { doGroupExit, WCOREFLAG } from "../task/exit.ts";
 import { syscalls } from "./table.ts";
 import type { SyscallReq } from "../task/program.ts";
+
+/** Syscalls the whole machine may make at one instant, as a multiple of the per-task step budget. */
+const MACHINE_BUDGET_FACTOR = 10;
 
 /** The task sleeps; retry the same request when it runs again. */
 export const BLOCK = Symbol("BLOCK");
@@ -102,6 +108,17 @@ function resume(k: Kernel, t: Task): SyscallReq | null {
   }
   if (++t.steps > k.params.stepBudget) {
     k.warn(t, `made ${k.params.stepBudget} syscalls without using CPU time (step budget): killed with SIGXCPU`);
+    forceFatal(k, t, SIGXCPU);
+    return null;
+  }
+  // The machine-wide budget catches zero-time loops spread over many tasks (fork or clone storms).
+  if (k.instantAt !== now) {
+    k.instantAt = now;
+    k.instantSteps = 0;
+  }
+  if (++k.instantSteps > MACHINE_BUDGET_FACTOR * k.params.stepBudget) {
+    k.warn(t, `the machine made ${MACHINE_BUDGET_FACTOR * k.params.stepBudget} syscalls at one instant without time passing (step budget): killed with SIGXCPU`);
+    k.instantSteps = 0;
     forceFatal(k, t, SIGXCPU);
     return null;
   }
@@ -223,6 +240,7 @@ function doSignalStop(k: Kernel, t: Task, sig: number): void {
   t.jobctl = 0;
   restartIfInterrupted(k, t); // the interrupted syscall restarts after SIGCONT
   t.state = TASK_STOPPED;
+  t.wchan = "do_signal_stop";
   if (sg.groupStopCount > 0 && --sg.groupStopCount === 0) {
     sg.flags = (sg.flags & ~SIGNAL_STOP_CONTINUED) | SIGNAL_STOP_STOPPED;
     sg.stopReport = sig;

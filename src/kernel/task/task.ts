@@ -95,6 +95,8 @@ export class SignalStruct {
   stopReport = 0;
   // process-directed signals (owner: kernel/signal)
   sharedPending: SigSet;
+  /** Queued real-time instances in sharedPending beyond the first, by signal number. */
+  sharedRtQueued: Map<number, number> | null = null;
   // reaping (owner: kernel/exit)
   isChildSubreaper = false;
   hasChildSubreaper = false;
