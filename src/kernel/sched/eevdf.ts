@@ -127,28 +127,27 @@ export function newEevdfRq(): EevdfRq {
 
 // ---- the weighted average V -------------------------------------------------
 
-/** The sums including curr if it is queued: [avg, load]. */
-function sums(cfs: EevdfRq): [number, number] {
-  let avg = cfs.avgVruntime;
-  let load = cfs.avgLoad;
+/** The weighted sum avg, including curr if it is queued (no allocation: this runs per tree node). */
+function sumAvg(cfs: EevdfRq): number {
   const c = cfs.curr;
-  if (c !== null && c.onRq) {
-    avg += (c.vruntime - cfs.minVruntime) * c.weight;
-    load += c.weight;
-  }
-  return [avg, load];
+  return c !== null && c.onRq ? cfs.avgVruntime + (c.vruntime - cfs.minVruntime) * c.weight : cfs.avgVruntime;
+}
+
+/** The total load, including curr if it is queued. */
+function sumLoad(cfs: EevdfRq): number {
+  const c = cfs.curr;
+  return c !== null && c.onRq ? cfs.avgLoad + c.weight : cfs.avgLoad;
 }
 
 /** avg_vruntime(): V, the load-weighted average vruntime (min_vruntime if empty). */
 export function avgVruntime(cfs: EevdfRq): number {
-  const [avg, load] = sums(cfs);
-  return load > 0 ? cfs.minVruntime + avg / load : cfs.minVruntime;
+  const load = sumLoad(cfs);
+  return load > 0 ? cfs.minVruntime + sumAvg(cfs) / load : cfs.minVruntime;
 }
 
 /** vruntime_eligible(): v <= V, without a division. */
 function vruntimeEligible(cfs: EevdfRq, v: number): boolean {
-  const [avg, load] = sums(cfs);
-  return avg >= (v - cfs.minVruntime) * load;
+  return sumAvg(cfs) >= (v - cfs.minVruntime) * sumLoad(cfs);
 }
 
 export function entityEligible(cfs: EevdfRq, se: SchedEntity): boolean {
