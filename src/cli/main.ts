@@ -16,7 +16,7 @@ import { psRows } from "../observe/index.ts";
 import { parseWorkload, WorkloadError } from "../scenario/load.ts";
 import { bootWorkload } from "../scenario/run.ts";
 import { PRESETS, UnknownSchedulerError } from "../kernel/sched/presets.ts";
-import { ParamError } from "../kernel/param.ts";
+import { ParamError, defaultParams, DURATION_PARAMS, type Params } from "../kernel/param.ts";
 import { MetricsRecorder } from "../observe/metrics.ts";
 import { ganttSvg } from "../observe/gantt.ts";
 import { compareSchedulers, formatCompareTable } from "../observe/compare.ts";
@@ -41,7 +41,30 @@ function durationOpt(name: string) {
   };
 }
 
+/** --param key=value: one tunable of src/kernel/param.ts; durations take units. */
+function paramOpt(v: string, prev?: Partial<Params>): Partial<Params> {
+  const m = /^([A-Za-z]+)=(.+)$/.exec(v.trim());
+  const known = Object.keys(defaultParams()).filter((key) => key !== "cpus");
+  if (!m || !known.includes(m[1]!))
+    throw new InvalidArgumentError(`expected key=value with key one of ${known.join(", ")} (got "${v}")`);
+  const key = m[1] as keyof Params;
+  const raw = m[2]!.trim();
+  let value: number | boolean;
+  if (key === "childRunsFirst") value = raw === "1" || raw === "true";
+  else if (raw === "-1" || raw === "Infinity") value = Number(raw);
+  else if (DURATION_PARAMS.includes(key)) {
+    try {
+      value = parseDuration(raw, `--param ${key}`);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  } else value = Number(raw);
+  return { ...prev, [key]: value };
+}
+
 interface RunOpts {
+  /** --param key=value tunables. */
+  param?: Partial<Params>;
   cpus?: number;
   seed?: number;
   until?: number[];
@@ -61,12 +84,12 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
   const until = o.until?.at(-1);
   if (ext === ".yaml" || ext === ".yml" || ext === ".json") {
     const w = parseWorkload(readFileSync(file, "utf8"), file);
-    const r = bootWorkload(w, { cpus: o.cpus, seed: o.seed, sched: o.sched, until });
+    const r = bootWorkload(w, { cpus: o.cpus, seed: o.seed, sched: o.sched, until, params: o.param });
     return { m: r.machine, until: until ?? r.until ?? DEFAULT_UNTIL };
   }
   if (ext !== ".ts" && ext !== ".js" && ext !== ".mjs" && ext !== ".mts") throw new Error(`${file}: unknown file type "${ext}": expected .ts, .js, .yaml or .json`);
   const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown; setup?: unknown };
-  const m = new Machine({ cpus: o.cpus ?? 2, seed: o.seed, sched: o.sched });
+  const m = new Machine({ ...o.param, cpus: o.cpus ?? 2, seed: o.seed, sched: o.sched });
   const target = mod.default ?? mod.setup;
   if (isProgram(target)) m.spawn(target);
   else if (target && typeof (target as { setup?: unknown }).setup === "function") (target as { setup(m: Machine): void }).setup(m);
@@ -161,6 +184,7 @@ export function buildProgram(): Command {
     .option("--ps-at <time...>", "print ps at these simulated times", (v: string, p?: number[]) => durationOpt("--ps-at")(v, p))
     .option("--log", "print the event log (tracepoint names)")
     .option("--gantt <file.svg>", "write an SVG timeline of who ran on which CPU")
+    .option("--param <key=value>", "set a kernel tunable, e.g. hz=1000, rrTimeslice=50ms, rtRuntime=-1 (repeatable)", paramOpt)
     .action(runCommand);
   cmd
     .command("compare <file>")
@@ -171,6 +195,7 @@ export function buildProgram(): Command {
     .option("--until <time>", "stop at this simulated time (e.g. 250us, 3ms, 2s)", durationOpt("--until"))
     .option("--json", "print the rows as JSON")
     .option("--gantt <file.svg>", "also write a CPU timeline per scheduler (<file>-<sched>.svg)")
+    .option("--param <key=value>", "set a kernel tunable (repeatable)", paramOpt)
     .action(compareCommand);
   cmd
     .command("examples [name]")

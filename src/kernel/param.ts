@@ -82,6 +82,12 @@ export class ParamError extends Error {
   }
 }
 
+/** Tunables measured in ns: on the command line they take units (250us, 3ms, 2s). */
+export const DURATION_PARAMS: readonly (keyof Params)[] = [
+  "contextSwitchCost", "threadSwitchCost", "syscallCost", "baseSlice", "schedLatency", "minGranularity",
+  "wakeupGranularity", "rrTimeslice", "rtPeriod", "rtRuntime",
+];
+
 export function checkParams(p: Params): void {
   const int = (k: keyof Params, lo: number, hi: number): void => {
     const v = p[k] as number;

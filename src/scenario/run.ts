@@ -7,6 +7,7 @@
  * const w = parseWorkload(readFileSync("zombie.yaml", "utf8"), "zombie.yaml");
  * const machine = runWorkload(w, { cpus: 4 });
  */
+import type { Params } from "../kernel/param.ts";
 import { Machine, type SpawnOptions } from "../user/machine.ts";
 import type { Image } from "../kernel/task/program.ts";
 import { policyNumber, workloadImage, workloadPath } from "./interp.ts";
@@ -19,6 +20,8 @@ export interface WorkloadOverrides {
   sched?: string;
   /** Stop time, ns; Infinity runs until nothing is left to do. */
   until?: number;
+  /** Kernel tunables (HZ, RR quantum, RT throttling, pid_max, ...). */
+  params?: Partial<Params>;
 }
 
 /** SCHED_DEADLINE parameters of a task, ns. */
@@ -68,6 +71,7 @@ export function deadlineParams(attrs: SchedAttrs): DeadlineParams | null {
 /** Builds the machine and schedules every task's creation; runs nothing yet. */
 export function bootWorkload(w: Workload, overrides: WorkloadOverrides = {}): WorkloadBoot {
   const machine = new Machine({
+    ...overrides.params,
     cpus: overrides.cpus ?? w.cpus,
     seed: overrides.seed ?? w.seed,
     sched: overrides.sched ?? w.sched,

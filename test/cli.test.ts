@@ -1,0 +1,92 @@
+/** The tasklab command: exit codes and one-line errors for bad input. */
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { main } from "../src/cli/main.ts";
+
+function capture(): { out: () => string; err: () => string } {
+  let out = "";
+  let err = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  return { out: () => out, err: () => err };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "tasklab-cli-"));
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("tasklab CLI", () => {
+  it("a malformed workload: exit 2 and one line naming file, line and field", async () => {
+    const f = file("bad.yaml", "tasks:\n  - name: a\n    run:\n      - compute: 3 parsecs\n");
+    const c = capture();
+    expect(await main(["run", f])).toBe(2);
+    const lines = c.err().trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`${f}:4:`);
+    expect(lines[0]).toContain("tasks[0].run[0].compute");
+  });
+
+  it("an unknown scheduler, a bad tunable, a bad time: exit 2 naming the option and what is allowed", async () => {
+    const f = file("ok.yaml", "tasks:\n  - name: a\n    run:\n      - compute: 1ms\n");
+    let c = capture();
+    expect(await main(["run", f, "--sched", "nope"])).toBe(2);
+    expect(c.err()).toMatch(/unknown scheduler "nope": expected one of linux-6/);
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(["run", f, "--param", "rrTimeslice=0"])).toBe(2);
+    expect(c.err()).toMatch(/invalid rrTimeslice 0: expected an integer from/);
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(["run", f, "--until", "3zz"])).toBe(2);
+    expect(c.err()).toMatch(/invalid duration "3zz" for --until/);
+  });
+
+  it("run prints ps at the asked times and program output; --json gives JSON lines", async () => {
+    const f = file("z.yaml", "tasks:\n  - name: parent\n    run:\n      - fork: { name: kid, run: [ { compute: 1ms }, { exit: 3 } ] }\n      - sleep: 10ms\n      - wait: any\n");
+    let c = capture();
+    expect(await main(["run", f, "--ps-at", "5ms"])).toBe(0);
+    expect(c.out()).toMatch(/Z\s+0\s+19 00:00:00 kid <defunct>/);
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(["run", f, "--json", "--log", "--ps-at", "5ms"])).toBe(0);
+    const objs = c.out().trim().split("\n").map((l) => JSON.parse(l) as { name?: string; type?: string });
+    expect(objs.some((o) => o.name === "sched_process_exit")).toBe(true);
+    expect(objs.some((o) => o.type === "ps")).toBe(true);
+    expect(objs.at(-1)!.type).toBe("summary");
+  });
+
+  it("run --gantt writes an SVG; compare prints one row per scheduler", async () => {
+    const f = file("two.yaml", "cpus: 2\ntasks:\n  - name: hog\n    count: 3\n    run:\n      - compute: 20ms\n");
+    const svg = join(dir, "out.svg");
+    let c = capture();
+    expect(await main(["run", f, "--gantt", svg])).toBe(0);
+    expect(readFileSync(svg, "utf8")).toMatch(/^<svg/);
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(["compare", f, "--sched", "linux-6,linux-5"])).toBe(0);
+    const rows = c.out().trim().split("\n");
+    expect(rows).toHaveLength(3);
+    expect(rows[1]).toMatch(/^linux-6\s+3\/3/);
+  });
+
+  it("examples lists the built-in examples and runs one by name; an unknown name fails", async () => {
+    let c = capture();
+    expect(await main(["examples"])).toBe(0);
+    expect(c.out()).toContain("zombie-flood");
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(["examples", "zombie"])).toBe(0);
+    expect(c.out()).toContain("<defunct>");
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(["examples", "nope"])).toBe(1);
+    expect(c.err()).toContain('unknown example "nope"');
+  });
+});
