@@ -11,6 +11,8 @@ import { EventQueue, Timer } from "../src/sim/engine.ts";
 import { SIGCHLD } from "../src/kernel/signal/signals.ts";
 import { cpus } from "node:os";
 import type { Task } from "../src/kernel/task/task.ts";
+import { parseWorkload } from "../src/scenario/load.ts";
+import { bootWorkload } from "../src/scenario/run.ts";
 
 const json = process.argv.includes("--json");
 const quick = process.argv.includes("--quick");
@@ -57,6 +59,14 @@ function lifecyclesClone(n: number): number {
     }),
   );
   const r = wall(() => m.run());
+  return n / (r.ms / 1000);
+}
+
+/** The same lifecycles written as a workload file: repeat { fork (empty body), wait any }. */
+function lifecyclesDeclarative(n: number): number {
+  const w = parseWorkload(`cpus: 2\ntasks:\n  - name: spawner\n    run:\n      - repeat: { times: ${n}, run: [ { fork: { run: [] } }, { wait: any } ] }\n`, "bench.yaml");
+  const { machine } = bootWorkload(w, { params: { pidMax: 4194304 } });
+  const r = wall(() => machine.run());
   return n / (r.ms / 1000);
 }
 
@@ -193,6 +203,8 @@ note(`TaskLab bench on ${cpus()[0]?.model ?? "unknown CPU"} (${cpus().length} co
 const nLife = quick ? 20_000 : 200_000;
 lifecyclesClone(5_000); // warm-up
 report("fork-exit-wait lifecycles per second (clone with a child function)", lifecyclesClone(nLife), "lifecycles/s");
+lifecyclesDeclarative(5_000); // warm-up
+report("fork-exit-wait lifecycles per second (declarative workload fork)", lifecyclesDeclarative(nLife), "lifecycles/s");
 
 const sizes = quick ? [500, 1000, 2000] : [1000, 2500, 5000, 10000];
 generatorForks(200);

@@ -4,10 +4,14 @@ import { ms } from "../src/sim/units.ts";
 
 /** The classic recipe: fork, setsid, fork again, chdir("/"), umask(0), close the inherited fds. */
 export const daemonDemo = program("daemonize", function* (sys) {
+  // Start like a login session: a session leader that opens a terminal gets it as its controlling tty.
+  yield* sys.setsid();
+  yield* sys.open("/dev/pts/0");
   yield* sys.chdir("/home/user");
   const first = yield* sys.fork();
   if (first !== 0) {
-    yield* sys.waitpid(first, 0); // the launcher reaps the first child and exits
+    yield* sys.waitpid(first, 0); // the launcher reaps the first child
+    yield* sys.sleep(ms(5)); // and stays a while, in the foreground of pts/0
     return 0;
   }
   const sid = yield* sys.setsid(); // new session, no controlling terminal
@@ -43,5 +47,11 @@ export default defineExample({
   setup(m) {
     m.spawn(daemonDemo);
   },
-  snapshots: [{ at: ms(1), note: "The daemon runs alone: PPID 1, its own session (SID = the first child's pid, now gone), no tty.", show: ["ps", "pstree"] }],
+  snapshots: [
+    {
+      at: ms(1),
+      note: "The launcher leads a session on pts/0 (Ss+: session leader, foreground group). The daemon: PPID 1, a session whose leader is gone, no tty (?).",
+      show: ["ps", "pstree"],
+    },
+  ],
 });

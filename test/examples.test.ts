@@ -76,7 +76,11 @@ describe("examples", () => {
   it("daemon: after the double fork it has ppid 1, its own session it does not lead, no tty, cwd /", () => {
     const { m } = boot("daemon");
     m.run(ms(1));
-    const d = psRows(m.kernel).find((r) => r.comm === "daemonize" && r.ppid === 1)!;
+    const rows = psRows(m.kernel);
+    const launcher = rows.find((r) => r.pid === 2)!;
+    expect(launcher.tty).toBe("pts/0"); // a session leader opening a terminal acquires it
+    expect(launcher.stat).toBe("Ss+");
+    const d = rows.find((r) => r.comm === "daemonize" && r.ppid === 1 && r.pid !== 2)!;
     expect(d).toBeDefined();
     expect(d.sid).not.toBe(d.pid);
     expect(d.sid).toBe(d.pgid);
@@ -121,5 +125,42 @@ describe("examples", () => {
       return text;
     };
     expect(run()).toBe(run());
+  });
+});
+
+describe("controlling terminal (tty_jobctrl)", () => {
+  it("a session leader acquires the terminal it opens; tcsetpgrp moves the foreground within the session only", async () => {
+    const { program } = await import("../src/user/program.ts");
+    const m = new Machine({ cpus: 1 });
+    const seen: Record<string, number> = {};
+    m.spawn(
+      program("login", function* (sys) {
+        seen.beforeSetsid = yield* sys.tcgetpgrp(0); // fd 0 is the console, not our ctty
+        yield* sys.setsid();
+        const fd = yield* sys.open("/dev/pts/1");
+        seen.fg = yield* sys.tcgetpgrp(fd);
+        const job = yield* sys.fork();
+        if (job === 0) {
+          yield* sys.setpgid(0, 0);
+          yield* sys.sleep(ms(5));
+          return 0;
+        }
+        yield* sys.setpgid(job, job);
+        seen.toJob = yield* sys.tcsetpgrp(fd, job);
+        seen.fgAfter = yield* sys.tcgetpgrp(fd);
+        seen.toInit = yield* sys.tcsetpgrp(fd, 1); // init's group is in another session
+        yield* sys.sleep(ms(1));
+        seen.job = job;
+        yield* sys.wait();
+        return 0;
+      }),
+    );
+    m.run(ms(2));
+    const rows = psRows(m.kernel);
+    expect(rows.find((r) => r.pid === 2)!.stat).toBe("Ss");
+    expect(rows.find((r) => r.pid === seen.job)!.stat).toBe("S+");
+    expect(rows.find((r) => r.pid === seen.job)!.tty).toBe("pts/1");
+    m.run();
+    expect(seen).toMatchObject({ beforeSetsid: -25, fg: 2, toJob: 0, fgAfter: seen.job, toInit: -1 });
   });
 });

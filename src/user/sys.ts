@@ -156,7 +156,12 @@ export const sys = {
   write: (fd: number, text: string) => call<number>("write", fd, text),
   /** write(1, text). */
   print: (text: string) => call<number>("write", 1, text),
-  open: (path: string) => call<number>("open", path),
+  /** open(path, flags): opening a terminal (/dev/pts/N) as a session leader without one makes it the controlling tty. */
+  open: (path: string, flags = 0) => call<number>("open", path, flags),
+  /** The foreground process group of the terminal on fd. */
+  tcgetpgrp: (fd: number) => call<number>("tcgetpgrp", fd),
+  /** Makes pgrp the foreground process group of the terminal on fd. */
+  tcsetpgrp: (fd: number, pgrp: number) => call<number>("tcsetpgrp", fd, pgrp),
   close: (fd: number) => call<number>("close", fd),
   dup2: (fd: number, fd2: number) => call<number>("dup2", fd, fd2),
   chdir: (path: string) => call<number>("chdir", path),

@@ -21,6 +21,7 @@ import { sysNice, getPriority, setPriority, sysYield, setAffinity, getAffinity }
 import { Prio } from "../../sim/engine.ts";
 import { wakeUp } from "../sched/core.ts";
 import { schedSyscalls } from "../sched/sched_syscalls.ts";
+import { maybeAcquireCtty, tcgetpgrp, tcsetpgrp, ttyName } from "../fs/tty.ts";
 
 const int = (v: unknown): number | null => (typeof v === "number" && Number.isInteger(v) ? v : null);
 const nsArg = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? Math.round(v) : null);
@@ -128,7 +129,7 @@ function write(k: Kernel, t: Task, fd: unknown, text: unknown): SysRet {
   return s.length;
 }
 
-function open(t: Task, path: unknown): SysRet {
+function open(k: Kernel, t: Task, path: unknown, flags: unknown): SysRet {
   if (typeof path !== "string") return -EFAULT;
   const p = resolvePath(t, path);
   if (!p.startsWith("/dev/")) return -ENOENT;
@@ -136,6 +137,8 @@ function open(t: Task, path: unknown): SysRet {
   let fd = fds.indexOf(null);
   if (fd < 0) fd = fds.length;
   fds[fd] = p;
+  const tty = ttyName(p);
+  if (tty !== null) maybeAcquireCtty(k, t, tty, int(flags) ?? 0);
   return fd;
 }
 
@@ -255,7 +258,9 @@ export const syscalls = {
   sched_getaffinity: (k, t, r) => getAffinity(k, t, int(r.a) ?? 0),
   prctl: (k, t, r) => prctl(k, t, r),
   write: (k, t, r) => write(k, t, r.a, r.b),
-  open: (k, t, r) => open(t, r.a),
+  open: (k, t, r) => open(k, t, r.a, r.b),
+  tcgetpgrp: (k, t, r) => tcgetpgrp(k, t, int(r.a) ?? -1),
+  tcsetpgrp: (k, t, r) => tcsetpgrp(k, t, int(r.a) ?? -1, int(r.b) ?? 0),
   close: (k, t, r) => {
     const fd = int(r.a);
     if (fd === null || fd < 0 || !t.files.fds[fd]) return -EBADF;

@@ -1,0 +1,55 @@
+/**
+ * Controlling terminals (drivers/tty/tty_jobctrl.c), names only: no line
+ * discipline. A session leader without a controlling terminal that opens a
+ * terminal device acquires it (unless O_NOCTTY, or another session has it);
+ * its process group becomes the terminal's foreground group. tcsetpgrp moves
+ * the foreground to another group of the same session. ps shows the terminal
+ * (TTY) and marks members of the foreground group with "+".
+ */
+import type { Kernel } from "../kernel.ts";
+import type { Task } from "../task/task.ts";
+import { ENOTTY, EPERM, EINVAL, EBADF } from "../errno.ts";
+
+export const O_NOCTTY = 0o400;
+
+/** "/dev/pts/3" -> "pts/3", "/dev/tty2" -> "tty2", else null. */
+export function ttyName(path: string): string | null {
+  const m = /^\/dev\/(pts\/\d+|tty\d+|console)$/.exec(path);
+  return m ? m[1]! : null;
+}
+
+/** tty_open -> proc_set_tty: a session leader without a ctty acquires this terminal. */
+export function maybeAcquireCtty(k: Kernel, t: Task, tty: string, flags: number): void {
+  const sg = t.signal;
+  if (flags & O_NOCTTY || sg.sid !== t.tgid || sg.tty !== null || tty === "console") return;
+  for (const [other] of k.ttyPgrp) if (other === tty) return; // another session's terminal
+  for (const s of k.sessions.get(sg.sid) ?? []) if (s === sg) s.tty = tty;
+  k.ttyPgrp.set(tty, sg.pgid);
+}
+
+/** The controlling terminal behind fd, or an errno. */
+function cttyOf(t: Task, fd: number): string | number {
+  const path = t.files.fds[fd];
+  if (!path) return -EBADF;
+  const tty = ttyName(path);
+  if (tty === null || tty !== t.signal.tty) return -ENOTTY;
+  return tty;
+}
+
+/** tcgetpgrp(fd): the foreground process group of the caller's terminal. */
+export function tcgetpgrp(k: Kernel, t: Task, fd: number): number {
+  const tty = cttyOf(t, fd);
+  if (typeof tty === "number") return tty;
+  return k.ttyPgrp.get(tty) ?? -ENOTTY;
+}
+
+/** tcsetpgrp(fd, pgrp): pgrp must be a group of the caller's session (EPERM), > 0 (EINVAL). */
+export function tcsetpgrp(k: Kernel, t: Task, fd: number, pgrp: number): number {
+  const tty = cttyOf(t, fd);
+  if (typeof tty === "number") return tty;
+  if (pgrp <= 0) return -EINVAL;
+  const grp = k.pgrps.get(pgrp);
+  if (!grp || [...grp][0]!.sid !== t.signal.sid) return -EPERM;
+  k.ttyPgrp.set(tty, pgrp);
+  return 0;
+}
