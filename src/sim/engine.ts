@@ -23,12 +23,10 @@ export const Prio = {
   HOUSEKEEPING: 3,
 } as const;
 
-const SEQ_BITS = 2 ** 44; // priority * 2^44 + seq stays below 2^53 for priorities < 512
-
 export class Timer {
   time = 0;
-  /** priority * 2^44 + sequence: the tie breaker after time. */
-  order = 0;
+  /** Sequence number given when armed: the last tie breaker, after time and priority. */
+  seq = 0;
   /** Position in the heap, or -1 when not armed. */
   index = -1;
   constructor(
@@ -42,7 +40,7 @@ export class Timer {
   }
 }
 
-/** An indexed binary min-heap of timers keyed by (time, order). */
+/** An indexed binary min-heap of timers keyed by (time, priority, sequence). */
 export class EventQueue {
   private heap: Timer[] = [];
   private seq = 0;
@@ -58,7 +56,7 @@ export class EventQueue {
   /** Arms `t` at `time`, or moves it there if already armed (it then counts as newly armed). */
   arm(t: Timer, time: number): void {
     t.time = time;
-    t.order = t.prio * SEQ_BITS + this.seq++;
+    t.seq = this.seq++;
     if (t.index < 0) {
       t.index = this.heap.length;
       this.heap.push(t);
@@ -90,7 +88,8 @@ export class EventQueue {
   }
 
   private less(a: Timer, b: Timer): boolean {
-    return a.time < b.time || (a.time === b.time && a.order < b.order);
+    if (a.time !== b.time) return a.time < b.time;
+    return a.prio !== b.prio ? a.prio < b.prio : a.seq < b.seq;
   }
 
   private up(i: number): void {

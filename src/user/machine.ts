@@ -65,7 +65,7 @@ export class Machine {
     const k = this.kernel;
     const parent = k.task(opts.parent ?? 1);
     if (!parent || parent.exitState !== 0) throw new Error(`spawn ${prog.name}: no live parent pid ${opts.parent ?? 1}`);
-    const r = spawn(k, parent, prog, opts.argv ?? [prog.name], (p) => applySched(k, p, opts));
+    const r = spawn(k, parent, prog, opts.argv ?? defaultArgv(prog), (p) => applySched(k, p, opts));
     if (typeof r === "number") throw new Error(`spawn ${prog.name}: ${errnoName(r)}`);
     if (opts.name) r.comm = opts.name.length > 15 ? opts.name.slice(0, 15) : opts.name;
     return r.pid;
@@ -93,6 +93,15 @@ export class Machine {
   get output(): string {
     return this.kernel.output.map((o) => o.text).join("");
   }
+}
+
+const argvCache = new WeakMap<Image, readonly string[]>();
+
+/** [name], shared and frozen: a thousand copies of a program need not hold a thousand argv arrays. */
+function defaultArgv(img: Image): readonly string[] {
+  let a = argvCache.get(img);
+  if (!a) argvCache.set(img, (a = Object.freeze([img.name])));
+  return a;
 }
 
 function applySched(k: Kernel, p: Task, o: SpawnOptions): void {

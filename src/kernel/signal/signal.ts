@@ -187,7 +187,7 @@ export function sanitizeBlocked(s: SigSet): void {
  * default-ignored signal, discards that signal from every pending set.
  */
 export function setAction(p: Task, sig: number, act: SigAction): void {
-  p.sighand.action[sig] = act;
+  p.sighand.set(sig, act);
   if (handlerIgnored(act, sig)) flushFromGroup(p, (s) => s === sig);
 }
 
@@ -251,8 +251,8 @@ export function notifyParentCldstop(k: Kernel, p: Task, why: number): void {
 
 /** __wake_up_parent: wake threads of parent's process sleeping in wait(). */
 export function wakeParent(k: Kernel, parent: Task): void {
+  if (parent.signal.waiting === 0) return;
   const wq = parent.signal.waitChldexit;
-  if (wq.size === 0) return;
   for (const w of wq.sleepers()) wakeUp(k, w, TASK_INTERRUPTIBLE);
 }
 

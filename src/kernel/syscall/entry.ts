@@ -271,7 +271,7 @@ function handleSignal(k: Kernel, t: Task, sig: number, fn: unknown, flags: numbe
   if (!(flags & SA_NODEFER)) t.blocked.add(sig);
   t.blocked.del(SIGKILL);
   t.blocked.del(SIGSTOP);
-  if (flags & SA_RESETHAND) t.sighand.action[sig] = undefined;
+  if (flags & SA_RESETHAND) t.sighand.set(sig, undefined);
   t.co!.pushHandler(fn, sig);
 }
 

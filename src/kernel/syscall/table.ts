@@ -133,7 +133,7 @@ function open(k: Kernel, t: Task, path: unknown, flags: unknown): SysRet {
   if (typeof path !== "string") return -EFAULT;
   const p = resolvePath(t, path);
   if (!p.startsWith("/dev/")) return -ENOENT;
-  const fds = t.files.fds;
+  const fds = t.files.writable();
   let fd = fds.indexOf(null);
   if (fd < 0) fd = fds.length;
   fds[fd] = p;
@@ -264,14 +264,14 @@ export const syscalls = {
   close: (k, t, r) => {
     const fd = int(r.a);
     if (fd === null || fd < 0 || !t.files.fds[fd]) return -EBADF;
-    t.files.fds[fd] = null;
+    t.files.writable()[fd] = null;
     return 0;
   },
   dup2: (k, t, r) => {
     const a = int(r.a);
     const b = int(r.b);
     if (a === null || b === null || b < 0 || !t.files.fds[a]) return -EBADF;
-    t.files.fds[b] = t.files.fds[a]!;
+    t.files.writable()[b] = t.files.fds[a]!;
     return b;
   },
   chdir: (k, t, r) => {

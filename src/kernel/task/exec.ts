@@ -41,7 +41,8 @@ export function doExecve(k: Kernel, t: Task, path: unknown, argv: unknown): numb
   completeVfork(k, t);
   if (t.files.users > 1) {
     t.files.users--;
-    t.files = new FilesStruct(t.files.fds.slice());
+    t.files = new FilesStruct(t.files.fds, true);
+    t.files.shared = true;
   }
   setComm(k, t, img.name);
   t.flags &= ~PF_FORKNOEXEC;

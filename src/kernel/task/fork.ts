@@ -120,7 +120,7 @@ function copyShared(p: Task, parent: Task, flags: number): void {
     p.sighand.refs++;
   } else {
     p.sighand = new SigHand();
-    p.sighand.action = parent.sighand.action.slice();
+    p.sighand.action = parent.sighand.action.length === 0 ? p.sighand.action : parent.sighand.action.slice();
   }
   if (flags & CLONE_VM) {
     p.mm = parent.mm;
@@ -136,7 +136,10 @@ function copyShared(p: Task, parent: Task, flags: number): void {
   if (flags & CLONE_FILES) {
     p.files = parent.files;
     p.files.users++;
-  } else p.files = new FilesStruct(parent.files.fds.slice());
+  } else {
+    parent.files.shared = true; // copy-on-write: whichever writes first copies
+    p.files = new FilesStruct(parent.files.fds, true);
+  }
 }
 
 /** Parent, thread group, process group and session links. */

@@ -100,8 +100,15 @@ export class SignalStruct {
   // reaping (owner: kernel/exit)
   isChildSubreaper = false;
   hasChildSubreaper = false;
-  /** Children of any thread of the group, exited or not: where wait() sleeps. */
-  readonly waitChldexit = new WaitQueue();
+  /** Where wait() sleeps for children of any thread of the group; made on first use. */
+  private wq: WaitQueue | null = null;
+  get waitChldexit(): WaitQueue {
+    return (this.wq ??= new WaitQueue());
+  }
+  /** Threads sleeping in wait(), without creating the queue. */
+  get waiting(): number {
+    return this.wq === null ? 0 : this.wq.size;
+  }
   // accounting of reaped children (cutime, cstime in ns)
   cutime = 0;
   cstime = 0;
@@ -113,9 +120,18 @@ export class SignalStruct {
 
 /** Signal dispositions, shared with CLONE_SIGHAND. Entries are allocated on first change. */
 export class SigHand {
-  action: (SigAction | undefined)[] = [];
+  /** Dispositions by signal; a shared empty table until the first change (most processes never set one). */
+  action: readonly (SigAction | undefined)[] = NO_ACTIONS;
   refs = 1;
+  /** Sets one disposition (undefined = SIG_DFL), copying the table on first write. */
+  set(sig: number, act: SigAction | undefined): void {
+    const a = this.action === NO_ACTIONS ? [] : (this.action as (SigAction | undefined)[]);
+    a[sig] = act;
+    this.action = a;
+  }
 }
+
+const NO_ACTIONS: readonly (SigAction | undefined)[] = Object.freeze([]);
 
 /** Address space (mm_struct), shared with CLONE_VM. */
 export class Mm {
@@ -133,7 +149,23 @@ export class FsStruct {
 /** Open file descriptors (files_struct), shared with CLONE_FILES. */
 export class FilesStruct {
   users = 1;
-  constructor(public fds: (string | null)[] = []) {}
+  /**
+   * The fd table. After fork the child shares the parent's array until either
+   * writes (`shared` is set on both): a fork that execs and never touches its
+   * fds then costs no copy.
+   */
+  constructor(
+    public fds: (string | null)[] = [],
+    public shared = false,
+  ) {}
+  /** The fd array, made private first if it is still shared after a fork. */
+  writable(): (string | null)[] {
+    if (this.shared) {
+      this.fds = this.fds.slice();
+      this.shared = false;
+    }
+    return this.fds;
+  }
 }
 
 export class Task {
