@@ -130,11 +130,15 @@ function bareQueue(n: number, events: number): number {
 function heapPerTask(n: number, history: number): number {
   // Thousands of tasks making zero-time syscalls at one instant is the point here: lift the step budget.
   const m = new Machine({ cpus: 4, pidMax: 4194304, stepBudget: 1e9 });
-  const body = program("sleeper", function* (sys) {
-    for (let i = 0; i < history; i++) yield* sys.getpid();
-    yield* sys.sleep(1e15);
-    return 0;
-  });
+  const body =
+    history === 0
+      ? program("sleeper", function* (sys) {
+          yield* sys.sleep(1e15);
+        })
+      : program("sleeper", function* (sys) {
+          for (let i = 0; i < history; i++) yield* sys.getpid();
+          yield* sys.sleep(1e15);
+        });
   m.run(1);
   gc();
   const before = process.memoryUsage().heapUsed;

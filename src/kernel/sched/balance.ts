@@ -82,6 +82,13 @@ function periodicBalance(k: Kernel): void {
  * tasks are all pinned elsewhere are passed over. False when nothing moved.
  */
 function balanceOnce(k: Kernel): boolean {
+  let max = 0;
+  let min = Infinity;
+  for (const o of k.rqs) {
+    if (o.nrRunning > max) max = o.nrRunning;
+    if (o.nrRunning < min) min = o.nrRunning;
+  }
+  if (max - min < 2) return false; // balanced: nothing can pass the two-task rule
   const idlestFirst = [...k.rqs].sort((a, b) => a.nrRunning - b.nrRunning || a.cpu - b.cpu);
   for (const dst of idlestFirst) {
     for (const src of busiestFirst(k, dst)) {
