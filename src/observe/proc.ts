@@ -63,8 +63,8 @@ export function taskTimes(k: Kernel, t: Task): { utime: number; stime: number } 
 
 /** Process times: the sum over the threads still in the group (thread_group_cputime). */
 export function groupTimes(k: Kernel, t: Task): { utime: number; stime: number } {
-  let utime = 0;
-  let stime = 0;
+  let utime = t.signal.deadUtime;
+  let stime = t.signal.deadStime;
   for (const x of t.signal.threads) {
     const tt = taskTimes(k, x);
     utime += tt.utime;
@@ -270,7 +270,10 @@ function queuedSignals(k: Kernel, uid: number): number {
     if (x.uid !== uid) continue;
     n += count(x.pending);
     if (x.rtQueued) for (const extra of x.rtQueued.values()) n += extra;
-    if (x === x.signal.leader) n += count(x.signal.sharedPending);
+    if (x === x.signal.leader) {
+      n += count(x.signal.sharedPending);
+      if (x.signal.sharedRtQueued) for (const extra of x.signal.sharedRtQueued.values()) n += extra;
+    }
   }
   return n;
 }

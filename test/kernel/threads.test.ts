@@ -193,3 +193,37 @@ describe("threads and signals", () => {
     expect(one(m, "after.ign")).toBe(3);
   });
 });
+
+describe("thread CPU time (thread_group_cputime, __exit_signal)", () => {
+  it("threadtime: a thread's CPU time stays with its process after the thread exits, and reaches the parent's cutime", async () => {
+    const { Machine } = await import("../../src/user/machine.ts");
+    const { program } = await import("../../src/user/program.ts");
+    const { CLONE_THREAD_FLAGS } = await import("../../src/user/libc.ts");
+    const { procStat } = await import("../../src/observe/proc.ts");
+    const m = new Machine({ cpus: 2 });
+    let worker = 0;
+    const parent = program("parent", function* (sys) {
+      const pid = yield* sys.fork();
+      if (pid === 0) {
+        yield* sys.clone(CLONE_THREAD_FLAGS, function* (s) {
+          yield* s.compute(200e6);
+          return 0;
+        });
+        yield* sys.compute(100e6);
+        yield* sys.sleep(300e6); // the thread is done by now
+        return 0;
+      }
+      worker = pid;
+      yield* sys.waitpid(pid, 0);
+      yield* sys.sleep(100e6); // still here when we look at its cutime
+      return 0;
+    });
+    const ppid = m.spawn(parent);
+    m.run(250e6);
+    const utime = (pid: number): number => Number(procStat(m.kernel, pid)!.split(") ")[1]!.split(" ")[11]);
+    expect(utime(worker)).toBe(30); // 100 + 200 ms in clock ticks, the thread already gone
+    m.run(450e6);
+    const cutime = Number(procStat(m.kernel, ppid)!.split(") ")[1]!.split(" ")[13]);
+    expect(cutime).toBe(30);
+  });
+});

@@ -81,6 +81,7 @@ function deThread(k: Kernel, t: Task): void {
     const idx = sg.threads.indexOf(leader);
     if (idx >= 0) sg.threads.splice(idx, 1);
     k.nrProcesses--;
+    k.nrThreads--;
     t.pid = leaderPid;
     k.tasks.set(leaderPid, t);
     sg.leader = t;

@@ -76,7 +76,6 @@ export function doExit(k: Kernel, t: Task, code: number): void {
   const rq = taskRq(k, t);
   if (rq.curr === t) rq.resched();
   else if (t.onRq) deactivateTask(k, rq, t, 0); // killed while queued: never runs again
-  k.nrThreads--;
 }
 
 /** exit_mm: drop the address space; a vfork parent waiting on us wakes (vfork_done). */
@@ -233,9 +232,12 @@ export function releaseTask(k: Kernel, t: Task): void {
   const sg = t.signal;
   const i = sg.threads.indexOf(t);
   if (i >= 0) sg.threads.splice(i, 1);
+  sg.deadUtime += t.utime; // __exit_signal: the group keeps the time of threads that are gone
+  sg.deadStime += t.stime;
   k.tasks.delete(t.pid);
   k.pids.put(t.pid);
   k.nrProcesses--;
+  k.nrThreads--; // a zombie still counts against threads-max, as in __exit_signal
   t.exitState = EXIT_DEAD;
   if (t.isLeader()) {
     t.realParent?.removeChild(t);

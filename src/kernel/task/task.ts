@@ -112,6 +112,20 @@ export class SignalStruct {
   // accounting of reaped children (cutime, cstime in ns)
   cutime = 0;
   cstime = 0;
+  /** CPU time of threads of this process already released (__exit_signal adds them here). */
+  deadUtime = 0;
+  deadStime = 0;
+  /** utime/stime of the whole process: live threads plus those gone (thread_group_cputime). */
+  groupUtime(): number {
+    let u = this.deadUtime;
+    for (const t of this.threads) u += t.utime;
+    return u;
+  }
+  groupStime(): number {
+    let s = this.deadStime;
+    for (const t of this.threads) s += t.stime;
+    return s;
+  }
   constructor(public leader: Task, pending: SigSet) {
     this.sharedPending = pending;
     this.threads = [leader]; // an exact-size array: most processes stay single-threaded

@@ -97,7 +97,8 @@ function consider(k: Kernel, w: Task, c: Task, options: number): WaitResult | nu
 }
 
 function report(c: Task, status: number, code: number, siStatus: number): WaitResult {
-  return { pid: c.tgid, status, code, siStatus, utime: c.utime + c.signal.cutime, stime: c.stime + c.signal.cstime };
+  const sg = c.signal;
+  return { pid: c.tgid, status, code, siStatus, utime: sg.groupUtime() + sg.cutime, stime: sg.groupStime() + sg.cstime };
 }
 
 /** wait_task_zombie: report the exit and, unless WNOWAIT, reap (release the pid). */
@@ -107,8 +108,8 @@ function waitTaskZombie(k: Kernel, w: Task, c: Task, options: number): WaitResul
   const rep = report(c, st, code, code === CLD_EXITED ? (st >> 8) & 0xff : st & 0x7f);
   if (options & WNOWAIT) return rep;
   const psig = w.signal;
-  psig.cutime += c.utime + c.signal.cutime;
-  psig.cstime += c.stime + c.signal.cstime;
+  psig.cutime += c.signal.groupUtime() + c.signal.cutime;
+  psig.cstime += c.signal.groupStime() + c.signal.cstime;
   if (k.trace.on) k.trace.emit({ name: "sched_process_wait", ts: k.now, cpu: w.cpu, comm: w.comm, pid: w.pid, wait_pid: c.tgid });
   releaseTask(k, c);
   return rep;
