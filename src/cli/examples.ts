@@ -2,7 +2,6 @@
 import { Machine } from "../user/machine.ts";
 import type { Example } from "../../examples/example.ts";
 import { OutputCursor, showView, timeLabel, type Out } from "./render.ts";
-import { formatDuration } from "../sim/units.ts";
 
 /** Simulated-time cap for examples without an explicit end: they all finish well before. */
 const EXAMPLE_CAP = 60e9;

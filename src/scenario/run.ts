@@ -9,7 +9,6 @@
  */
 import type { Params } from "../kernel/param.ts";
 import { Machine, type SpawnOptions } from "../user/machine.ts";
-import type { Image } from "../kernel/task/program.ts";
 import { policyNumber, workloadImage, workloadPath } from "./interp.ts";
 import type { SchedAttrs, TaskSpec, Workload } from "./workload.ts";
 

@@ -20,50 +20,7 @@ import type { SchedClass } from "../../src/kernel/sched/class.ts";
 import { EAGAIN, EBUSY, EINVAL, EPERM } from "../../src/kernel/errno.ts";
 import { SCHED_FIFO, SCHED_NORMAL, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE, type Task } from "../../src/kernel/task/task.ts";
 
-const MS = 1_000_000;
-const SEC = 1_000_000_000;
-const TICK = 4 * MS; // HZ = 250
-
-/** TEST-ONLY fair stand-in: simple restricted to fair policies; see rt.test.ts for the putPrevTask fix. */
-function fairStandIn(slice: number): SchedClass {
-  const s = simpleClass(slice);
-  const off = new WeakSet<Task>();
-  return {
-    ...s,
-    policies: [SCHED_NORMAL, SCHED_BATCH, SCHED_IDLE],
-    enqueueTask(rq, p, flags) {
-      off.delete(p);
-      s.enqueueTask(rq, p, flags);
-    },
-    dequeueTask(rq, p, flags) {
-      off.add(p);
-      s.dequeueTask(rq, p, flags);
-    },
-    putPrevTask(rq, p) {
-      if (!off.has(p)) s.putPrevTask(rq, p);
-    },
-  };
-}
-
-type MachineOpts = Partial<Params> & { without?: string[] };
-
-/** The fair classes every case runs with: the stand-in and EEVDF (what linux-6 will chain). */
-const FAIRS = [
-  { name: "simple stand-in", make: (p: Params) => fairStandIn(p.baseSlice) },
-  { name: "eevdf", make: (p: Params) => eevdfClass(p) },
-];
-
-/** TEST-ONLY: a Machine booted with the chain stop > dl > rt > fair > idle; `without` drops classes by name. */
-function bootChain(fair: (p: Params) => SchedClass, opts: MachineOpts = {}): Machine {
-  const { without = [], ...over } = opts;
-  const params: Params = { ...defaultParams(), cpus: 1, ...over };
-  const chain: SchedClass[] = [stopClass, dlClass(params), rtClass(params), fair(params), idleClass];
-  const classes = chain.filter((c) => !without.includes(c.name));
-  const m = Object.create(Machine.prototype) as Machine;
-  Object.assign(m, { kernel: new Kernel({ ...params, seed: 1, classes }), sched: "test" });
-  boot(m.kernel, initProgram);
-  return m;
-}
+import { MS, SEC, TICK, FAIRS, bootChain, type MachineOpts } from "./chain.ts";
 
 const dl = (runtime: number, deadline: number, period: number, flags = 0) => ({
   sched_policy: SCHED_DEADLINE, sched_flags: flags, sched_runtime: runtime, sched_deadline: deadline, sched_period: period,

@@ -20,58 +20,7 @@ import type { SchedClass } from "../../src/kernel/sched/class.ts";
 import { EINVAL, EPERM, ESRCH } from "../../src/kernel/errno.ts";
 import { SCHED_FIFO, SCHED_RR, SCHED_NORMAL, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE, type Task } from "../../src/kernel/task/task.ts";
 
-const MS = 1_000_000;
-const SEC = 1_000_000_000;
-const TICK = 4 * MS; // HZ = 250
-
-/**
- * TEST-ONLY stand-in for a fair class: the placeholder simple class
- * restricted to the fair policies (0, 3, 5), with one fix.
- * simple.putPrevTask re-adds any task with task.onRq set, so when changeSched
- * dequeues a running task and then puts it (a policy change from inside the
- * task), it would leave a stale entry behind; Linux's put_prev_entity tests
- * the entity's own on_rq, which dequeue cleared. Here: skip putPrevTask for a
- * task dequeued since its last enqueue.
- */
-function fairStandIn(slice: number): SchedClass {
-  const s = simpleClass(slice);
-  const off = new WeakSet<Task>();
-  return {
-    ...s,
-    policies: [SCHED_NORMAL, SCHED_BATCH, SCHED_IDLE],
-    enqueueTask(rq, p, flags) {
-      off.delete(p);
-      s.enqueueTask(rq, p, flags);
-    },
-    dequeueTask(rq, p, flags) {
-      off.add(p);
-      s.dequeueTask(rq, p, flags);
-    },
-    putPrevTask(rq, p) {
-      if (!off.has(p)) s.putPrevTask(rq, p);
-    },
-  };
-}
-
-type MachineOpts = Partial<Params> & { without?: string[] };
-
-/** The fair classes every case runs with: the stand-in and EEVDF (what linux-6 will chain). */
-const FAIRS = [
-  { name: "simple stand-in", make: (p: Params) => fairStandIn(p.baseSlice) },
-  { name: "eevdf", make: (p: Params) => eevdfClass(p) },
-];
-
-/** TEST-ONLY: a Machine booted with the chain stop > dl > rt > fair > idle; `without` drops classes by name. */
-function bootChain(fair: (p: Params) => SchedClass, opts: MachineOpts = {}): Machine {
-  const { without = [], ...over } = opts;
-  const params: Params = { ...defaultParams(), cpus: 1, ...over };
-  const chain: SchedClass[] = [stopClass, dlClass(params), rtClass(params), fair(params), idleClass];
-  const classes = chain.filter((c) => !without.includes(c.name));
-  const m = Object.create(Machine.prototype) as Machine;
-  Object.assign(m, { kernel: new Kernel({ ...params, seed: 1, classes }), sched: "test" });
-  boot(m.kernel, initProgram);
-  return m;
-}
+import { MS, SEC, TICK, FAIRS, bootChain, type MachineOpts } from "./chain.ts";
 
 const hog = program("hog", function* (sys) {
   for (;;) yield* sys.compute(100 * SEC);

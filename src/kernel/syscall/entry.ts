@@ -18,7 +18,7 @@ import {
   type Task, TASK_RUNNING, TASK_STOPPED, __TASK_STOPPED, PF_EXITING, PF_SIGNALED, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED, SIGNAL_GROUP_EXIT,
 } from "../task/task.ts";
 import { EINTR, ENOSYS } from "../errno.ts";
-import { SIGKILL, SIGSEGV, SIGXCPU, defaultAction, isStopSignal, SigSet, SIGSTOP, signalName } from "../signal/signals.ts";
+import { SIGKILL, SIGSEGV, SIGXCPU, defaultAction, SigSet, SIGSTOP, signalName } from "../signal/signals.ts";
 import {
   dequeueSignal, getAction, signalPending, SA_RESTART, SA_NODEFER, SA_RESETHAND, isOrphanedPgrp,
   stopIgnoredWhenOrphaned, notifyParentCldstop, CLD_STOPPED, signalWakeUp,

@@ -58,7 +58,6 @@ export function copyProcess(k: Kernel, parent: Task, flags: number, co: Coroutin
   const bad = checkCloneFlags(parent, flags);
   if (bad) return bad;
   if (parent.policy === SCHED_DEADLINE && !parent.resetOnFork) return -EAGAIN;
-  const thread = (flags & CLONE_THREAD) !== 0;
   // RLIMIT_NPROC counts every task of the user; init (root) is exempt.
   if (parent !== k.init && k.nrProcesses >= k.params.rlimitNproc) return -EAGAIN;
   if (k.nrThreads >= k.params.threadsMax) return -EAGAIN;
