@@ -10,10 +10,13 @@ import { program } from "../src/user/program.ts";
 import { EventQueue, Timer } from "../src/sim/engine.ts";
 import { SIGCHLD } from "../src/kernel/signal/signals.ts";
 import { cpus } from "node:os";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { Task } from "../src/kernel/task/task.ts";
 import { parseWorkload } from "../src/scenario/load.ts";
 import { bootWorkload } from "../src/scenario/run.ts";
 
+const heapChild = process.argv.indexOf("--heap-child");
 const json = process.argv.includes("--json");
 const quick = process.argv.includes("--quick");
 const figures: { name: string; value: number; unit: string }[] = [];
@@ -202,7 +205,29 @@ function switchesPerSecond(sched: string, simNs: number): number {
   return switches / (r.ms / 1000);
 }
 
+/**
+ * Heap figures run in a fresh process each: in a process that has already run
+ * other machines, garbage they left is swept at unpredictable moments and
+ * skews a before/after difference.
+ */
+function heapInChild(n: number, history: number): number {
+  const self = fileURLToPath(import.meta.url);
+  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", self, "--heap-child", String(n), String(history)], { encoding: "utf8" });
+  const v = Number(r.stdout.trim().split("\n").at(-1));
+  if (r.status !== 0 || !Number.isFinite(v)) throw new Error(`heap measurement failed: ${r.stderr}`);
+  return v;
+}
+
+if (heapChild >= 0) {
+  console.log(heapPerTask(Number(process.argv[heapChild + 1]), Number(process.argv[heapChild + 2])));
+  process.exit(0);
+}
+
 note(`TaskLab bench on ${cpus()[0]?.model ?? "unknown CPU"} (${cpus().length} cores), Node ${process.version}${quick ? " (quick)" : ""}\n`);
+
+const nHeap = quick ? 20_000 : 100_000;
+report(`heap bytes per sleeping task (${nHeap} tasks)`, heapInChild(nHeap, 0), "bytes/task");
+for (const h of [100, 1000]) report(`heap bytes per sleeping task after ${h} syscalls of history (${nHeap / 10} tasks)`, heapInChild(nHeap / 10, h), "bytes/task");
 
 const nLife = quick ? 20_000 : 200_000;
 lifecyclesClone(5_000); // warm-up
@@ -225,9 +250,6 @@ const bare = bareQueue(1000, quick ? 2_000_000 : 10_000_000);
 report("bare event-queue loop, 1000 timers", bare, "events/s");
 report("cost per simulated event as a ratio to the bare event-queue loop", bare / ev.rate, "x");
 
-const nHeap = quick ? 20_000 : 100_000;
-report(`heap bytes per sleeping task (${nHeap} tasks)`, heapPerTask(nHeap, 0), "bytes/task");
-for (const h of [100, 1000]) report(`heap bytes per sleeping task after ${h} syscalls of history (${nHeap / 10} tasks)`, heapPerTask(nHeap / 10, h), "bytes/task");
 
 note("\npick-next cost (ns per pick + set-next + put-prev cycle) against runnable tasks on one CPU:");
 const ns = quick ? [10, 1000, 10000] : [10, 100, 1000, 10000, 100000];
