@@ -259,6 +259,7 @@ const classes: [string, string, number][] = [
   ["realtime (FIFO)", "linux-6", 1],
   ["deadline", "linux-6", 6],
 ];
+for (const [, sched, policy] of classes) pickCost(sched, policy, 1000); // warm-up: JIT first, then measure
 if (!json) console.log("class".padEnd(18) + ns.map((n) => String(n).padStart(10)).join(""));
 for (const [label, sched, policy] of classes) {
   const row: number[] = [];
