@@ -88,7 +88,11 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
     return { m: r.machine, until: until ?? r.until ?? DEFAULT_UNTIL };
   }
   if (ext !== ".ts" && ext !== ".js" && ext !== ".mjs" && ext !== ".mts") throw new Error(`${file}: unknown file type "${ext}": expected .ts, .js, .yaml or .json`);
-  const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown; setup?: unknown };
+  const mod = (await import(pathToFileURL(resolve(file)).href).catch((e: Error) => {
+    if (/require\(\) ES Module|ERR_REQUIRE/.test(e.message))
+      throw new Error(`${file}: loaded as CommonJS; name it .mts, or put it in a folder whose package.json says "type": "module"`);
+    throw e;
+  })) as { default?: unknown; setup?: unknown };
   const m = new Machine({ ...o.param, cpus: o.cpus ?? 2, seed: o.seed, sched: o.sched });
   const target = mod.default ?? mod.setup;
   if (isProgram(target)) m.spawn(target);
