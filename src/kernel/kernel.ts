@@ -55,6 +55,11 @@ export class Kernel {
   readonly warnings: string[] = [];
   /** What programs wrote to stdout/stderr (fds 1 and 2 of the console). */
   readonly output: { ts: number; pid: number; fd: number; text: string }[] = [];
+  /** Tasks in uninterruptible sleep (D, not TASK_NOLOAD): they count in the load average. */
+  nrUninterruptible = 0;
+  /** Load averages (1, 5, 15 min) in 11-bit fixed point, and when the next sample is due. */
+  avenrun: number[] = [0, 0, 0];
+  nextLoadSample = 5_000_000_000;
   /** Syscalls made at simulated time `instantAt`, machine-wide (step budget). */
   instantSteps = 0;
   instantAt = -1;

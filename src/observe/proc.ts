@@ -11,6 +11,7 @@
  *   a fixed, documented split of it (see memOf); code/stack addresses print 0.
  * - Page faults, I/O delay, guest time and load averages are not tracked and print 0.
  */
+import { loadAverages, formatLoad } from "../kernel/sched/loadavg.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 import {
   type Task, type Mm, TASK_RUNNING, PF_EXITING, PF_KTHREAD, SIGNAL_GROUP_EXIT, SIGNAL_STOP_STOPPED,
@@ -234,7 +235,8 @@ export function procPidList(k: Kernel): number[] {
 export function procLoadavg(k: Kernel): string {
   let running = 0;
   for (const rq of k.rqs) running += rq.nrRunning;
-  return `0.00 0.00 0.00 ${running}/${k.tasks.size} ${k.pids.lastPid}\n`;
+  const [l1, l5, l15] = loadAverages(k).map(formatLoad);
+  return `${l1} ${l5} ${l15} ${running}/${k.tasks.size} ${k.pids.lastPid}\n`;
 }
 
 /** %*pb: hex words of 32 bits, most significant first, comma separated, the first trimmed to nbits. */

@@ -13,7 +13,8 @@
 import { Prio } from "../../sim/engine.ts";
 import type { Kernel } from "../kernel.ts";
 import { KernelPanic } from "../errno.ts";
-import { TASK_RUNNING, TASK_NEW, PF_IDLE, type Task } from "../task/task.ts";
+import { TASK_RUNNING, TASK_NEW, PF_IDLE, TASK_UNINTERRUPTIBLE, TASK_NOLOAD, type Task } from "../task/task.ts";
+import { loadCatchUp } from "./loadavg.ts";
 import type { Rq } from "./rq.ts";
 import { DEQUEUE_MIGRATING, DEQUEUE_SLEEP, ENQUEUE_INITIAL, ENQUEUE_MIGRATED, ENQUEUE_WAKEUP, WF_FORK, WF_TTWU } from "./class.ts";
 import { runUser } from "../syscall/entry.ts";
@@ -210,6 +211,7 @@ function prevState(p: Task): string {
 
 /** Puts p on rq (activate_task). */
 export function activateTask(k: Kernel, rq: Rq, p: Task, flags: number): void {
+  if (k.now >= k.nextLoadSample) loadCatchUp(k);
   k.classes[p.sclass]!.enqueueTask(rq, p, flags);
   p.onRq = true;
   rq.nrRunning++;
@@ -220,8 +222,13 @@ export function activateTask(k: Kernel, rq: Rq, p: Task, flags: number): void {
   if (rq.nrRunning >= 2) armBalance(k);
 }
 
-/** Takes p off rq (deactivate_task). */
+/** Takes p off rq (deactivate_task). A task going to sleep in D starts counting as uninterruptible. */
 export function deactivateTask(k: Kernel, rq: Rq, p: Task, flags: number): void {
+  if (k.now >= k.nextLoadSample) loadCatchUp(k);
+  if (flags & DEQUEUE_SLEEP && p.state & TASK_UNINTERRUPTIBLE && !(p.state & TASK_NOLOAD)) {
+    p.inLoadD = true;
+    k.nrUninterruptible++;
+  }
   k.classes[p.sclass]!.dequeueTask(rq, p, flags);
   p.onRq = false;
   rq.nrRunning--;
@@ -292,6 +299,7 @@ export function setTaskCpu(k: Kernel, p: Task, cpu: number): void {
 export function wakeUp(k: Kernel, p: Task, mask: number): boolean {
   if ((p.state & mask) === 0 || p.exitState !== 0) return false;
   p.state = TASK_RUNNING;
+  leaveLoadD(k, p);
   if (p.waitingOn) {
     p.waitingOn.delete(p);
     p.waitingOn = null;
@@ -317,6 +325,14 @@ export function wakeUp(k: Kernel, p: Task, mask: number): boolean {
 /** sched_wakeup fires once the task is queued and preemption was checked (ttwu_do_wakeup). */
 function traceWakeup(k: Kernel, p: Task): void {
   if (k.trace.on) k.trace.emit({ name: "sched_wakeup", ts: k.now, cpu: p.cpu, comm: p.comm, pid: p.pid, prio: p.prio, target_cpu: p.cpu });
+}
+
+/** A task counted as uninterruptible (for the load average) no longer is. */
+export function leaveLoadD(k: Kernel, p: Task): void {
+  if (!p.inLoadD) return;
+  if (k.now >= k.nextLoadSample) loadCatchUp(k);
+  p.inLoadD = false;
+  k.nrUninterruptible--;
 }
 
 /** wake_up_new_task: first enqueue of a forked child. */

@@ -19,7 +19,7 @@ import {
   getAction, sendSignal, signalWakeUp, wakeParent, SA_NOCLDWAIT, isOrphanedPgrp, CLD_EXITED, CLD_KILLED, CLD_DUMPED,
 } from "../signal/signal.ts";
 import { detachPgrp, pgrpMembers } from "./group.ts";
-import { wakeUp, taskRq, deactivateTask } from "../sched/core.ts";
+import { wakeUp, taskRq, deactivateTask, leaveLoadD } from "../sched/core.ts";
 
 /** Wait-status encodings (glibc bits/waitstatus.h). */
 export const W_EXITCODE = (ret: number, sig: number): number => ((ret & 0xff) << 8) | sig;
@@ -53,6 +53,7 @@ export function doExit(k: Kernel, t: Task, code: number): void {
   if (t.flags & PF_EXITING) throw new KernelPanic(`pid ${t.pid} exits twice`);
   if (t === k.init) throw new KernelPanic(`Attempted to kill init! exitcode=0x${code.toString(16).padStart(8, "0")}`);
   t.flags |= PF_EXITING;
+  leaveLoadD(k, t); // killed in D (exec's de_thread): no longer counted as uninterruptible
   if (t.timer?.armed) k.engine.cancel(t.timer);
   if (t.waitingOn) {
     t.waitingOn.delete(t);

@@ -229,6 +229,8 @@ export class Task {
   nvcsw = 0; // voluntary context switches
   nivcsw = 0; // involuntary context switches
   nrMigrations = 0;
+  /** Counted in nr_uninterruptible (asleep in D) for the load average. */
+  inLoadD = false;
   /** Must move off its CPU at the next switch (affinity changed while running). */
   migratePending = false;
 
