@@ -121,7 +121,7 @@ export function rearm(k: Kernel, rq: Rq): void {
   }
   if (rq.needResched) at = now;
   if (at === Infinity) k.engine.cancel(rq.timer);
-  else k.engine.arm(rq.timer, at);
+  else if (!(rq.timer.armed && rq.timer.time === at)) k.engine.arm(rq.timer, at); // unchanged: keep its place
 }
 
 /**

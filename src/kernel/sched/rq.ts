@@ -17,7 +17,7 @@ export class Rq {
   /** Time from which the next tick check is due (curr's slice end rounded to a tick). */
   tickDue = Infinity;
   /** Queued (not running) tasks in enqueue order, for load balancing. */
-  readonly queued = new Set<Task>();
+  readonly queued = new TaskList();
   /** The CPU's single event: accounting, bursts ending, tick checks, schedule(). */
   timer!: Timer;
   /** Per-class queue state. */
@@ -41,6 +41,50 @@ export class Rq {
     if (!this.needResched) {
       this.needResched = true;
       this.kick();
+    }
+  }
+}
+
+/**
+ * An intrusive list of tasks (a list_head through task.rqNext/rqPrev): O(1)
+ * add and delete without hashing, iteration in insertion order. A task is on
+ * at most one such list, which `rqList` names.
+ */
+export class TaskList implements Iterable<Task> {
+  private head: Task | null = null;
+  private tail: Task | null = null;
+  size = 0;
+
+  has(p: Task): boolean {
+    return p.rqList === this;
+  }
+  add(p: Task): void {
+    if (p.rqList === this) return;
+    if (p.rqList !== null) p.rqList.delete(p);
+    p.rqList = this;
+    p.rqPrev = this.tail;
+    p.rqNext = null;
+    if (this.tail) this.tail.rqNext = p;
+    else this.head = p;
+    this.tail = p;
+    this.size++;
+  }
+  delete(p: Task): boolean {
+    if (p.rqList !== this) return false;
+    if (p.rqPrev) p.rqPrev.rqNext = p.rqNext;
+    else this.head = p.rqNext;
+    if (p.rqNext) p.rqNext.rqPrev = p.rqPrev;
+    else this.tail = p.rqPrev;
+    p.rqList = null;
+    p.rqPrev = p.rqNext = null;
+    this.size--;
+    return true;
+  }
+  *[Symbol.iterator](): Iterator<Task> {
+    for (let p = this.head; p !== null; ) {
+      const next = p.rqNext; // the yielded task may be deleted meanwhile
+      yield p;
+      p = next;
     }
   }
 }

@@ -229,6 +229,10 @@ export class Task {
   nvcsw = 0; // voluntary context switches
   nivcsw = 0; // involuntary context switches
   nrMigrations = 0;
+  /** Links of the runqueue's list of queued tasks (Rq.queued). */
+  rqList: { delete(p: Task): boolean } | null = null;
+  rqPrev: Task | null = null;
+  rqNext: Task | null = null;
   /** Counted in nr_uninterruptible (asleep in D) for the load average. */
   inLoadD = false;
   /** Must move off its CPU at the next switch (affinity changed while running). */
