@@ -59,7 +59,6 @@ class Effect<T> implements SyscallReq, Iterator<SyscallReq, T, unknown> {
     readonly a?: unknown,
     readonly b?: unknown,
     readonly c?: unknown,
-    readonly d?: unknown,
   ) {}
   [Symbol.iterator](): Iterator<SyscallReq, T, unknown> {
     return this;
@@ -77,8 +76,13 @@ class Effect<T> implements SyscallReq, Iterator<SyscallReq, T, unknown> {
   }
 }
 
-function call<T>(nr: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown): Sys<T> {
-  return new Effect<T>(nr, a, b, c, d) as unknown as Sys<T>;
+function call<T>(nr: string, a?: unknown, b?: unknown, c?: unknown): Sys<T> {
+  return new Effect<T>(nr, a, b, c) as unknown as Sys<T>;
+}
+
+/** A request with a fourth argument (rare): a plain generator. */
+function* call4<T>(nr: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown): Sys<T> {
+  return (yield { nr, a, b, c, d }) as T;
 }
 
 interface RawWait {
@@ -170,7 +174,7 @@ export const sys = {
   /** Simulated time now, in ns. */
   now: () => call<number>("clock_gettime"),
   /** Any syscall by name, for experiments. */
-  syscall: (nr: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => call<unknown>(nr, a, b, c, d),
+  syscall: (nr: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => call4<unknown>(nr, a, b, c, d),
 };
 
 export type SysApi = typeof sys;
