@@ -90,3 +90,18 @@ describe("tasklab CLI", () => {
     expect(c.err()).toContain('unknown example "nope"');
   });
 });
+
+describe("Machine.spawn rejects bad scheduling attributes with the allowed range", () => {
+  it("nice 25, RT priority 100, deadline shorter than runtime, policy 4", async () => {
+    const { Machine } = await import("../src/user/machine.ts");
+    const { program } = await import("../src/user/program.ts");
+    const p = program("p", function* () {});
+    const m = new Machine({ cpus: 1 });
+    expect(() => m.spawn(p, { nice: 25 })).toThrow(/nice 25: expected an integer from -20 to 19/);
+    expect(() => m.spawn(p, { policy: 1, rtPriority: 100 })).toThrow(/rtPriority 100: expected an integer from 1 to 99/);
+    expect(() => m.spawn(p, { policy: 6, dl: { runtime: 10e6, deadline: 5e6, period: 20e6 } })).toThrow(/runtime <= deadline <= period/);
+    expect(() => m.spawn(p, { policy: 4 })).toThrow(/policy 4: expected/);
+    m.run();
+    expect([...m.kernel.tasks.keys()]).toEqual([1]); // nothing half-made was left behind
+  });
+});

@@ -10,7 +10,8 @@ import { Kernel } from "../kernel/kernel.ts";
 import { defaultParams, type Params } from "../kernel/param.ts";
 import { boot, spawn } from "../kernel/boot.ts";
 import { presetClasses, DEFAULT_PRESET } from "../kernel/sched/presets.ts";
-import { checkDlParams, dlAdmit, setDlParams } from "../kernel/sched/deadline.ts";
+import { checkDlParams, dlAdmit, setDlParams, dlBandwidth, toRatio } from "../kernel/sched/deadline.ts";
+import { KernelPanic } from "../kernel/errno.ts";
 import { initProgram } from "./init.ts";
 import type { Image } from "../kernel/task/program.ts";
 import type { Task } from "../kernel/task/task.ts";
@@ -65,6 +66,7 @@ export class Machine {
     const k = this.kernel;
     const parent = k.task(opts.parent ?? 1);
     if (!parent || parent.exitState !== 0) throw new Error(`spawn ${prog.name}: no live parent pid ${opts.parent ?? 1}`);
+    validate(k, opts);
     const r = spawn(k, parent, prog, opts.argv ?? defaultArgv(prog), (p) => applySched(k, p, opts));
     if (typeof r === "number") throw new Error(`spawn ${prog.name}: ${errnoName(r)}`);
     if (opts.name) r.comm = opts.name.length > 15 ? opts.name.slice(0, 15) : opts.name;
@@ -104,38 +106,54 @@ function defaultArgv(img: Image): readonly string[] {
   return a;
 }
 
-function applySched(k: Kernel, p: Task, o: SpawnOptions): void {
-  if (o.nice !== undefined) p.staticPrio = p.normalPrio = p.prio = 120 + o.nice;
+/** Checks a spawn's scheduling attributes before anything is created; throws naming the option and range. */
+function validate(k: Kernel, o: SpawnOptions): void {
+  if (o.nice !== undefined && (!Number.isInteger(o.nice) || o.nice < -20 || o.nice > 19))
+    throw new Error(`nice ${o.nice}: expected an integer from -20 to 19`);
   if (o.policy !== undefined) {
-    p.policy = o.policy;
-    const cls = k.classOfPolicy[o.policy];
-    if (cls === undefined) throw new Error(`policy ${o.policy} has no scheduling class in this preset`);
-    p.sclass = cls;
+    if (![0, 1, 2, 3, 5, 6].includes(o.policy))
+      throw new Error(`policy ${o.policy}: expected 0 (normal), 1 (fifo), 2 (rr), 3 (batch), 5 (idle) or 6 (deadline)`);
+    if (k.classOfPolicy[o.policy] === undefined) throw new Error(`policy ${o.policy} has no scheduling class in this preset`);
   }
-  if (o.rtPriority !== undefined) {
-    if (!Number.isInteger(o.rtPriority) || o.rtPriority < 1 || o.rtPriority > 99) throw new Error(`rtPriority ${o.rtPriority}: expected 1..99`);
-    p.rtPriority = o.rtPriority;
-    p.normalPrio = p.prio = 99 - o.rtPriority;
+  if (o.rtPriority !== undefined && (!Number.isInteger(o.rtPriority) || o.rtPriority < 1 || o.rtPriority > 99))
+    throw new Error(`rtPriority ${o.rtPriority}: expected an integer from 1 to 99`);
+  if (o.affinity) {
+    if (o.affinity.length === 0) throw new Error("affinity: the CPU list is empty");
+    for (const c of o.affinity)
+      if (!Number.isInteger(c) || c < 0 || c >= k.rqs.length) throw new Error(`affinity: CPU ${c} does not exist (CPUs are 0..${k.rqs.length - 1})`);
   }
   if (o.policy === 6) {
     const dl = o.dl;
     if (!dl || !checkDlParams(dl.runtime, dl.deadline, dl.period))
       throw new Error("deadline policy needs runtime <= deadline <= period, each at least 1024 ns (period 100us..4.19s)");
-    const params = { ...dl, flags: 0 };
-    if (!dlAdmit(k, p, 6, params)) throw new Error(`deadline task refused by admission control (EBUSY): bandwidth ${dl.runtime}/${dl.period} exceeds what is left`);
-    setDlParams(p, params);
-    p.normalPrio = p.prio = -1;
+    const { total, limit } = dlBandwidth(k);
+    if (limit !== -1 && total + toRatio(dl.period || dl.deadline, dl.runtime) > limit)
+      throw new Error(`deadline task refused by admission control (EBUSY): bandwidth ${dl.runtime}/${dl.period} exceeds what is left`);
+  }
+}
+
+/** Applies validated attributes to the new task before its first enqueue. */
+function applySched(k: Kernel, p: Task, o: SpawnOptions): void {
+  if (o.nice !== undefined) p.staticPrio = p.normalPrio = p.prio = 120 + o.nice;
+  if (o.policy !== undefined) {
+    p.policy = o.policy;
+    p.sclass = k.classOfPolicy[o.policy]!;
+  }
+  if (o.rtPriority !== undefined) {
+    p.rtPriority = o.rtPriority;
+    p.normalPrio = p.prio = 99 - o.rtPriority;
   }
   if (o.affinity) {
     const mask = new Uint8Array(k.rqs.length);
     let n = 0;
-    for (const c of o.affinity) {
-      if (!Number.isInteger(c) || c < 0 || c >= k.rqs.length) throw new Error(`affinity: CPU ${c} does not exist (CPUs are 0..${k.rqs.length - 1})`);
-      if (!mask[c]) n++;
-      mask[c] = 1;
-    }
-    if (n === 0) throw new Error("affinity: the CPU list is empty");
+    for (const c of o.affinity) if (!mask[c]) (mask[c] = 1), n++;
     p.cpusAllowed = n === k.rqs.length ? null : mask;
+  }
+  if (o.policy === 6) {
+    const params = { ...o.dl!, flags: 0 };
+    if (!dlAdmit(k, p, 6, params)) throw new KernelPanic("deadline admission changed between check and spawn");
+    setDlParams(p, params);
+    p.normalPrio = p.prio = -1;
   }
 }
 
