@@ -171,6 +171,8 @@ export const sys = {
   chdir: (path: string) => call<number>("chdir", path),
   getcwd: () => call<string>("getcwd"),
   umask: (mask: number) => call<number>("umask", mask),
+  /** A random unsigned 32-bit number from the machine's seeded generator (getrandom). */
+  getrandom: () => call<number>("getrandom"),
   /** Simulated time now, in ns. */
   now: () => call<number>("clock_gettime"),
   /** Any syscall by name, for experiments. */

@@ -286,6 +286,9 @@ export const syscalls = {
     return old;
   },
   clock_gettime: (k) => k.now,
+  // getrandom(2) stands for the kernel's entropy: here the engine's seeded generator, so a run
+  // with the same seed draws the same numbers. Returns one unsigned 32-bit number.
+  getrandom: (k) => k.engine.rng.u32(),
   // Wrapped so that the table does not read sched_syscalls.ts's exports while modules are still loading.
   sched_setscheduler: (k, t, r) => schedCall("sched_setscheduler", k, t, r),
   sched_getscheduler: (k, t, r) => schedCall("sched_getscheduler", k, t, r),
