@@ -393,3 +393,34 @@ describe("bootWorkload", () => {
     expect(() => workloadImage("x", steps, {})).toThrow(/exec of unknown program "ghost" \(line 3\)/);
   });
 });
+
+describe("random durations (uniform, exponential) from the seeded generator", () => {
+  it("bursty: draws stay in range, the same seed repeats the run, another seed changes it", async () => {
+    const { parseWorkload } = await import("../src/scenario/load.ts");
+    const { bootWorkload } = await import("../src/scenario/run.ts");
+    const text = "cpus: 1\ntasks:\n  - name: b\n    run:\n      - repeat: { times: 50, run: [ { compute: { uniform: [1ms, 3ms] } }, { sleep: { exp: 2ms } } ] }\n";
+    const w = parseWorkload(text, "b.yaml");
+    const step = (w.tasks[0]!.body[0] as { body: { dist?: unknown }[] }).body[0]!;
+    expect(step.dist).toEqual({ kind: "uniform", lo: 1e6, hi: 3e6 });
+    const run = (seed: number) => {
+      const { machine } = bootWorkload(w, { seed });
+      const bursts: number[] = [];
+      machine.kernel.trace.subscribe((e) => {
+        if (e.name === "sys_enter" && e.id === "compute") bursts.push(e.args[0] as number);
+      });
+      machine.run();
+      return bursts;
+    };
+    const a = run(1);
+    expect(a).toHaveLength(50);
+    for (const b of a) expect(b >= 1e6 && b <= 3e6).toBe(true);
+    expect(run(1)).toEqual(a);
+    expect(run(2)).not.toEqual(a);
+  });
+
+  it("a bad random duration names the field and what is allowed", async () => {
+    const { parseWorkload } = await import("../src/scenario/load.ts");
+    expect(() => parseWorkload("tasks:\n  - name: b\n    run:\n      - compute: { uniform: [3ms, 1ms] }\n", "r.yaml")).toThrow(/r\.yaml:4:.*compute.*min <= max/);
+    expect(() => parseWorkload("tasks:\n  - name: b\n    run:\n      - sleep: { normal: 3ms }\n", "r.yaml")).toThrow(/r\.yaml:4:.*sleep.*uniform/);
+  });
+});

@@ -15,6 +15,7 @@
  * Step -> syscalls (Linux names and argument order; results are -errno or a value):
  *
  *   compute: T          compute(T)                     CPU burst of T ns
+ *   compute: {uniform: [A, B]} / {exp: M}   getrandom, then compute(drawn)   (also sleep, io)
  *   io: T               io(T)                          uninterruptible sleep (D)
  *   sleep: T            nanosleep(T)                   interruptible sleep (S)
  *   yield               sched_yield()
@@ -47,7 +48,7 @@
 import type { Coroutine, Image, SyscallReq } from "../kernel/task/program.ts";
 import { SIGCHLD } from "../kernel/signal/signals.ts";
 import { PRIO_PROCESS } from "../kernel/sched/prio.ts";
-import type { ForkSpec, Policy, Step } from "./workload.ts";
+import type { Dist, ForkSpec, Policy, Step } from "./workload.ts";
 
 /** Directory where the runner installs a workload's programs; `exec: PROG` runs `/workload/PROG`. */
 export const WORKLOAD_DIR = "/workload";
@@ -68,6 +69,12 @@ export function policyNumber(p: Policy): number {
 }
 
 const PR_SET_NAME = 15;
+
+/** A duration from a uniform 32-bit number (getrandom): uniform in [lo, hi], or exponential by inversion. */
+export function draw(d: Dist, u32: number): number {
+  const u = (u32 + 0.5) / 4294967296; // in (0, 1)
+  return d.kind === "uniform" ? Math.round(d.lo + u * (d.hi - d.lo)) : Math.round(-d.mean * Math.log(u));
+}
 /** Interpreter steps allowed in one resume without issuing a syscall. */
 const MAX_SILENT_STEPS = 100_000;
 const SIGRETURN: SyscallReq = Object.freeze({ nr: "rt_sigreturn" });
@@ -83,7 +90,8 @@ type Item =
   | { kind: "call"; req: SyscallReq }
   | { kind: "clone"; spec: ForkSpec }
   | { kind: "wait"; pid: number; untilError: boolean }
-  | { kind: "killParent"; sig: number };
+  | { kind: "killParent"; sig: number }
+  | { kind: "random"; nr: string; dist: Dist };
 
 interface Context {
   frames: Frame[];
@@ -212,11 +220,11 @@ export class WorkloadCoroutine implements Coroutine {
     switch (step.op) {
       case "compute":
       case "io":
-        q.push(call(step.op, step.ns));
+      case "sleep": {
+        const nr = step.op === "sleep" ? "nanosleep" : step.op;
+        q.push(step.dist ? { kind: "random", nr, dist: step.dist } : call(nr, step.ns));
         return;
-      case "sleep":
-        q.push(call("nanosleep", step.ns));
-        return;
+      }
       case "yield":
         q.push(call("sched_yield"));
         return;
@@ -281,6 +289,9 @@ export class WorkloadCoroutine implements Coroutine {
       case "killParent":
         if (typeof r === "number" && r > 0) ctx.queue.unshift(call("kill", r, item.sig));
         return;
+      case "random":
+        ctx.queue.unshift(call(item.nr, draw(item.dist, typeof r === "number" ? r : 0)));
+        return;
     }
   }
 
@@ -313,6 +324,8 @@ function request(item: Item): SyscallReq {
       return { nr: "wait4", a: item.pid, b: 0 };
     case "killParent":
       return { nr: "getppid" };
+    case "random":
+      return { nr: "getrandom" };
   }
 }
 

@@ -77,10 +77,14 @@ export interface ForkSpec extends SchedAttrs {
 export type WaitTarget = { kind: "any" } | { kind: "all" } | { kind: "child"; name: string };
 export type KillTarget = { kind: "parent" } | { kind: "children" } | { kind: "child"; name: string };
 
+/** A random duration: drawn per step from the machine's seeded generator (getrandom). */
+export type Dist = { kind: "uniform"; lo: number; hi: number } | { kind: "exp"; mean: number };
+
+/** compute/sleep/io: `ns` is the fixed duration, or the mean when `dist` is given. */
 export type Step =
-  | { op: "compute"; ns: number; loc: SourceLoc }
-  | { op: "sleep"; ns: number; loc: SourceLoc }
-  | { op: "io"; ns: number; loc: SourceLoc }
+  | { op: "compute"; ns: number; dist?: Dist; loc: SourceLoc }
+  | { op: "sleep"; ns: number; dist?: Dist; loc: SourceLoc }
+  | { op: "io"; ns: number; dist?: Dist; loc: SourceLoc }
   | { op: "yield"; loc: SourceLoc }
   | { op: "nice"; nice: number; loc: SourceLoc }
   | { op: "fork"; child: ForkSpec; loc: SourceLoc }
@@ -293,6 +297,50 @@ const duration = z.unknown().transform((v, ctx): number => {
   return z.NEVER;
 });
 
+const VAR_DURATION_EXAMPLE = `${DURATION_EXAMPLE}, {uniform: [1ms, 3ms]} or {exp: 2ms}`;
+
+/** A duration, or a random one: `{uniform: [min, max]}` or `{exp: mean}` (exponential). */
+const varDuration = z.unknown().transform((v, ctx): { ns: number; dist?: Dist } => {
+  const parse = (x: unknown): number | null => {
+    if (typeof x !== "string" && typeof x !== "number") return null;
+    try {
+      return parseDuration(x);
+    } catch {
+      return null;
+    }
+  };
+  if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 1 && keys[0] === "uniform" && Array.isArray(o.uniform) && o.uniform.length === 2) {
+      const lo = parse(o.uniform[0]);
+      const hi = parse(o.uniform[1]);
+      if (lo !== null && hi !== null && lo <= hi) return { ns: Math.round((lo + hi) / 2), dist: { kind: "uniform", lo, hi } };
+      addIssue(ctx, ["uniform"], `expected [min, max] with two durations and min <= max, got ${JSON.stringify(o.uniform)}`);
+      return z.NEVER;
+    }
+    if (keys.length === 1 && keys[0] === "exp") {
+      const mean = parse(o.exp);
+      if (mean !== null && mean > 0) return { ns: mean, dist: { kind: "exp", mean } };
+      addIssue(ctx, ["exp"], `expected a positive mean duration, got ${JSON.stringify(o.exp)}`);
+      return z.NEVER;
+    }
+    addIssue(ctx, [], expected(v, VAR_DURATION_EXAMPLE));
+    return z.NEVER;
+  }
+  if (typeof v === "string" || typeof v === "number") {
+    try {
+      return { ns: parseDuration(v) };
+    } catch (e) {
+      if (!(e instanceof TimeParseError)) throw e;
+      addIssue(ctx, [], e.message);
+      return z.NEVER;
+    }
+  }
+  addIssue(ctx, [], expected(v, VAR_DURATION_EXAMPLE));
+  return z.NEVER;
+});
+
 /** `yield: true` / `setsid: true` (an empty value is accepted as true). */
 const flag = z.unknown().transform((v, ctx): true => {
   if (v === true || v === null) return true;
@@ -470,8 +518,10 @@ export function workloadSchema(opts: SchemaOptions = {}): z.ZodType<Workload, un
     switch (op) {
       case "compute":
       case "sleep":
-      case "io":
-        return { op, ns: a as number, loc };
+      case "io": {
+        const d = a as { ns: number; dist?: Dist };
+        return d.dist ? { op, ns: d.ns, dist: d.dist, loc } : { op, ns: d.ns, loc };
+      }
       case "yield":
       case "setsid":
         return { op, loc };
@@ -523,9 +573,9 @@ export function workloadSchema(opts: SchemaOptions = {}): z.ZodType<Workload, un
   const repeat = mapping({ times: int(1), run: body }, "a repeat").transform((v) => ({ times: v.times, body: v.run }));
 
   const args: Record<StepOp, z.ZodType<unknown, unknown>> = {
-    compute: duration,
-    sleep: duration,
-    io: duration,
+    compute: varDuration,
+    sleep: varDuration,
+    io: varDuration,
     yield: flag,
     nice: int(-20, 19),
     fork,
