@@ -3,8 +3,8 @@
  * Raising priority (lowering nice) needs CAP_SYS_NICE: root here. RLIMIT_NICE is 0.
  */
 import type { Kernel } from "../kernel.ts";
-import { EACCES, EINVAL, EPERM, ESRCH } from "../errno.ts";
-import { type Task, SCHED_NORMAL, SCHED_BATCH, SCHED_IDLE } from "../task/task.ts";
+import { EACCES, EBUSY, EINVAL, EPERM, ESRCH } from "../errno.ts";
+import { type Task, SCHED_NORMAL, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE } from "../task/task.ts";
 import { changeSched, deactivateTask, placeElsewhere, taskRq } from "./core.ts";
 import { DEQUEUE_MIGRATING } from "./class.ts";
 import { pgrpMembers } from "../task/group.ts";
@@ -16,6 +16,11 @@ const clampNice = (n: number): number => Math.max(-20, Math.min(19, n));
 export function setUserNice(k: Kernel, p: Task, nice: number): void {
   nice = clampNice(nice);
   if (p.staticPrio === 120 + nice) return;
+  const fairPolicy = p.policy === SCHED_NORMAL || p.policy === SCHED_BATCH || p.policy === SCHED_IDLE;
+  if (!fairPolicy) {
+    p.staticPrio = 120 + nice; // RT/deadline: only remembered; no requeue (set_user_nice)
+    return;
+  }
   changeSched(k, p, () => {
     p.staticPrio = 120 + nice;
     const fair = p.policy === SCHED_NORMAL || p.policy === SCHED_BATCH || p.policy === SCHED_IDLE;
@@ -27,7 +32,7 @@ export function setUserNice(k: Kernel, p: Task, nice: number): void {
 export function sysNice(k: Kernel, t: Task, inc: number): number {
   if (!Number.isInteger(inc)) return -EINVAL;
   const nice = clampNice(t.nice + Math.max(-40, Math.min(40, inc)));
-  if (nice < t.nice && t.uid !== 0) return -EPERM;
+  if (inc < 0 && t.uid !== 0) return -EPERM; // can_nice: RLIMIT_NICE is 0 for an ordinary user
   setUserNice(k, t, nice);
   return 0;
 }
@@ -50,7 +55,9 @@ export function getPriority(k: Kernel, t: Task, which: number, who: number): num
   const ts = targets(k, t, which, who);
   if (typeof ts === "number") return ts;
   if (ts.length === 0) return -ESRCH;
-  return Math.max(...ts.map((p) => 20 - p.nice));
+  let best = -Infinity;
+  for (const p of ts) best = Math.max(best, 20 - p.nice);
+  return best;
 }
 
 /** setpriority: EACCES when lowering nice without privilege, EPERM for another user's process. */
@@ -86,6 +93,8 @@ export function setAffinity(k: Kernel, t: Task, pid: number, cpus: unknown): num
   let n = 0;
   for (const c of cpus) if (Number.isInteger(c) && c >= 0 && c < k.rqs.length && !mask[c]) { mask[c] = 1; n++; }
   if (n === 0) return -EINVAL;
+  // A deadline task's bandwidth was admitted over every CPU: it may not narrow its mask (EBUSY).
+  if (p.policy === SCHED_DEADLINE && k.params.rtRuntime !== -1 && n < k.rqs.length) return -EBUSY;
   p.cpusAllowed = n === k.rqs.length ? null : mask;
   migrateIfDisallowed(k, p);
   return 0;

@@ -243,7 +243,8 @@ export function notifyParentCldstop(k: Kernel, p: Task, why: number): void {
   const parent = p.signal.leader.realParent;
   if (!parent) return;
   const a = getAction(parent, SIGCHLD);
-  if (!(a.handler !== "dfl" && a.handler !== "ign" && a.flags & SA_NOCLDSTOP) && a.handler !== "ign") {
+  // SA_NOCLDSTOP suppresses the stop/continue SIGCHLD whatever the handler (do_notify_parent_cldstop).
+  if (!(a.flags & SA_NOCLDSTOP) && a.handler !== "ign") {
     sendSignal(k, parent, SIGCHLD, true, why);
   }
   wakeParent(k, parent);

@@ -7,7 +7,7 @@ import type { Kernel } from "../kernel.ts";
 import type { Task } from "../task/task.ts";
 import { TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, TASK_KILLABLE } from "../task/task.ts";
 import type { SyscallReq } from "../task/program.ts";
-import { EBADF, EINVAL, EFAULT, EINTR, ENOENT, ESRCH } from "../errno.ts";
+import { EBADF, EINVAL, EFAULT, EINTR, ENOENT, ESRCH, EMFILE } from "../errno.ts";
 import { BLOCK, BURST, GONE, RESTARTNOHAND, RESTARTSYS, sigreturn, type SysRet } from "./entry.ts";
 import { copyProcess, CLONE_VFORK, CLONE_VM, CLONE_THREAD } from "../task/fork.ts";
 import { SIGCHLD, NSIG, SIGKILL, SIGSTOP } from "../signal/signals.ts";
@@ -22,6 +22,9 @@ import { Prio } from "../../sim/engine.ts";
 import { wakeUp } from "../sched/core.ts";
 import { schedSyscalls } from "../sched/sched_syscalls.ts";
 import { maybeAcquireCtty, tcgetpgrp, tcsetpgrp, ttyName } from "../fs/tty.ts";
+
+/** RLIMIT_NOFILE soft limit (1024 by default): the highest descriptor + 1. */
+const RLIMIT_NOFILE = 1024;
 
 const int = (v: unknown): number | null => (typeof v === "number" && Number.isInteger(v) ? v : null);
 const nsArg = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? Math.round(v) : null);
@@ -134,8 +137,9 @@ function open(k: Kernel, t: Task, path: unknown, flags: unknown): SysRet {
   const p = resolvePath(t, path);
   if (!p.startsWith("/dev/")) return -ENOENT;
   const fds = t.files.writable();
-  let fd = fds.indexOf(null);
-  if (fd < 0) fd = fds.length;
+  let fd = 0;
+  while (fd < fds.length && fds[fd]) fd++; // the lowest free descriptor (holes after dup2 are free too)
+  if (fd >= RLIMIT_NOFILE) return -EMFILE;
   fds[fd] = p;
   const tty = ttyName(p);
   if (tty !== null) maybeAcquireCtty(k, t, tty, int(flags) ?? 0);
@@ -270,7 +274,7 @@ export const syscalls = {
   dup2: (k, t, r) => {
     const a = int(r.a);
     const b = int(r.b);
-    if (a === null || b === null || b < 0 || !t.files.fds[a]) return -EBADF;
+    if (a === null || b === null || b < 0 || b >= RLIMIT_NOFILE || !t.files.fds[a]) return -EBADF;
     t.files.writable()[b] = t.files.fds[a]!;
     return b;
   },
