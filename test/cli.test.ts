@@ -86,7 +86,7 @@ describe("tasklab CLI", () => {
     expect(c.out()).toContain("<defunct>");
     vi.restoreAllMocks();
     c = capture();
-    expect(await main(["examples", "nope"])).toBe(1);
+    expect(await main(["examples", "nope"])).toBe(2);
     expect(c.err()).toContain('unknown example "nope"');
   });
 });

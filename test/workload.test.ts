@@ -318,7 +318,7 @@ describe("parseWorkload: errors", () => {
       "w.yaml:4:15: tasks[0].run[0].exit: expected an integer from 0 to 255, got 256",
     );
     expect(errorOf("tasks:\n  - name: a\n    count: 1.5\n    run: []\n").message).toBe(
-      "w.yaml:3:12: tasks[0].count: expected an integer >= 1, got 1.5",
+      "w.yaml:3:12: tasks[0].count: expected an integer from 1 to 4194304, got 1.5",
     );
     expect(errorOf('tasks:\n  - name: a\n    run:\n      - repeat: { times: "3", run: [] }\n').message).toBe(
       'w.yaml:4:26: tasks[0].run[0].repeat.times: expected an integer >= 1, got "3"',

@@ -3,8 +3,8 @@
  * public API and prints tables or JSON (isomorphic-git's CLI style).
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { readFileSync, writeFileSync } from "node:fs";
-import { resolve, extname, basename } from "node:path";
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { resolve, extname, basename, dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EXAMPLES, findExample } from "../../examples/index.ts";
 import { runExample } from "./examples.ts";
@@ -22,6 +22,15 @@ import { ganttSvg } from "../observe/gantt.ts";
 import { compareSchedulers, formatCompareTable } from "../observe/compare.ts";
 
 const out: Out = (s) => process.stdout.write(s);
+
+/** Bad input found after parsing (a task that cannot fit the machine): exit 2 with one line. */
+class InputError extends Error {}
+
+// A reader that stops early (| head) closes the pipe: that ends the output, not in an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
 
 function intOpt(name: string, lo: number, hi: number) {
   return (v: string): number => {
@@ -50,7 +59,10 @@ function paramOpt(v: string, prev?: Partial<Params>): Partial<Params> {
   const key = m[1] as keyof Params;
   const raw = m[2]!.trim();
   let value: number | boolean;
-  if (key === "childRunsFirst") value = raw === "1" || raw === "true";
+  if (key === "childRunsFirst") {
+    if (!["0", "1", "true", "false"].includes(raw)) throw new InvalidArgumentError(`childRunsFirst must be true, false, 1 or 0 (got "${raw}")`);
+    value = raw === "1" || raw === "true";
+  }
   else if (raw === "-1" || raw === "Infinity") value = Number(raw);
   else if (DURATION_PARAMS.includes(key)) {
     try {
@@ -58,7 +70,10 @@ function paramOpt(v: string, prev?: Partial<Params>): Partial<Params> {
     } catch (e) {
       throw new InvalidArgumentError((e as Error).message);
     }
-  } else value = Number(raw);
+  } else {
+    value = Number(raw);
+    if (!Number.isFinite(value) && raw !== "Infinity") throw new InvalidArgumentError(`${key} must be a number (got "${raw}")`);
+  }
   return { ...prev, [key]: value };
 }
 
@@ -84,10 +99,17 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
   const until = o.until?.at(-1);
   if (ext === ".yaml" || ext === ".yml" || ext === ".json") {
     const w = parseWorkload(readFileSync(file, "utf8"), file);
-    const r = bootWorkload(w, { cpus: o.cpus, seed: o.seed, sched: o.sched, until, params: o.param });
+    let r: ReturnType<typeof bootWorkload>;
+    try {
+      r = bootWorkload(w, { cpus: o.cpus, seed: o.seed, sched: o.sched, until, params: o.param });
+    } catch (e) {
+      if (e instanceof RangeError || e instanceof ParamError) throw new InputError(`${file}: ${e.message}`);
+      throw e;
+    }
     return { m: r.machine, until: until ?? r.until ?? DEFAULT_UNTIL };
   }
-  if (ext !== ".ts" && ext !== ".js" && ext !== ".mjs" && ext !== ".mts") throw new Error(`${file}: unknown file type "${ext}": expected .ts, .js, .yaml or .json`);
+  if (ext !== ".ts" && ext !== ".js" && ext !== ".mjs" && ext !== ".mts")
+    throw new InputError(`${file}: unknown file type "${ext}": expected .ts, .mts, .js, .mjs, .yaml, .yml or .json`);
   const mod = (await import(pathToFileURL(resolve(file)).href).catch((e: Error) => {
     if (/require\(\) ES Module|ERR_REQUIRE/.test(e.message))
       throw new Error(`${file}: loaded as CommonJS; name it .mts, or put it in a folder whose package.json says "type": "module"`);
@@ -105,10 +127,16 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
 async function runCommand(file: string, o: RunOpts): Promise<void> {
   const { m, until } = await loadTarget(file, o);
   const cursor = new OutputCursor(m, o.json ? () => {} : out);
+  if (o.gantt) checkWritable(o.gantt);
   const rec = o.gantt ? MetricsRecorder.attach(m, { keepRuns: true }) : null;
   if (o.log) logPrinter(m, out, !!o.json);
+  let lastShown = 0;
   for (const at of [...(o.psAt ?? [])].sort((a, b) => a - b)) {
-    if (at > until) break;
+    if (at > until) {
+      if (!o.json) out(`\n-- ${timeLabel(at)}: not shown, the run stops at ${timeLabel(until)}\n`);
+      continue;
+    }
+    lastShown = at;
     m.run(at);
     cursor.flush(at);
     if (o.json) out(JSON.stringify({ type: "ps", ts: at, rows: psRows(m.kernel) }) + "\n");
@@ -121,7 +149,7 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   cursor.flush();
   const k = m.kernel;
   // Without --until, the run ends when the system last did anything.
-  const end = o.until?.length ? m.now : k.engine.lastEventTime;
+  const end = o.until?.length ? m.now : Math.max(k.engine.lastEventTime, lastShown);
   if (rec && o.gantt) {
     const title = `${basename(file)}: ${m.sched}, ${k.rqs.length} CPUs`;
     writeFileSync(o.gantt, await ganttSvg(rec, { end: rec.workEnd(end), title }));
@@ -136,9 +164,16 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   }
 }
 
+/** Fails before a long run if the chart could not be written afterwards. */
+function checkWritable(path: string): void {
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir)) throw new InputError(`--gantt ${path}: the folder ${dir} does not exist`);
+}
+
 /** Runs one workload under each scheduler of --sched (default: every preset) and prints a table. */
 async function compareCommand(file: string, o: RunOpts): Promise<void> {
   const scheds = (o.sched ?? Object.keys(PRESETS).join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+  if (o.gantt) checkWritable(o.gantt);
   const boots = new Map<string, { m: Machine; until: number }>();
   for (const s of scheds) boots.set(s, await loadTarget(file, { ...o, sched: s }));
   const charts: { sched: string; rec: MetricsRecorder; end: number }[] = [];
@@ -162,7 +197,7 @@ function examplesCommand(name: string | undefined, o: { cpus?: number; seed?: nu
     return;
   }
   const e = findExample(name);
-  if (!e) throw new Error(`unknown example "${name}": expected one of ${EXAMPLES.map((x) => x.name).join(", ")}`);
+  if (!e) throw new InputError(`unknown example "${name}": expected one of ${EXAMPLES.map((x) => x.name).join(", ")}`);
   runExample(e, out, o);
 }
 
@@ -222,7 +257,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof WorkloadError || e instanceof TimeParseError || e instanceof UnknownSchedulerError || e instanceof ParamError) {
+    if (e instanceof WorkloadError || e instanceof TimeParseError || e instanceof UnknownSchedulerError || e instanceof ParamError || e instanceof InputError) {
       process.stderr.write(`tasklab: ${e.message}\n`);
       return 2;
     }

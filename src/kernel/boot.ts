@@ -63,7 +63,7 @@ export type SpawnSetup = (p: Task) => void;
  */
 export function spawn(k: Kernel, parent: Task, image: Image, argv: readonly string[], setup?: SpawnSetup): Task | number {
   const child = copyProcess(k, parent, SIGCHLD, image.start(argv), (p) => {
-    if (parent === k.init) p.uid = 1000; // programs run as an ordinary user
+    if (parent === k.init) p.uid = 1000; // programs run as an ordinary user (unless told otherwise)
     setup?.(p);
   });
   if (typeof child === "number") return child;

@@ -100,7 +100,9 @@ export function runWorkload(w: Workload, overrides: WorkloadOverrides = {}): Mac
 
 function scheduleTask(boot: WorkloadBoot, t: TaskSpec, programs: Workload["programs"]): void {
   const img = workloadImage(t.name, t.body, programs);
-  const opts: SpawnOptions = { ...schedSpawnOptions(t), name: t.name, argv: [t.name] };
+  // Workload tasks run as root, so the scheduling attributes they declare for their forks and
+  // nice steps take effect, as they would for a harness started by root.
+  const opts: SpawnOptions = { ...schedSpawnOptions(t), name: t.name, argv: [t.name], uid: 0 };
   if (opts.affinity) opts.affinity = usableCpus(boot.machine, t);
   const dl = deadlineParams(t);
   const pids: number[] = [];

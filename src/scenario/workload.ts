@@ -22,6 +22,7 @@
  *       - wait: all
  * ```
  */
+import { PRESETS } from "../kernel/sched/presets.ts";
 import { z } from "zod";
 import { formatDuration, parseDuration, TimeParseError } from "../sim/units.ts";
 
@@ -261,6 +262,9 @@ export function issueIsAboutKey(iss: z.core.$ZodIssue): boolean {
 function forward(ctx: Ctx, issues: readonly z.core.$ZodIssue[], prefix: Path): void {
   for (const iss of issues) addIssue(ctx, [...prefix, ...issuePath(iss)], iss.message, issueIsAboutKey(iss));
 }
+
+/** More copies than PID_MAX_LIMIT could never all exist at once. */
+const MAX_COUNT = 4_194_304;
 
 function int(min?: number, max?: number) {
   const what =
@@ -549,7 +553,7 @@ export function workloadSchema(opts: SchemaOptions = {}): z.ZodType<Workload, un
   const body = z.array(step, { error: (iss) => expected(iss.input, "a list of steps") });
 
   const fork = located(
-    mapping({ name: text().optional(), count: int(1).optional(), ...schedShape, run: body }, "a fork"),
+    mapping({ name: text().optional(), count: int(1, MAX_COUNT).optional(), ...schedShape, run: body }, "a fork"),
     (v, _loc, ctx): ForkSpec => {
       const sched = checkSched(v, ctx);
       return { ...(v.name !== undefined ? { name: v.name } : {}), count: v.count ?? 1, ...sched, body: v.run };
@@ -588,7 +592,7 @@ export function workloadSchema(opts: SchemaOptions = {}): z.ZodType<Workload, un
   };
 
   const task = located(
-    mapping({ name: text(), count: int(1).optional(), start: duration.optional(), ...schedShape, run: body }, "a task"),
+    mapping({ name: text(), count: int(1, MAX_COUNT).optional(), start: duration.optional(), ...schedShape, run: body }, "a task"),
     (v, loc, ctx): TaskSpec => {
       const sched = checkSched(v, ctx);
       return { name: v.name, count: v.count ?? 1, start: v.start ?? 0, ...sched, body: v.run, loc };
@@ -602,7 +606,10 @@ export function workloadSchema(opts: SchemaOptions = {}): z.ZodType<Workload, un
       cpus: int(1, 1024).optional(),
       seed: int().optional(),
       until: duration.optional(),
-      sched: text("a scheduler name").optional(),
+      sched: z
+        .string()
+        .refine((v) => v in PRESETS, { error: (iss) => `unknown scheduler ${JSON.stringify(iss.input)}: expected one of ${Object.keys(PRESETS).join(", ")}` })
+        .optional(),
       programs: z
         .record(text("a program name"), body, {
           error: (iss) => expected(iss.input, "a mapping of program name to a list of steps"),

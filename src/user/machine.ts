@@ -36,6 +36,8 @@ export interface SpawnOptions {
   parent?: number;
   /** comm override (e.g. a workload task's name). */
   name?: string;
+  /** Run as this user id (0 = root: may raise priority, set RT and deadline policies). Default 1000. */
+  uid?: number;
   /** SCHED_DEADLINE parameters (ns), with policy 6: admission control applies (throws when refused). */
   dl?: { runtime: number; deadline: number; period: number };
 }
@@ -67,7 +69,10 @@ export class Machine {
     const parent = k.task(opts.parent ?? 1);
     if (!parent || parent.exitState !== 0) throw new Error(`spawn ${prog.name}: no live parent pid ${opts.parent ?? 1}`);
     validate(k, opts);
-    const r = spawn(k, parent, prog, opts.argv ?? defaultArgv(prog), (p) => applySched(k, p, opts));
+    const r = spawn(k, parent, prog, opts.argv ?? defaultArgv(prog), (p) => {
+      applySched(k, p, opts);
+      if (opts.uid !== undefined) p.uid = opts.uid;
+    });
     if (typeof r === "number") throw new Error(`spawn ${prog.name}: ${errnoName(r)}`);
     if (opts.name) r.comm = opts.name.length > 15 ? opts.name.slice(0, 15) : opts.name;
     return r.pid;
@@ -76,7 +81,15 @@ export class Machine {
   /** Starts `prog` at simulated time `at` (ns). The pid is reported through `onSpawn`. */
   spawnAt(at: number, prog: Image, opts: SpawnOptions = {}, onSpawn?: (pid: number) => void): void {
     const t = this.kernel.newTimer(Prio.SPAWN, () => {
-      const pid = this.spawn(prog, opts);
+      // A process that cannot be created at its time (no free pid, admission refused) is a
+      // warning, as a failed fork is: the rest of the run goes on.
+      let pid: number;
+      try {
+        pid = this.spawn(prog, opts);
+      } catch (e) {
+        this.kernel.warnings.push(`[${(this.kernel.now / 1e6).toFixed(3)} ms] ${(e as Error).message}`);
+        return;
+      }
       onSpawn?.(pid);
     });
     this.kernel.engine.arm(t, at);
