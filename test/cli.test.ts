@@ -105,3 +105,18 @@ describe("Machine.spawn rejects bad scheduling attributes with the allowed range
     expect([...m.kernel.tasks.keys()]).toEqual([1]); // nothing half-made was left behind
   });
 });
+
+describe("run --metrics", () => {
+  it("prints one row per task and the overall line; with --json a metrics object", async () => {
+    const f = file("m.yaml", "cpus: 1\ntasks:\n  - name: a\n    run: [ { compute: 10ms } ]\n  - name: b\n    run: [ { compute: 10ms } ]\n");
+    let c = capture();
+    expect(await main(["run", f, "--metrics"])).toBe(0);
+    expect(c.out()).toMatch(/PID\s+COMMAND\s+NI\s+TURNAROUND/);
+    expect(c.out()).toMatch(/2\/2 exited; mean turnaround/);
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(["run", f, "--metrics", "--json"])).toBe(0);
+    const m = c.out().trim().split("\n").map((l) => JSON.parse(l) as { type?: string; summary?: { exited: number } }).find((o) => o.type === "metrics")!;
+    expect(m.summary!.exited).toBe(2);
+  });
+});

@@ -20,6 +20,7 @@ import { ParamError, defaultParams, DURATION_PARAMS, type Params } from "../kern
 import { MetricsRecorder } from "../observe/metrics.ts";
 import { ganttSvg } from "../observe/gantt.ts";
 import { compareSchedulers, formatCompareTable } from "../observe/compare.ts";
+import { formatMetrics } from "../observe/report.ts";
 
 const out: Out = (s) => process.stdout.write(s);
 
@@ -89,6 +90,8 @@ interface RunOpts {
   sched?: string;
   /** Write an SVG CPU timeline here (compare: one file per scheduler, <name>-<sched>.svg). */
   gantt?: string;
+  /** Print per-task and overall scheduling metrics at the end. */
+  metrics?: boolean;
 }
 
 /** Default stop for runs without --until: programs that never end are cut here. */
@@ -128,7 +131,7 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   const { m, until } = await loadTarget(file, o);
   const cursor = new OutputCursor(m, o.json ? () => {} : out);
   if (o.gantt) checkWritable(o.gantt);
-  const rec = o.gantt ? MetricsRecorder.attach(m, { keepRuns: true }) : null;
+  const rec = o.gantt || o.metrics ? MetricsRecorder.attach(m, { keepRuns: !!o.gantt }) : null;
   if (o.log) logPrinter(m, out, !!o.json);
   let lastShown = 0;
   for (const at of [...(o.psAt ?? [])].sort((a, b) => a - b)) {
@@ -150,6 +153,10 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   const k = m.kernel;
   // Without --until, the run ends when the system last did anything.
   const end = o.until?.length ? m.now : Math.max(k.engine.lastEventTime, lastShown);
+  if (rec && o.metrics) {
+    const metrics = rec.finish(end);
+    out(o.json ? JSON.stringify({ type: "metrics", ...metrics }) + "\n" : `\n-- metrics\n${formatMetrics(metrics)}`);
+  }
   if (rec && o.gantt) {
     const title = `${basename(file)}: ${m.sched}, ${k.rqs.length} CPUs`;
     writeFileSync(o.gantt, await ganttSvg(rec, { end: rec.workEnd(end), title }));
@@ -223,6 +230,7 @@ export function buildProgram(): Command {
     .option("--ps-at <time...>", "print ps at these simulated times", (v: string, p?: number[]) => durationOpt("--ps-at")(v, p))
     .option("--log", "print the event log (tracepoint names)")
     .option("--gantt <file.svg>", "write an SVG timeline of who ran on which CPU")
+    .option("--metrics", "print per-task and overall metrics (turnaround, waiting, run delay, switches...)")
     .option("--param <key=value>", "set a kernel tunable, e.g. hz=1000, rrTimeslice=50ms, rtRuntime=-1 (repeatable)", paramOpt)
     .action(runCommand);
   cmd

@@ -1,0 +1,48 @@
+/**
+ * A run's metrics as text tables: one row per task (turnaround, waiting,
+ * response, CPU time and share, run delay percentiles, switches, migrations),
+ * then one line per CPU and the overall summary.
+ */
+import type { RunMetrics, TaskMetrics } from "./metrics.ts";
+import { formatDuration } from "../sim/units.ts";
+
+const t = (ns: number | null): string => (ns === null ? "-" : formatDuration(Math.round(ns)));
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+const TASK_COLUMNS: [string, (r: TaskMetrics) => string][] = [
+  ["PID", (r) => String(r.pid)],
+  ["COMMAND", (r) => r.comm],
+  ["NI", (r) => (r.nice === null ? "-" : String(r.nice))],
+  ["TURNAROUND", (r) => t(r.turnaround)],
+  ["WAITING", (r) => t(r.waiting)],
+  ["RESPONSE", (r) => t(r.response)],
+  ["CPU", (r) => t(r.cpuTime)],
+  ["SHARE", (r) => pct(r.shareOfCpu)],
+  ["DELAY50", (r) => t(r.runDelay.p50)],
+  ["DELAY95", (r) => t(r.runDelay.p95)],
+  ["DELAY99", (r) => t(r.runDelay.p99)],
+  ["VCSW", (r) => String(r.voluntarySwitches)],
+  ["IVCSW", (r) => String(r.involuntarySwitches)],
+  ["MIGR", (r) => String(r.migrations)],
+];
+
+function table(header: string[], rows: string[][]): string {
+  const cells = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...cells.map((l) => l[c]!.length)));
+  return cells.map((l) => l.map((s, c) => (c === 1 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!))).join("  ").trimEnd()).join("\n") + "\n";
+}
+
+export function formatMetrics(m: RunMetrics): string {
+  const tasks = m.tasks.filter((r) => r.workload);
+  const s = m.summary;
+  let out = table(
+    TASK_COLUMNS.map(([h]) => h),
+    tasks.map((r) => TASK_COLUMNS.map(([, f]) => f(r))),
+  );
+  out += `\n${m.perCpu.map((c) => `cpu${c.cpu} ${pct(c.utilisation)}`).join("  ")}\n`;
+  out +=
+    `${s.exited}/${s.tasks} exited; mean turnaround ${t(s.meanTurnaround)}, waiting ${t(s.meanWaiting)}, response ${t(s.meanResponse)}; ` +
+    `run delay p50/p95/p99 ${t(s.runDelay.p50)}/${t(s.runDelay.p95)}/${t(s.runDelay.p99)}; ` +
+    `${s.switches} switches, ${s.migrations} migrations; utilisation ${pct(s.utilisation)}\n`;
+  return out;
+}
