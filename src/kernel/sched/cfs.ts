@@ -46,7 +46,7 @@
 import type { Params } from "../param.ts";
 import { SCHED_BATCH, SCHED_IDLE, type Task } from "../task/task.ts";
 import { KernelPanic } from "../errno.ts";
-import { DEQUEUE_SAVE, DEQUEUE_SLEEP, ENQUEUE_MIGRATED, ENQUEUE_WAKEUP, type SchedClass } from "./class.ts";
+import { DEQUEUE_SAVE, DEQUEUE_SLEEP, ENQUEUE_MIGRATED, ENQUEUE_WAKEUP, type SchedClass, DEQUEUE_MOVE } from "./class.ts";
 import { RbTree } from "./rbtree.ts";
 import type { Rq } from "./rq.ts";
 import {
@@ -54,9 +54,6 @@ import {
   wakeupPolicyRule, type FairRq,
 } from "./fair_common.ts";
 import { calcDelta, calcDeltaFair, vdeltaToWall } from "./weights.ts";
-
-/** DEQUEUE_MOVE (kernel/sched/sched.h). */
-const DEQUEUE_MOVE = 0x04;
 
 /** Behaviour switches (kernel/sched/features.h), defaults as in Linux 6.5. */
 export interface CfsFeatures {

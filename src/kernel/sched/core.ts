@@ -16,7 +16,7 @@ import { KernelPanic } from "../errno.ts";
 import { TASK_RUNNING, TASK_NEW, PF_IDLE, TASK_UNINTERRUPTIBLE, TASK_NOLOAD, type Task } from "../task/task.ts";
 import { loadCatchUp } from "./loadavg.ts";
 import type { Rq } from "./rq.ts";
-import { DEQUEUE_MIGRATING, DEQUEUE_SLEEP, ENQUEUE_INITIAL, ENQUEUE_MIGRATED, ENQUEUE_WAKEUP, WF_FORK, WF_TTWU } from "./class.ts";
+import { DEQUEUE_SAVE, ENQUEUE_RESTORE, DEQUEUE_MIGRATING, DEQUEUE_SLEEP, ENQUEUE_INITIAL, ENQUEUE_MIGRATED, ENQUEUE_WAKEUP, WF_FORK, WF_TTWU } from "./class.ts";
 import { runUser } from "../syscall/entry.ts";
 import { stateLetter } from "../task/state.ts";
 import { newIdleBalance, armBalance } from "./balance.ts";
@@ -359,12 +359,12 @@ export function changeSched(k: Kernel, p: Task, change: () => void): void {
   const queued = p.onRq;
   const oldPrio = p.prio;
   if (running) updateCurr(k, rq);
-  if (queued) k.classes[p.sclass]!.dequeueTask(rq, p, 0x02);
+  if (queued) k.classes[p.sclass]!.dequeueTask(rq, p, DEQUEUE_SAVE);
   if (running) k.classes[p.sclass]!.putPrevTask(rq, p);
   const oldClass = p.sclass;
   change();
   if (p.sclass !== oldClass) k.classes[p.sclass]!.initTask(rq, p);
-  if (queued) k.classes[p.sclass]!.enqueueTask(rq, p, 0x02);
+  if (queued) k.classes[p.sclass]!.enqueueTask(rq, p, ENQUEUE_RESTORE);
   if (running) k.classes[p.sclass]!.setNextTask(rq, p);
   if (queued) {
     if (running) {

@@ -68,7 +68,7 @@
 import type { Params } from "../param.ts";
 import type { Task } from "../task/task.ts";
 import { KernelPanic } from "../errno.ts";
-import { DEQUEUE_SAVE, ENQUEUE_INITIAL, type SchedClass } from "./class.ts";
+import { DEQUEUE_SAVE, ENQUEUE_INITIAL, type SchedClass, DEQUEUE_MOVE } from "./class.ts";
 import { RbTree, type RbNode } from "./rbtree.ts";
 import type { Rq } from "./rq.ts";
 import {
@@ -76,9 +76,6 @@ import {
   wakeupPolicyRule, type FairRq,
 } from "./fair_common.ts";
 import { calcDeltaFair, vdeltaToWall } from "./weights.ts";
-
-/** DEQUEUE_MOVE (kernel/sched/sched.h): the task changes queue position for real. */
-const DEQUEUE_MOVE = 0x04;
 
 /** Behaviour switches (kernel/sched/features.h), all on by default as in Linux. */
 export interface EevdfFeatures {
