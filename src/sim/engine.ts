@@ -40,90 +40,143 @@ export class Timer {
   }
 }
 
-/** An indexed binary min-heap of timers keyed by (time, priority, sequence). */
+/** Sequence numbers stay below this, so (priority, sequence) packs exactly into one double. */
+const SEQ_LIMIT = 2 ** 48;
+
+/**
+ * An indexed binary min-heap of timers keyed by (time, priority, sequence).
+ * The keys live in typed arrays beside the timer array (time, and priority and
+ * sequence packed as priority * 2^48 + sequence), so sifting compares plain
+ * doubles without touching the timer objects; a timer only learns its new
+ * index when it moves.
+ */
 export class EventQueue {
-  private heap: Timer[] = [];
+  private items: Timer[] = [];
+  private times = new Float64Array(64);
+  private ords = new Float64Array(64);
   private seq = 0;
 
   get size(): number {
-    return this.heap.length;
+    return this.items.length;
   }
 
   peek(): Timer | undefined {
-    return this.heap[0];
+    return this.items[0];
   }
 
   /** Arms `t` at `time`, or moves it there if already armed (it then counts as newly armed). */
   arm(t: Timer, time: number): void {
+    if (this.seq >= SEQ_LIMIT) throw new Error(`event queue: more than ${SEQ_LIMIT} timers armed in one run`);
     t.time = time;
     t.seq = this.seq++;
-    if (t.index < 0) {
-      t.index = this.heap.length;
-      this.heap.push(t);
-      this.up(t.index);
+    const ord = t.prio * SEQ_LIMIT + t.seq;
+    let i = t.index;
+    if (i < 0) {
+      i = this.items.length;
+      if (i === this.times.length) this.grow();
+      this.items.push(t);
+      this.up(i, t, time, ord);
     } else {
-      this.up(t.index);
-      this.down(t.index);
+      // A re-armed timer always counts as the newest: it moves up if earlier, else down.
+      const p = (i - 1) >> 1;
+      if (i > 0 && (time < this.times[p]! || (time === this.times[p]! && ord < this.ords[p]!))) this.up(i, t, time, ord);
+      else this.down(i, t, time, ord);
     }
   }
 
   cancel(t: Timer): void {
     const i = t.index;
     if (i < 0) return;
-    const last = this.heap.pop()!;
+    const items = this.items;
+    const last = items.pop()!;
     t.index = -1;
     if (last !== t) {
-      this.heap[i] = last;
-      last.index = i;
-      this.up(i);
-      this.down(last.index);
+      const n = items.length;
+      const time = this.times[n]!;
+      const ord = this.ords[n]!;
+      const p = (i - 1) >> 1;
+      if (i > 0 && (time < this.times[p]! || (time === this.times[p]! && ord < this.ords[p]!))) this.up(i, last, time, ord);
+      else this.down(i, last, time, ord);
     }
   }
 
   /** Removes and returns the earliest timer. Caller checked size > 0. */
   pop(): Timer {
-    const top = this.heap[0]!;
-    this.cancel(top);
+    const items = this.items;
+    const top = items[0]!;
+    const last = items.pop()!;
+    top.index = -1;
+    if (last !== top) {
+      const n = items.length;
+      this.down(0, last, this.times[n]!, this.ords[n]!); // the last leaf can only sink from the root
+    }
     return top;
   }
 
-  private less(a: Timer, b: Timer): boolean {
-    if (a.time !== b.time) return a.time < b.time;
-    return a.prio !== b.prio ? a.prio < b.prio : a.seq < b.seq;
+  private grow(): void {
+    const times = new Float64Array(this.times.length * 2);
+    times.set(this.times);
+    this.times = times;
+    const ords = new Float64Array(this.ords.length * 2);
+    ords.set(this.ords);
+    this.ords = ords;
   }
 
-  private up(i: number): void {
-    const h = this.heap;
-    const t = h[i]!;
+  /** Places t (keys time, ord) at hole i or above it. */
+  private up(i: number, t: Timer, time: number, ord: number): void {
+    const items = this.items;
+    const times = this.times;
+    const ords = this.ords;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const pt = h[p]!;
-      if (!this.less(t, pt)) break;
-      h[i] = pt;
-      pt.index = i;
+      const pt = times[p]!;
+      if (time > pt || (time === pt && ord > ords[p]!)) break;
+      const pi = items[p]!;
+      items[i] = pi;
+      pi.index = i;
+      times[i] = pt;
+      ords[i] = ords[p]!;
       i = p;
     }
-    h[i] = t;
+    items[i] = t;
     t.index = i;
+    times[i] = time;
+    ords[i] = ord;
   }
 
-  private down(i: number): void {
-    const h = this.heap;
-    const n = h.length;
-    const t = h[i]!;
+  /** Places t (keys time, ord) at hole i or below it. */
+  private down(i: number, t: Timer, time: number, ord: number): void {
+    const items = this.items;
+    const times = this.times;
+    const ords = this.ords;
+    const n = items.length;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
+      let ct = times[c]!;
+      let co = ords[c]!;
       const r = c + 1;
-      if (r < n && this.less(h[r]!, h[c]!)) c = r;
-      const ct = h[c]!;
-      if (!this.less(ct, t)) break;
-      h[i] = ct;
-      ct.index = i;
+      if (r < n) {
+        const rt = times[r]!;
+        const ro = ords[r]!;
+        if (rt < ct || (rt === ct && ro < co)) {
+          c = r;
+          ct = rt;
+          co = ro;
+        }
+      }
+      if (time < ct || (time === ct && ord < co)) break;
+      const ci = items[c]!;
+      items[i] = ci;
+      ci.index = i;
+      times[i] = ct;
+      ords[i] = co;
       i = c;
     }
-    h[i] = t;
+    items[i] = t;
     t.index = i;
+    times[i] = time;
+    ords[i] = ord;
   }
 }
 
@@ -208,9 +261,9 @@ export class Engine {
     const q = this.queue;
     let n = 0;
     this.stopRequested = false;
-    while (q.size > 0 && n < maxEvents && !this.stopRequested) {
-      const t = q.peek()!;
-      if (t.time > until) break;
+    while (n < maxEvents && !this.stopRequested) {
+      const t = q.peek();
+      if (t === undefined || t.time > until) break;
       q.pop();
       this.now = t.time;
       n++;

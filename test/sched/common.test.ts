@@ -238,7 +238,12 @@ function checkQueues(k: Kernel, e: TraceEvent): string | null {
     if (rq.curr !== rq.idle && !rq.curr.onRq) return `cpu ${e.cpu}: switched to pid ${e.next_pid}, which is not on the runqueue`;
     // The classes count what the core counts.
     let sum = 0;
-    for (const cls of k.classes) sum += cls.nrRunning(rq);
+    for (let c = 0; c < k.classes.length; c++) {
+      const n = k.classes[c]!.nrRunning(rq);
+      sum += n;
+      // pick_next_task skips a class the core counts as empty: the counts must agree.
+      if (c < k.classes.length - 1 && n !== rq.classNr[c]) return `cpu ${e.cpu}: class ${k.classes[c]!.name} holds ${n} tasks, the core counts ${rq.classNr[c]}`;
+    }
     if (sum !== rq.nrRunning) return `cpu ${e.cpu}: the classes count ${sum} tasks, the core ${rq.nrRunning}`;
   }
   return null;

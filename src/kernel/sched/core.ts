@@ -25,6 +25,7 @@ import { newIdleBalance, armBalance } from "./balance.ts";
 export function schedInit(k: Kernel, makeIdle: (cpu: number) => Task): void {
   for (const rq of k.rqs) {
     for (const c of k.classes) c.initRq(rq);
+    rq.classNr = new Int32Array(k.classes.length);
     const idle = makeIdle(rq.cpu);
     idle.flags |= PF_IDLE;
     idle.state = TASK_RUNNING;
@@ -169,9 +170,16 @@ export function placeElsewhere(k: Kernel, p: Task): void {
   checkPreempt(k, dst, p, ENQUEUE_MIGRATED);
 }
 
+/**
+ * The class chain, highest first; idle when none offers a task. A class with
+ * no task on this runqueue is not asked (the kernel's fast path does the same
+ * when every runnable task is fair).
+ */
 function pickNextTask(k: Kernel, rq: Rq): Task {
   const cl = k.classes;
+  const nr = rq.classNr;
   for (let i = 0; i < cl.length - 1; i++) {
+    if (nr[i] === 0) continue;
     const p = cl[i]!.pickTask(rq);
     if (p) return p;
   }
@@ -215,6 +223,7 @@ export function activateTask(k: Kernel, rq: Rq, p: Task, flags: number): void {
   k.classes[p.sclass]!.enqueueTask(rq, p, flags);
   p.onRq = true;
   rq.nrRunning++;
+  rq.classNr[p.sclass]!++;
   if (rq.curr !== p) {
     rq.queued.add(p);
     p.lastQueued = k.now;
@@ -232,6 +241,7 @@ export function deactivateTask(k: Kernel, rq: Rq, p: Task, flags: number): void 
   k.classes[p.sclass]!.dequeueTask(rq, p, flags);
   p.onRq = false;
   rq.nrRunning--;
+  rq.classNr[p.sclass]!--;
   rq.queued.delete(p);
 }
 
@@ -363,7 +373,13 @@ export function changeSched(k: Kernel, p: Task, change: () => void): void {
   if (running) k.classes[p.sclass]!.putPrevTask(rq, p);
   const oldClass = p.sclass;
   change();
-  if (p.sclass !== oldClass) k.classes[p.sclass]!.initTask(rq, p);
+  if (p.sclass !== oldClass) {
+    k.classes[p.sclass]!.initTask(rq, p);
+    if (queued) {
+      rq.classNr[oldClass]!--;
+      rq.classNr[p.sclass]!++;
+    }
+  }
   if (queued) k.classes[p.sclass]!.enqueueTask(rq, p, ENQUEUE_RESTORE);
   if (running) k.classes[p.sclass]!.setNextTask(rq, p);
   if (queued) {

@@ -16,6 +16,8 @@ export class Rq {
   lastTick = -1;
   /** Time from which the next tick check is due (curr's slice end rounded to a tick). */
   tickDue = Infinity;
+  /** Tasks on this runqueue per scheduling class (index = class), curr included: pick_next_task skips empty classes. */
+  classNr: Int32Array = new Int32Array(0);
   /** Queued (not running) tasks in enqueue order, for load balancing. */
   readonly queued = new TaskList();
   /** The CPU's single event: accounting, bursts ending, tick checks, schedule(). */
