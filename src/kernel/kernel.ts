@@ -9,7 +9,7 @@ import { checkParams, defaultParams, type Params } from "./param.ts";
 import { PidAllocator } from "./pid.ts";
 import type { Task, SignalStruct } from "./task/task.ts";
 import type { Image } from "./task/program.ts";
-import type { SchedClass } from "./sched/class.ts";
+import { uniformClass, type SchedClass } from "./sched/class.ts";
 import { Rq } from "./sched/rq.ts";
 import { KernelPanic } from "./errno.ts";
 
@@ -75,7 +75,7 @@ export class Kernel {
     this.engine = new Engine(opts.seed ?? 1);
     this.pids = new PidAllocator(params.pidMax);
     this.tickNs = Math.round(1e9 / params.hz);
-    this.classes = opts.classes;
+    this.classes = opts.classes.map(uniformClass);
     if (this.classes.length === 0 || this.classes[this.classes.length - 1]!.name !== "idle")
       throw new KernelPanic("class chain must end with the idle class");
     this.classes.forEach((c, i) => {

@@ -44,7 +44,8 @@ export class Timer {
 const SEQ_LIMIT = 2 ** 48;
 
 /**
- * An indexed binary min-heap of timers keyed by (time, priority, sequence).
+ * An indexed 4-ary min-heap of timers keyed by (time, priority, sequence):
+ * half the depth of a binary heap, and a node's four children are adjacent.
  * The keys live in typed arrays beside the timer array (time, and priority and
  * sequence packed as priority * 2^48 + sequence), so sifting compares plain
  * doubles without touching the timer objects; a timer only learns its new
@@ -78,7 +79,7 @@ export class EventQueue {
       this.up(i, t, time, ord);
     } else {
       // A re-armed timer always counts as the newest: it moves up if earlier, else down.
-      const p = (i - 1) >> 1;
+      const p = (i - 1) >> 2;
       if (i > 0 && (time < this.times[p]! || (time === this.times[p]! && ord < this.ords[p]!))) this.up(i, t, time, ord);
       else this.down(i, t, time, ord);
     }
@@ -94,7 +95,7 @@ export class EventQueue {
       const n = items.length;
       const time = this.times[n]!;
       const ord = this.ords[n]!;
-      const p = (i - 1) >> 1;
+      const p = (i - 1) >> 2;
       if (i > 0 && (time < this.times[p]! || (time === this.times[p]! && ord < this.ords[p]!))) this.up(i, last, time, ord);
       else this.down(i, last, time, ord);
     }
@@ -128,7 +129,7 @@ export class EventQueue {
     const times = this.times;
     const ords = this.ords;
     while (i > 0) {
-      const p = (i - 1) >> 1;
+      const p = (i - 1) >> 2;
       const pt = times[p]!;
       if (time > pt || (time === pt && ord > ords[p]!)) break;
       const pi = items[p]!;
@@ -151,18 +152,19 @@ export class EventQueue {
     const ords = this.ords;
     const n = items.length;
     for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
+      const first = 4 * i + 1;
+      if (first >= n) break;
+      // The earliest of up to four children.
+      let c = first;
       let ct = times[c]!;
       let co = ords[c]!;
-      const r = c + 1;
-      if (r < n) {
-        const rt = times[r]!;
-        const ro = ords[r]!;
-        if (rt < ct || (rt === ct && ro < co)) {
-          c = r;
-          ct = rt;
-          co = ro;
+      const end = first + 4 < n ? first + 4 : n;
+      for (let j = first + 1; j < end; j++) {
+        const jt = times[j]!;
+        if (jt < ct || (jt === ct && ords[j]! < co)) {
+          c = j;
+          ct = jt;
+          co = ords[j]!;
         }
       }
       if (time < ct || (time === ct && ord < co)) break;

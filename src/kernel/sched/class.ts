@@ -84,3 +84,34 @@ export interface SchedClass {
   /** Optional CPU choice; the core's generic placement is used when absent. */
   selectTaskRq?(p: Task, prevCpu: number, flags: number): number;
 }
+
+/**
+ * The class as the kernel keeps it: every hook at the same place in one
+ * object shape, optional ones undefined. The core's calls through
+ * `k.classes[i].hook` then read one field of one known shape instead of
+ * looking the hook up among five differently built objects.
+ */
+export function uniformClass(c: SchedClass): SchedClass {
+  return {
+    name: c.name,
+    policies: c.policies,
+    attach: c.attach,
+    initRq: c.initRq,
+    initTask: c.initTask,
+    enqueueTask: c.enqueueTask,
+    dequeueTask: c.dequeueTask,
+    pickTask: c.pickTask,
+    putPrevTask: c.putPrevTask,
+    setNextTask: c.setNextTask,
+    updateCurr: c.updateCurr,
+    taskTick: c.taskTick,
+    nextCheck: c.nextCheck,
+    wakeupPreempt: c.wakeupPreempt,
+    yieldTask: c.yieldTask,
+    taskFork: c.taskFork,
+    prioChanged: c.prioChanged,
+    nrRunning: c.nrRunning,
+    canMigrate: c.canMigrate,
+    selectTaskRq: c.selectTaskRq,
+  };
+}

@@ -73,7 +73,8 @@ export function cpuEvent(k: Kernel, rq: Rq): void {
   updateCurr(k, rq);
   const now = k.now;
   const curr = rq.curr;
-  if (curr !== rq.idle && now >= rq.tickDue && now % k.tickNs === 0 && rq.lastTick !== now) {
+  // A tick is due and now is a tick boundary (floor(now / tick) * tick is exact for integers: no fmod).
+  if (curr !== rq.idle && now >= rq.tickDue && rq.lastTick !== now && Math.floor(now / k.tickNs) * k.tickNs === now) {
     rq.lastTick = now;
     k.classes[curr.sclass]!.taskTick(rq, curr);
   }

@@ -295,7 +295,7 @@ export function dlClass(_params: Params): SchedClass {
     attach(kernel) {
       if (k !== null && k !== kernel) throw new KernelPanic("dlClass instance attached to two kernels: build one per kernel");
       k = kernel;
-      self = kernel.classes.indexOf(cls);
+      self = kernel.classes.findIndex((c) => c.name === cls.name); // the kernel keeps a uniform copy (uniformClass)
     },
     initRq(rq) {
       rq.dl = new DlRq();
