@@ -20,6 +20,8 @@ export function checkInvariants(k: Kernel): void {
   const onRqCount = new Map<Task, number>();
   for (const rq of k.rqs) {
     let n = 0;
+    for (const p of rq.tasks) if (!p.onRq || p.cpu !== rq.cpu) fail(`cpu ${rq.cpu}: listed on the runqueue but not on it`, p);
+    if (rq.curr !== rq.idle && rq.curr.onRq !== rq.tasks.has(rq.curr)) fail(`cpu ${rq.cpu}: curr listed on the runqueue ${rq.tasks.has(rq.curr)}, onRq ${rq.curr.onRq}`, rq.curr);
     for (const p of rq.queued) {
       if (p === rq.curr) fail(`cpu ${rq.cpu}: curr is also queued`, p);
       if (p.state !== TASK_RUNNING) fail(`cpu ${rq.cpu}: a queued task is not runnable`, p);
@@ -38,6 +40,14 @@ export function checkInvariants(k: Kernel): void {
       if (c.state !== TASK_RUNNING && !rq.needResched) fail(`cpu ${rq.cpu}: curr is not runnable and no reschedule is pending`, c);
     }
     if (rq.nrRunning !== n) fail(`cpu ${rq.cpu}: nrRunning ${rq.nrRunning} but ${n} tasks are on it`);
+    // The class trees: balanced, ordered, and no key changed behind the tree's back.
+    for (const q of [rq.cfs, rq.dl] as ({ tree?: { check(): void } } | null)[]) {
+      try {
+        q?.tree?.check();
+      } catch (e) {
+        fail(`cpu ${rq.cpu}: ${(e as Error).message}`);
+      }
+    }
   }
   for (const [p, n] of onRqCount) if (n > 1) fail(`task on ${n} runqueues`, p);
 

@@ -226,7 +226,7 @@ export function runScenario(s: Scenario, onEvent?: (e: TraceEvent) => void): { e
   if (live.size !== 1) throw new Error(`tasks never freed: ${[...live.keys()].join(" ")}`);
   if (k.tasks.size !== 1) throw new Error(`left over after kill -9 -1: ${[...k.tasks.values()].map((t) => `${t.pid}:${t.comm}:${t.state}/${t.exitState}`).join(" ")}`);
   if (k.pids.count !== 1 || k.pgrps.size !== 1 || k.sessions.size !== 1) throw new Error("pids, groups or sessions leaked");
-  for (const rq of k.rqs) if (rq.nrRunning !== 0 || rq.queued.size !== 0 || rq.curr !== rq.idle) throw new Error(`cpu ${rq.cpu} not idle at the end`);
+  for (const rq of k.rqs) if (rq.nrRunning !== 0 || rq.tasks.size !== 0 || rq.curr !== rq.idle) throw new Error(`cpu ${rq.cpu} not idle at the end`);
   return { events, tasks: created };
 }
 

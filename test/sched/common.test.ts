@@ -196,6 +196,8 @@ function checkQueues(k: Kernel, e: TraceEvent): string | null {
   const placed = new Map<Task, number>();
   for (const rq of k.rqs) {
     let n = 0;
+    for (const p of rq.tasks) if (!p.onRq) return `cpu ${rq.cpu}: pid ${p.pid} is listed on the runqueue with onRq false`;
+    if (rq.curr !== rq.idle && rq.curr.onRq && !rq.tasks.has(rq.curr)) return `cpu ${rq.cpu}: curr pid ${rq.curr.pid} is not listed on its runqueue`;
     for (const p of rq.queued) {
       if (p === rq.curr) return `cpu ${rq.cpu}: pid ${p.pid} is curr and also queued`;
       if (!p.onRq) return `cpu ${rq.cpu}: queued pid ${p.pid} has onRq false`;
@@ -258,7 +260,7 @@ function checkMoving(k: Kernel, pid: number, dest: number): string | null {
   const p = k.task(pid);
   if (!p) return `pid ${pid} migrates but does not exist`;
   if (p.onRq) return `pid ${pid} migrates while still queued`;
-  for (const rq of k.rqs) if (rq.queued.has(p)) return `pid ${pid} migrates while still queued on cpu ${rq.cpu}`;
+  for (const rq of k.rqs) if (rq.tasks.has(p)) return `pid ${pid} migrates while still listed on cpu ${rq.cpu}`;
   if (!allowedOn(p, dest)) return `pid ${pid} migrates to cpu ${dest}, outside its affinity`;
   return null;
 }
@@ -400,7 +402,7 @@ function commonCases(preset: string, cls: ClassInfo): void {
     expect(m.kernel.rqs.reduce((s, rq) => s + rq.busyTime, 0)).toBe(demand);
     for (const rq of m.kernel.rqs) {
       expect(rq.nrRunning).toBe(0);
-      expect(rq.queued.size).toBe(0);
+      expect(rq.tasks.size).toBe(0);
       expect(rq.curr).toBe(rq.idle);
     }
   });

@@ -36,12 +36,19 @@ function migrate(k: Kernel, src: Rq, dst: Rq, p: Task): void {
   activateTask(k, dst, p, ENQUEUE_MIGRATED);
 }
 
+/**
+ * The movable queued task of src that has waited longest since it last ran or
+ * was queued (least recently run, as detach_tasks takes from the cold end of
+ * rq->cfs_tasks); ties go to the one put on the runqueue first.
+ */
 function pickQueued(k: Kernel, src: Rq, dst: Rq): Task | null {
-  for (const p of src.queued) {
+  let best: Task | null = null;
+  for (const p of src.tasks) {
     if (p === src.curr || !canRun(p, dst.cpu)) continue;
-    if (k.classes[p.sclass]!.canMigrate?.(src, p, dst.cpu)) return p;
+    if (best !== null && p.lastQueued >= best.lastQueued) continue;
+    if (k.classes[p.sclass]!.canMigrate?.(src, p, dst.cpu)) best = p;
   }
-  return null;
+  return best;
 }
 
 /** Runqueues other than `dst` with two or more tasks, busiest first (ties by CPU number). */

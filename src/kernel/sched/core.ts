@@ -140,11 +140,9 @@ export function schedule(k: Kernel, rq: Rq): void {
     voluntary = true;
   }
   if (prev !== rq.idle) k.classes[prev.sclass]!.putPrevTask(rq, prev);
-  if (prev !== rq.idle && prev.onRq) rq.queued.add(prev);
   if (prev.migratePending) moveOffDisallowed(k, rq, prev);
   let next = pickNextTask(k, rq);
   if (next === rq.idle && newIdleBalance(k, rq)) next = pickNextTask(k, rq);
-  rq.queued.delete(next);
   rq.curr = next; // before setNextTask: a class that pushes work elsewhere there sees a consistent rq
   if (next !== rq.idle) k.classes[next.sclass]!.setNextTask(rq, next);
   if (prev !== next) contextSwitch(k, rq, prev, next, voluntary);
@@ -225,10 +223,8 @@ export function activateTask(k: Kernel, rq: Rq, p: Task, flags: number): void {
   p.onRq = true;
   rq.nrRunning++;
   rq.classNr[p.sclass]!++;
-  if (rq.curr !== p) {
-    rq.queued.add(p);
-    p.lastQueued = k.now;
-  }
+  rq.tasks.add(p);
+  if (rq.curr !== p) p.lastQueued = k.now;
   if (rq.nrRunning >= 2) armBalance(k);
 }
 
@@ -243,7 +239,7 @@ export function deactivateTask(k: Kernel, rq: Rq, p: Task, flags: number): void 
   p.onRq = false;
   rq.nrRunning--;
   rq.classNr[p.sclass]!--;
-  rq.queued.delete(p);
+  rq.tasks.delete(p);
 }
 
 /** Asks rq to preempt its current task for p if p's class or the class's rule says so (wakeup_preempt). */

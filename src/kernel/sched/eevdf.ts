@@ -69,7 +69,7 @@ import type { Params } from "../param.ts";
 import type { Task } from "../task/task.ts";
 import { KernelPanic } from "../errno.ts";
 import { DEQUEUE_SAVE, ENQUEUE_INITIAL, type SchedClass, DEQUEUE_MOVE } from "./class.ts";
-import { RbTree, type RbNode } from "./rbtree.ts";
+import { RbTree } from "./rbtree.ts";
 import type { Rq } from "./rq.ts";
 import {
   EPS_NS, KernelLink, SchedEntity, cfsRqOf, chargeVruntime, prioChangedFair, seOf, syncWeight, tunableFactor,
@@ -102,24 +102,23 @@ export interface EevdfRq extends FairRq {
   avgVruntime: number;
   /** sum of w_i over the tree (cfs_rq->avg_load). */
   avgLoad: number;
+  /** vruntimeEligible bound to this queue, for the tree's augmented descent. */
+  readonly eligible: (v: number) => boolean;
 }
 
 /** Tree order: earlier virtual deadline first; equal deadlines FIFO. */
-const byDeadline = (a: SchedEntity, b: SchedEntity): boolean => a.deadline < b.deadline;
+const deadlineOf = (se: SchedEntity): number => se.deadline;
 
-/** Augment: the smallest vruntime in the subtree (se->min_vruntime). */
-function minVruntimeAug(n: RbNode<SchedEntity>): number {
-  let m = n.value.vruntime;
-  if (n.left !== null && n.left.aug < m) m = n.left.aug;
-  if (n.right !== null && n.right.aug < m) m = n.right.aug;
-  return m;
-}
+/** Augmented with the smallest vruntime in each subtree (se->min_vruntime). */
+const vruntimeOf = (se: SchedEntity): number => se.vruntime;
 
 export function newEevdfRq(): EevdfRq {
-  return {
-    tree: new RbTree<SchedEntity>(byDeadline, minVruntimeAug),
+  const cfs: EevdfRq = {
+    tree: new RbTree<SchedEntity>(deadlineOf, vruntimeOf),
     curr: null, nrRunning: 0, load: 0, minVruntime: 0, avgVruntime: 0, avgLoad: 0,
+    eligible: (v) => vruntimeEligible(cfs, v),
   };
+  return cfs;
 }
 
 // ---- the weighted average V -------------------------------------------------
@@ -172,10 +171,9 @@ export function dequeueTree(cfs: EevdfRq, se: SchedEntity): void {
  * are rebased as it moves.
  */
 export function updateMinVruntime(cfs: EevdfRq): void {
-  const root = cfs.tree.root;
   const c = cfs.curr !== null && cfs.curr.onRq ? cfs.curr : null;
   let v = c !== null ? c.vruntime : cfs.minVruntime;
-  if (root !== null) v = c !== null ? Math.min(v, root.aug) : root.aug;
+  if (cfs.tree.size > 0) v = c !== null ? Math.min(v, cfs.tree.minAux()) : cfs.tree.minAux();
   const d = v - cfs.minVruntime;
   if (d > 0) {
     cfs.avgVruntime -= cfs.avgLoad * d;
@@ -250,17 +248,7 @@ export function pickEevdf(cfs: EevdfRq, runToParity = true): SchedEntity | null 
  * and a subtree whose minimum v is not eligible holds nobody eligible.
  */
 export function heapSearch(cfs: EevdfRq): SchedEntity | null {
-  let node = cfs.tree.root;
-  while (node !== null) {
-    const left = node.left;
-    if (left !== null && vruntimeEligible(cfs, left.aug)) {
-      node = left;
-      continue;
-    }
-    if (entityEligible(cfs, node.value)) return node.value;
-    node = node.right;
-  }
-  return null;
+  return cfs.tree.leftmostWithAux(cfs.eligible)?.value ?? null;
 }
 
 // ---- the class ----------------------------------------------------------------

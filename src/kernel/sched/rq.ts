@@ -18,8 +18,15 @@ export class Rq {
   tickDue = Infinity;
   /** Tasks on this runqueue per scheduling class (index = class), curr included: pick_next_task skips empty classes. */
   classNr: Int32Array = new Int32Array(0);
-  /** Queued (not running) tasks in enqueue order, for load balancing. */
-  readonly queued = new TaskList();
+  /**
+   * Every task on this runqueue, curr included, in the order they were put on
+   * it (activate_task), for load balancing. A context switch does not touch
+   * it: only tasks joining or leaving the runqueue do (Linux's rq->cfs_tasks
+   * is likewise updated on enqueue and dequeue).
+   */
+  readonly tasks = new TaskList();
+  /** The tasks waiting to run here: `tasks` without curr. */
+  readonly queued: QueuedView = new QueuedView(this);
   /** The CPU's single event: accounting, bursts ending, tick checks, schedule(). */
   timer!: Timer;
   /** Per-class queue state. */
@@ -44,6 +51,22 @@ export class Rq {
       this.needResched = true;
       this.kick();
     }
+  }
+}
+
+/** A read-only view of a runqueue's waiting tasks (on it, not running). */
+export class QueuedView implements Iterable<Task> {
+  constructor(private readonly rq: Rq) {}
+  get size(): number {
+    const { tasks, curr } = this.rq;
+    return tasks.size - (tasks.has(curr) ? 1 : 0);
+  }
+  has(p: Task): boolean {
+    return p !== this.rq.curr && this.rq.tasks.has(p);
+  }
+  *[Symbol.iterator](): Iterator<Task> {
+    const curr = this.rq.curr;
+    for (const p of this.rq.tasks) if (p !== curr) yield p;
   }
 }
 

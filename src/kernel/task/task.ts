@@ -229,7 +229,7 @@ export class Task {
   nvcsw = 0; // voluntary context switches
   nivcsw = 0; // involuntary context switches
   nrMigrations = 0;
-  /** Links of the runqueue's list of queued tasks (Rq.queued). */
+  /** Links of the runqueue's list of its tasks (Rq.tasks). */
   rqList: { delete(p: Task): boolean } | null = null;
   rqPrev: Task | null = null;
   rqNext: Task | null = null;
