@@ -3,7 +3,8 @@
  * Shared by the randomized property test and the determinism test.
  */
 import type { Kernel } from "../../src/kernel/kernel.ts";
-import { fatalSignalPending } from "../../src/kernel/signal/signal.ts";
+import { fatalSignalPending, signalPending } from "../../src/kernel/signal/signal.ts";
+import { sigEpoch } from "../../src/kernel/signal/signals.ts";
 import { doWaitOnce, WNOWAIT, WEXITED, P_ALL, P_PID, P_PGID, type WaitReq } from "../../src/kernel/task/wait.ts";
 import {
   type Task, TASK_RUNNING, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, TASK_KILLABLE, TASK_STOPPED, TASK_DEAD, EXIT_ZOMBIE,
@@ -69,6 +70,8 @@ export function checkInvariants(k: Kernel): void {
       if (t.onRq && k.rqs[t.cpu]!.curr !== t) fail("zombie still queued", t);
     }
     if (t.exitState === 0) checkNoLostWakeup(k, t);
+    // A cached "signal pending?" answer that claims to be current must be right (every change moved sigEpoch).
+    if (t.sigPendingEpoch === sigEpoch && t.sigPendingCached !== signalPending(t)) fail(`stale pending-signal cache: cached ${t.sigPendingCached}`, t);
     // thread group
     const sg = t.signal;
     if (!sg.threads.includes(t)) fail("task missing from its thread group", t);

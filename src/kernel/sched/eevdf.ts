@@ -229,17 +229,18 @@ class Eevdf {
  * was picked for keeps the CPU while eligible.
  */
 export function pickEevdf(cfs: EevdfRq, runToParity = true): SchedEntity | null {
-  const first = cfs.tree.first();
+  const tree = cfs.tree;
+  const first = tree.firstSlot();
   let curr = cfs.curr;
-  if (cfs.nrRunning === 1) return curr !== null && curr.onRq ? curr : (first?.value ?? null);
+  if (cfs.nrRunning === 1) return curr !== null && curr.onRq ? curr : first >= 0 ? tree.valueAt(first) : null;
   if (curr !== null && (!curr.onRq || !entityEligible(cfs, curr))) curr = null;
   if (runToParity && curr !== null && curr.pickDeadline === curr.deadline) return curr;
-  let best: SchedEntity | null = null;
-  if (first !== null && entityEligible(cfs, first.value)) best = first.value; // O(1) fast path
-  else best = heapSearch(cfs);
-  if (best === null || (curr !== null && curr.deadline < best.deadline)) best = curr;
-  // Rounding can in principle leave nobody eligible; 6.6 then falls back to the leftmost.
-  return best ?? first?.value ?? cfs.curr;
+  // The tree's own copies of the keys (deadline) and aux (vruntime): no need to touch the entities.
+  let best = first >= 0 && vruntimeEligible(cfs, tree.auxAt(first)) ? first : -1; // O(1) fast path
+  if (best < 0) best = tree.leftmostWithAux(cfs.eligible);
+  if (best < 0 || (curr !== null && curr.deadline < tree.keyAt(best))) return curr ?? (first >= 0 ? tree.valueAt(first) : cfs.curr);
+  // (Rounding can in principle leave nobody eligible; 6.6 then falls back to the leftmost.)
+  return tree.valueAt(best);
 }
 
 /**
@@ -248,7 +249,8 @@ export function pickEevdf(cfs: EevdfRq, runToParity = true): SchedEntity | null 
  * and a subtree whose minimum v is not eligible holds nobody eligible.
  */
 export function heapSearch(cfs: EevdfRq): SchedEntity | null {
-  return cfs.tree.leftmostWithAux(cfs.eligible)?.value ?? null;
+  const s = cfs.tree.leftmostWithAux(cfs.eligible);
+  return s < 0 ? null : cfs.tree.valueAt(s);
 }
 
 // ---- the class ----------------------------------------------------------------

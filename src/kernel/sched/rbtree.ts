@@ -118,6 +118,8 @@ export class RbTree<T> {
   G: Float64Array<ArrayBuffer>;
   /** The handle in each slot. */
   private nodes: (RbNode<T> | null)[] = [];
+  /** The value in each slot (handle.value), so finding an owner does not touch its handle. */
+  private vals: (T | null)[] = [];
   private free: Int32Array<ArrayBuffer>;
   private nFree = 0;
   private used = 0;
@@ -204,13 +206,28 @@ export class RbTree<T> {
     }
   }
 
+  /** Slot of the smallest node, or -1 (for the slot accessors below). */
+  firstSlot(): number {
+    return this.leftS;
+  }
+  /** The value, key and aux in slot s (a slot on this tree). */
+  valueAt(s: number): T {
+    return this.vals[s]!;
+  }
+  keyAt(s: number): number {
+    return this.K[s]!;
+  }
+  auxAt(s: number): number {
+    return this.X[s]!;
+  }
+
   /**
-   * The leftmost node whose aux satisfies `ok`, where `ok` holds for every
-   * value at or below some threshold (a monotone test such as EEVDF's
-   * eligibility, v <= V): subtrees whose minimum aux fails are skipped, so
-   * this is O(log n). The tree must be augmented.
+   * Slot of the leftmost node whose aux satisfies `ok`, or -1, where `ok`
+   * holds for every value at or below some threshold (a monotone test such
+   * as EEVDF's eligibility, v <= V): subtrees whose minimum aux fails are
+   * skipped, so this is O(log n). The tree must be augmented.
    */
-  leftmostWithAux(ok: (aux: number) => boolean): RbNode<T> | null {
+  leftmostWithAux(ok: (aux: number) => boolean): number {
     const { L, R, X, G } = this;
     let s = this.rootS;
     while (s !== NIL) {
@@ -219,10 +236,10 @@ export class RbTree<T> {
         s = l;
         continue;
       }
-      if (ok(X[s]!)) return this.nodes[s]!;
+      if (ok(X[s]!)) return s;
       s = R[s]!;
     }
-    return null;
+    return NIL;
   }
 
   /** The minimum aux over the whole tree (Infinity if empty). */
@@ -253,6 +270,7 @@ export class RbTree<T> {
     node.tree = this;
     node.slot = s;
     this.nodes[s] = node;
+    this.vals[s] = node.value;
     P[s] = parent;
     L[s] = R[s] = NIL;
     this.C[s] = 1;
@@ -308,6 +326,7 @@ export class RbTree<T> {
 
   private release(node: RbNode<T>): void {
     this.nodes[node.slot] = null;
+    this.vals[node.slot] = null;
     this.free[this.nFree++] = node.slot;
     node.tree = null;
     node.slot = NIL;

@@ -18,6 +18,7 @@ import {
   SIGNAL_GROUP_EXIT, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED, SIGNAL_CLD_CONTINUED, SIGNAL_CLD_STOPPED, SIGNAL_UNKILLABLE, PF_EXITING,
 } from "../task/task.ts";
 import {
+  sigEpoch,
   SigSet, SIGKILL, SIGSTOP, SIGCONT, SIGCHLD, isStopSignal, defaultAction, KERNEL_STOP_LO, NSIG, SIGTSTP, SIGTTIN, SIGTTOU,
 } from "./signals.ts";
 import { wakeUp, taskRq } from "../sched/core.ts";
@@ -48,6 +49,20 @@ export function signalPending(p: Task): boolean {
   const q = p.pending;
   const s = p.signal.sharedPending;
   return ((q.lo & ~b.lo) | (s.lo & ~b.lo)) !== 0 || ((q.hi & ~b.hi) | (s.hi & ~b.hi)) !== 0 || p.jobctl !== 0;
+}
+
+/**
+ * signalPending(p), answered from p's cache while no signal set or job-control
+ * state anywhere has changed since it was computed: the user-return path asks
+ * at every syscall, and the full test reads four objects per task. Linux keeps
+ * TIF_SIGPENDING for the same reason.
+ */
+export function sigPendingFast(p: Task): boolean {
+  if (p.sigPendingEpoch !== sigEpoch) {
+    p.sigPendingEpoch = sigEpoch;
+    p.sigPendingCached = signalPending(p);
+  }
+  return p.sigPendingCached;
 }
 
 /** A fatal SIGKILL is on its way (fatal_signal_pending). */

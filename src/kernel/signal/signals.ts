@@ -23,9 +23,24 @@ export function signalName(sig: number): string {
 export type DefaultAction = "term" | "core" | "ign" | "stop" | "cont";
 
 /**
+ * Counts changes to any signal set (and to job-control state): a task's
+ * cached "signal pending?" answer stays valid while this has not moved (see
+ * signal.ts sigPendingFast, the role TIF_SIGPENDING plays in Linux). Shared
+ * by every machine in the process: a change anywhere only makes others
+ * recompute, never answer wrongly.
+ */
+export let sigEpoch = 0;
+
+/** Invalidates every cached pending-signal answer. */
+export function bumpSigEpoch(): void {
+  sigEpoch++;
+}
+
+/**
  * A signal set: 64 bits, bit (n-1) for signal n, as in the kernel and in
  * /proc/<pid>/status. Held as two unsigned 32-bit words so bit operations stay
- * exact and cheap (lo: signals 1..32, hi: 33..64).
+ * exact and cheap (lo: signals 1..32, hi: 33..64). Change it only through its
+ * methods: they move sigEpoch.
  */
 export class SigSet {
   constructor(
@@ -41,10 +56,12 @@ export class SigSet {
     return sig <= 32 ? ((this.lo >>> (sig - 1)) & 1) === 1 : ((this.hi >>> (sig - 33)) & 1) === 1;
   }
   add(sig: number): void {
+    sigEpoch++;
     if (sig <= 32) this.lo = (this.lo | (1 << (sig - 1))) >>> 0;
     else this.hi = (this.hi | (1 << (sig - 33))) >>> 0;
   }
   del(sig: number): void {
+    sigEpoch++;
     if (sig <= 32) this.lo = (this.lo & ~(1 << (sig - 1))) >>> 0;
     else this.hi = (this.hi & ~(1 << (sig - 33))) >>> 0;
   }
@@ -55,14 +72,17 @@ export class SigSet {
     return new SigSet(this.lo, this.hi);
   }
   set(o: SigSet): void {
+    sigEpoch++;
     this.lo = o.lo;
     this.hi = o.hi;
   }
   or(o: SigSet): void {
+    sigEpoch++;
     this.lo = (this.lo | o.lo) >>> 0;
     this.hi = (this.hi | o.hi) >>> 0;
   }
   andNot(o: SigSet): void {
+    sigEpoch++;
     this.lo = (this.lo & ~o.lo) >>> 0;
     this.hi = (this.hi & ~o.hi) >>> 0;
   }

@@ -20,7 +20,7 @@ import {
 import { EINTR, ENOSYS } from "../errno.ts";
 import { SIGKILL, SIGSEGV, SIGXCPU, defaultAction, SigSet, SIGSTOP, signalName } from "../signal/signals.ts";
 import {
-  dequeueSignal, getAction, signalPending, SA_RESTART, SA_NODEFER, SA_RESETHAND, isOrphanedPgrp,
+  dequeueSignal, getAction, signalPending, sigPendingFast, SA_RESTART, SA_NODEFER, SA_RESETHAND, isOrphanedPgrp,
   stopIgnoredWhenOrphaned, notifyParentCldstop, CLD_STOPPED, signalWakeUp,
 } from "../signal/signal.ts";
 import { doGroupExit, WCOREFLAG } from "../task/exit.ts";
@@ -57,7 +57,7 @@ export function runUser(k: Kernel, rq: Rq, t: Task): boolean {
       rq.needResched = true;
       return true;
     }
-    if (signalPending(t)) {
+    if (sigPendingFast(t)) {
       if (t.req !== null && t.restart === null) {
         // Woken in a syscall: it finishes or says how it was interrupted before a signal is delivered.
         complete(k, t, dispatch(k, t, t.req));

@@ -3,7 +3,7 @@
  * mm_struct, fs_struct, files_struct), grouped by the subsystem that owns each
  * field, as xv6's struct proc is.
  */
-import type { SigSet } from "../signal/signals.ts";
+import { bumpSigEpoch, type SigSet } from "../signal/signals.ts";
 import type { Coroutine, SyscallReq } from "./program.ts";
 import type { Timer } from "../../sim/engine.ts";
 
@@ -286,8 +286,10 @@ export class Task {
   pdeathSignal = 0;
   /** Real and effective user id (credentials): 0 is root, which may raise priority and signal anyone. */
   uid = 1000;
-  /** Job-control work pending for this thread (JOBCTL_STOP_PENDING): the stop signal, or 0. */
-  jobctl = 0;
+  private jobctlBits = 0;
+  /** The sigEpoch at which sigPendingCached was computed (signal.ts sigPendingFast). */
+  sigPendingEpoch = -1;
+  sigPendingCached = false;
   /** Absolute end of a sleep in progress. */
   wakeAt = 0;
 
@@ -313,6 +315,15 @@ export class Task {
     const all = this.kids ? [...this.kids] : [];
     this.kids = null;
     return all;
+  }
+
+  /** Job-control work pending for this thread (JOBCTL_STOP_PENDING): the stop signal, or 0. */
+  get jobctl(): number {
+    return this.jobctlBits;
+  }
+  set jobctl(v: number) {
+    this.jobctlBits = v;
+    bumpSigEpoch(); // it counts in signal_pending()
   }
 
   get nice(): number {
