@@ -3,6 +3,11 @@
  * Wall-clock time is read only here (a front end), never in the simulator.
  * Each figure is printed as a table row, or with --json as one line
  * {"name", "value", "unit"}.
+ *
+ * Method: every group of figures runs in a fresh Node process (garbage and
+ * JIT state left by one group would otherwise bias the next), warms up first,
+ * and reports the median of several runs: the machines this runs on are
+ * shared and noisy, so a single run can be off by 30 %.
  */
 import { performance } from "node:perf_hooks";
 import { Machine } from "../src/user/machine.ts";
@@ -16,14 +21,11 @@ import type { Task } from "../src/kernel/task/task.ts";
 import { parseWorkload } from "../src/scenario/load.ts";
 import { bootWorkload } from "../src/scenario/run.ts";
 
-const heapChild = process.argv.indexOf("--heap-child");
 const json = process.argv.includes("--json");
 const quick = process.argv.includes("--quick");
-const figures: { name: string; value: number; unit: string }[] = [];
 
 function report(name: string, value: number, unit: string): void {
   const v = Number(value.toPrecision(4));
-  figures.push({ name, value: v, unit });
   if (json) console.log(JSON.stringify({ name, value: v, unit }));
   else console.log(`${name.padEnd(72)} ${String(v).padStart(12)} ${unit}`);
 }
@@ -205,75 +207,98 @@ function switchesPerSecond(sched: string, simNs: number): number {
   return switches / (r.ms / 1000);
 }
 
-/**
- * Heap figures run in a fresh process each: in a process that has already run
- * other machines, garbage they left is swept at unpredictable moments and
- * skews a before/after difference.
- */
-function heapInChild(n: number, history: number): number {
-  const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", self, "--heap-child", String(n), String(history)], { encoding: "utf8" });
-  const v = Number(r.stdout.trim().split("\n").at(-1));
-  if (r.status !== 0 || !Number.isFinite(v)) throw new Error(`heap measurement failed: ${r.stderr}`);
-  return v;
+/** The median of `runs` results of fn (after the caller's warm-up). */
+function median(runs: number, fn: () => number): number {
+  const v = Array.from({ length: runs }, fn).sort((a, b) => a - b);
+  return v[runs >> 1]!;
 }
 
-if (heapChild >= 0) {
-  console.log(heapPerTask(Number(process.argv[heapChild + 1]), Number(process.argv[heapChild + 2])));
+const RUNS = quick ? 3 : 5;
+
+/** The figure groups, each run in its own process: name -> figures it reports. */
+const groups: Record<string, () => void> = {
+  heap: () => {
+    const nHeap = quick ? 20_000 : 100_000;
+    report(`heap bytes per sleeping task (${nHeap} tasks)`, heapPerTask(nHeap, 0), "bytes/task");
+  },
+  "heap-history-100": () => report(`heap bytes per sleeping task after 100 syscalls of history (${quick ? 2000 : 10_000} tasks)`, heapPerTask(quick ? 2000 : 10_000, 100), "bytes/task"),
+  "heap-history-1000": () => report(`heap bytes per sleeping task after 1000 syscalls of history (${quick ? 2000 : 10_000} tasks)`, heapPerTask(quick ? 2000 : 10_000, 1000), "bytes/task"),
+  lifecycles: () => {
+    const nLife = quick ? 20_000 : 200_000;
+    lifecyclesClone(5_000); // warm-up
+    report("fork-exit-wait lifecycles per second (clone with a child function)", median(RUNS, () => lifecyclesClone(nLife)), "lifecycles/s");
+    lifecyclesDeclarative(5_000);
+    report("fork-exit-wait lifecycles per second (declarative workload fork)", median(RUNS, () => lifecyclesDeclarative(nLife)), "lifecycles/s");
+  },
+  "generator-fork": () => {
+    const sizes = quick ? [500, 1000, 2000] : [1000, 2500, 5000, 10000];
+    generatorForks(200);
+    for (const n of sizes) {
+      const ms = generatorForks(n);
+      report(`generator fork(): parent forking ${n} children in a loop, wall time`, ms / 1000, "s");
+      report(`generator fork(): mean cost per fork with ${n} in the loop`, (ms * 1000) / n, "us/fork");
+    }
+  },
+  events: () => {
+    const sim = quick ? 10e9 : 30e9;
+    eventsPerSecond(1000, sim); // warm-up
+    const ev = median(RUNS, () => eventsPerSecond(1000, sim).rate);
+    report("simulated events per second, 1000 tasks compute/sleep on 4 CPUs", ev, "events/s");
+    bareQueue(1000, 1_000_000);
+    const bare = median(RUNS, () => bareQueue(1000, quick ? 2_000_000 : 5_000_000));
+    report("bare event-queue loop, 1000 timers", bare, "events/s");
+    report("cost per simulated event as a ratio to the bare event-queue loop", bare / ev, "x");
+  },
+  pick: () => {
+    const ns = quick ? [10, 1000, 10000] : [10, 100, 1000, 10000, 100000];
+    const classes: [string, string, number][] = [
+      ["fair (EEVDF)", "linux-6", 0],
+      ["fair (CFS)", "linux-5", 0],
+      ["realtime (FIFO)", "linux-6", 1],
+      ["deadline", "linux-6", 6],
+    ];
+    for (const [, sched, policy] of classes) pickCost(sched, policy, 1000); // warm-up: JIT first, then measure
+    if (!json) console.log("\npick-next cost (ns per pick + set-next + put-prev cycle) against runnable tasks on one CPU:");
+    if (!json) console.log("class".padEnd(18) + ns.map((n) => String(n).padStart(10)).join(""));
+    for (const [label, sched, policy] of classes) {
+      const row: number[] = [];
+      for (const n of ns) {
+        const c = median(3, () => pickCost(sched, policy, n));
+        row.push(c);
+        if (json) console.log(JSON.stringify({ name: `pick-next cost, ${label}, ${n} runnable tasks`, value: Number(c.toPrecision(4)), unit: "ns" }));
+      }
+      if (!json) console.log(label.padEnd(18) + row.map((c) => c.toFixed(0).padStart(10)).join(""));
+    }
+    note("");
+  },
+  switches: () => {
+    for (const [label, sched] of [["EEVDF", "linux-6"], ["CFS", "linux-5"]] as const) {
+      switchesPerSecond(sched, quick ? 5e9 : 20e9); // warm-up
+      report(
+        `simulated context switches per second, 10000 CPU-bound tasks of mixed nice on 8 CPUs, ${label}`,
+        median(RUNS, () => switchesPerSecond(sched, quick ? 20e9 : 100e9)),
+        "switches/s",
+      );
+    }
+  },
+};
+
+const childAt = process.argv.indexOf("--group");
+if (childAt >= 0) {
+  const g = groups[process.argv[childAt + 1]!];
+  if (!g) throw new Error(`bench: no group ${process.argv[childAt + 1]}`);
+  g();
   process.exit(0);
 }
 
-note(`TaskLab bench on ${cpus()[0]?.model ?? "unknown CPU"} (${cpus().length} cores), Node ${process.version}${quick ? " (quick)" : ""}\n`);
-
-const nHeap = quick ? 20_000 : 100_000;
-report(`heap bytes per sleeping task (${nHeap} tasks)`, heapInChild(nHeap, 0), "bytes/task");
-for (const h of [100, 1000]) report(`heap bytes per sleeping task after ${h} syscalls of history (${nHeap / 10} tasks)`, heapInChild(nHeap / 10, h), "bytes/task");
-
-const nLife = quick ? 20_000 : 200_000;
-lifecyclesClone(5_000); // warm-up
-report("fork-exit-wait lifecycles per second (clone with a child function)", lifecyclesClone(nLife), "lifecycles/s");
-lifecyclesDeclarative(5_000); // warm-up
-report("fork-exit-wait lifecycles per second (declarative workload fork)", lifecyclesDeclarative(nLife), "lifecycles/s");
-
-const sizes = quick ? [500, 1000, 2000] : [1000, 2500, 5000, 10000];
-generatorForks(200);
-for (const n of sizes) {
-  const ms = generatorForks(n);
-  report(`generator fork(): parent forking ${n} children in a loop, wall time`, ms / 1000, "s");
-  report(`generator fork(): mean cost per fork with ${n} in the loop`, (ms * 1000) / n, "us/fork");
-}
-
-// Steady state is what large experiments see: warm the JIT with two full runs first.
-eventsPerSecond(1000, quick ? 5e9 : 30e9);
-eventsPerSecond(1000, quick ? 5e9 : 30e9);
-const ev = eventsPerSecond(1000, quick ? 5e9 : 30e9);
-report("simulated events per second, 1000 tasks compute/sleep on 4 CPUs", ev.rate, "events/s");
-const bare = bareQueue(1000, quick ? 2_000_000 : 10_000_000);
-report("bare event-queue loop, 1000 timers", bare, "events/s");
-report("cost per simulated event as a ratio to the bare event-queue loop", bare / ev.rate, "x");
-
-
-note("\npick-next cost (ns per pick + set-next + put-prev cycle) against runnable tasks on one CPU:");
-const ns = quick ? [10, 1000, 10000] : [10, 100, 1000, 10000, 100000];
-const classes: [string, string, number][] = [
-  ["fair (EEVDF)", "linux-6", 0],
-  ["fair (CFS)", "linux-5", 0],
-  ["realtime (FIFO)", "linux-6", 1],
-  ["deadline", "linux-6", 6],
-];
-for (const [, sched, policy] of classes) pickCost(sched, policy, 1000); // warm-up: JIT first, then measure
-if (!json) console.log("class".padEnd(18) + ns.map((n) => String(n).padStart(10)).join(""));
-for (const [label, sched, policy] of classes) {
-  const row: number[] = [];
-  for (const n of ns) {
-    const c = pickCost(sched, policy, n);
-    row.push(c);
-    if (json) console.log(JSON.stringify({ name: `pick-next cost, ${label}, ${n} runnable tasks`, value: Number(c.toPrecision(4)), unit: "ns" }));
+note(`TaskLab bench on ${cpus()[0]?.model ?? "unknown CPU"} (${cpus().length} cores), Node ${process.version}${quick ? " (quick)" : ""}`);
+note(`Each group runs in a fresh process; throughput figures are the median of ${RUNS} runs after a warm-up.\n`);
+const self = fileURLToPath(import.meta.url);
+for (const name of Object.keys(groups)) {
+  const args = ["--expose-gc", "--import", "tsx", self, "--group", name, ...process.argv.slice(2).filter((a) => a === "--json" || a === "--quick")];
+  const r = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"] });
+  if (r.status !== 0) {
+    console.error(`bench: group ${name} failed (exit ${r.status})`);
+    process.exitCode = 1;
   }
-  if (!json) console.log(label.padEnd(18) + row.map((c) => c.toFixed(0).padStart(10)).join(""));
-}
-note("");
-for (const [label, sched] of [["EEVDF", "linux-6"], ["CFS", "linux-5"]] as const) {
-  switchesPerSecond(sched, quick ? 1e9 : 5e9); // warm-up
-  report(`simulated context switches per second, 10000 CPU-bound tasks of mixed nice on 8 CPUs, ${label}`, switchesPerSecond(sched, quick ? 2e9 : 10e9), "switches/s");
 }

@@ -70,8 +70,8 @@ export function checkInvariants(k: Kernel): void {
       if (t.onRq && k.rqs[t.cpu]!.curr !== t) fail("zombie still queued", t);
     }
     if (t.exitState === 0) checkNoLostWakeup(k, t);
-    // A cached "signal pending?" answer that claims to be current must be right (every change moved sigEpoch).
-    if (t.sigPendingEpoch === sigEpoch && t.sigPendingCached !== signalPending(t)) fail(`stale pending-signal cache: cached ${t.sigPendingCached}`, t);
+    // A cached "no signal pending" that claims to be current must be right (every change moved sigEpoch).
+    if (t.sigPendingCache === sigEpoch && signalPending(t)) fail(`stale pending-signal cache: says none pending at epoch ${sigEpoch}`, t);
     // thread group
     const sg = t.signal;
     if (!sg.threads.includes(t)) fail("task missing from its thread group", t);

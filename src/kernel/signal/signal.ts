@@ -53,16 +53,17 @@ export function signalPending(p: Task): boolean {
 
 /**
  * signalPending(p), answered from p's cache while no signal set or job-control
- * state anywhere has changed since it was computed: the user-return path asks
+ * state anywhere has changed since it was found false: the user-return path asks
  * at every syscall, and the full test reads four objects per task. Linux keeps
  * TIF_SIGPENDING for the same reason.
  */
 export function sigPendingFast(p: Task): boolean {
-  if (p.sigPendingEpoch !== sigEpoch) {
-    p.sigPendingEpoch = sigEpoch;
-    p.sigPendingCached = signalPending(p);
-  }
-  return p.sigPendingCached;
+  if (p.sigPendingCache === sigEpoch) return false;
+  // Only "nothing pending" is cached: a true answer is always recomputed, so a
+  // stale cache could never make the return-to-user loop chase a signal that is not there.
+  const pending = signalPending(p);
+  p.sigPendingCache = pending ? NaN : sigEpoch;
+  return pending;
 }
 
 /** A fatal SIGKILL is on its way (fatal_signal_pending). */

@@ -287,9 +287,11 @@ export class Task {
   /** Real and effective user id (credentials): 0 is root, which may raise priority and signal anyone. */
   uid = 1000;
   private jobctlBits = 0;
-  /** The sigEpoch at which sigPendingCached was computed (signal.ts sigPendingFast). */
-  sigPendingEpoch = -1;
-  sigPendingCached = false;
+  /**
+   * The sigEpoch at which signal_pending() was last found false for this task
+   * (signal.ts sigPendingFast); NaN when not known to be false.
+   */
+  sigPendingCache = NaN;
   /** Absolute end of a sleep in progress. */
   wakeAt = 0;
 
