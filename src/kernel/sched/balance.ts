@@ -36,16 +36,23 @@ function migrate(k: Kernel, src: Rq, dst: Rq, p: Task): void {
   activateTask(k, dst, p, ENQUEUE_MIGRATED);
 }
 
+/** Tasks looked at per pull (sysctl_sched_nr_migrate, the loop_max of detach_tasks). */
+const NR_MIGRATE = 32;
+
 /**
- * The movable queued task of src that has waited longest since it last ran or
- * was queued (least recently run, as detach_tasks takes from the cold end of
- * rq->cfs_tasks); ties go to the one put on the runqueue first.
+ * Among the first NR_MIGRATE tasks of src's list (in the order they were put
+ * on it), the movable one that has waited longest since it last ran or was
+ * queued: least recently run, as detach_tasks takes from the cold end of
+ * rq->cfs_tasks and looks at no more than sched_nr_migrate tasks. Ties go to
+ * the one earlier in the list.
  */
 function pickQueued(k: Kernel, src: Rq, dst: Rq): Task | null {
   let best: Task | null = null;
+  let seen = 0;
   for (const p of src.tasks) {
-    if (p === src.curr || !canRun(p, dst.cpu)) continue;
-    if (best !== null && p.lastQueued >= best.lastQueued) continue;
+    if (p === src.curr) continue;
+    if (++seen > NR_MIGRATE) break;
+    if (!canRun(p, dst.cpu) || (best !== null && p.lastQueued >= best.lastQueued)) continue;
     if (k.classes[p.sclass]!.canMigrate?.(src, p, dst.cpu)) best = p;
   }
   return best;

@@ -96,10 +96,10 @@ export function cfsTunables(p: Params): CfsTunables {
   };
 }
 
-const vruntimeOf = (se: SchedEntity): number => se.vruntime;
+const byVruntime = (a: SchedEntity, b: SchedEntity): boolean => a.vruntime < b.vruntime;
 
 export function newCfsRq(): CfsRq {
-  return { tree: new RbTree<SchedEntity>(vruntimeOf), curr: null, nrRunning: 0, load: 0, minVruntime: 0, skip: null };
+  return { tree: new RbTree<SchedEntity>(byVruntime), curr: null, nrRunning: 0, load: 0, minVruntime: 0, skip: null };
 }
 
 /** update_min_vruntime(): max(old, min(curr, leftmost)). */

@@ -69,7 +69,7 @@ import type { Params } from "../param.ts";
 import type { Task } from "../task/task.ts";
 import { KernelPanic } from "../errno.ts";
 import { DEQUEUE_SAVE, ENQUEUE_INITIAL, type SchedClass, DEQUEUE_MOVE } from "./class.ts";
-import { RbTree } from "./rbtree.ts";
+import { RbTree, type RbNode } from "./rbtree.ts";
 import type { Rq } from "./rq.ts";
 import {
   EPS_NS, KernelLink, SchedEntity, cfsRqOf, chargeVruntime, prioChangedFair, seOf, syncWeight, tunableFactor,
@@ -102,23 +102,24 @@ export interface EevdfRq extends FairRq {
   avgVruntime: number;
   /** sum of w_i over the tree (cfs_rq->avg_load). */
   avgLoad: number;
-  /** vruntimeEligible bound to this queue, for the tree's augmented descent. */
-  readonly eligible: (v: number) => boolean;
 }
 
 /** Tree order: earlier virtual deadline first; equal deadlines FIFO. */
-const deadlineOf = (se: SchedEntity): number => se.deadline;
+const byDeadline = (a: SchedEntity, b: SchedEntity): boolean => a.deadline < b.deadline;
 
-/** Augmented with the smallest vruntime in each subtree (se->min_vruntime). */
-const vruntimeOf = (se: SchedEntity): number => se.vruntime;
+/** Augment: the smallest vruntime in the subtree (se->min_vruntime). */
+function minVruntimeAug(n: RbNode<SchedEntity>): number {
+  let m = n.value.vruntime;
+  if (n.left !== null && n.left.aug < m) m = n.left.aug;
+  if (n.right !== null && n.right.aug < m) m = n.right.aug;
+  return m;
+}
 
 export function newEevdfRq(): EevdfRq {
-  const cfs: EevdfRq = {
-    tree: new RbTree<SchedEntity>(deadlineOf, vruntimeOf),
+  return {
+    tree: new RbTree<SchedEntity>(byDeadline, minVruntimeAug),
     curr: null, nrRunning: 0, load: 0, minVruntime: 0, avgVruntime: 0, avgLoad: 0,
-    eligible: (v) => vruntimeEligible(cfs, v),
   };
-  return cfs;
 }
 
 // ---- the weighted average V -------------------------------------------------
@@ -171,9 +172,10 @@ export function dequeueTree(cfs: EevdfRq, se: SchedEntity): void {
  * are rebased as it moves.
  */
 export function updateMinVruntime(cfs: EevdfRq): void {
+  const root = cfs.tree.root;
   const c = cfs.curr !== null && cfs.curr.onRq ? cfs.curr : null;
   let v = c !== null ? c.vruntime : cfs.minVruntime;
-  if (cfs.tree.size > 0) v = c !== null ? Math.min(v, cfs.tree.minAux()) : cfs.tree.minAux();
+  if (root !== null) v = c !== null ? Math.min(v, root.aug) : root.aug;
   const d = v - cfs.minVruntime;
   if (d > 0) {
     cfs.avgVruntime -= cfs.avgLoad * d;
@@ -229,18 +231,17 @@ class Eevdf {
  * was picked for keeps the CPU while eligible.
  */
 export function pickEevdf(cfs: EevdfRq, runToParity = true): SchedEntity | null {
-  const tree = cfs.tree;
-  const first = tree.firstSlot();
+  const first = cfs.tree.first();
   let curr = cfs.curr;
-  if (cfs.nrRunning === 1) return curr !== null && curr.onRq ? curr : first >= 0 ? tree.valueAt(first) : null;
+  if (cfs.nrRunning === 1) return curr !== null && curr.onRq ? curr : (first?.value ?? null);
   if (curr !== null && (!curr.onRq || !entityEligible(cfs, curr))) curr = null;
   if (runToParity && curr !== null && curr.pickDeadline === curr.deadline) return curr;
-  // The tree's own copies of the keys (deadline) and aux (vruntime): no need to touch the entities.
-  let best = first >= 0 && vruntimeEligible(cfs, tree.auxAt(first)) ? first : -1; // O(1) fast path
-  if (best < 0) best = tree.leftmostWithAux(cfs.eligible);
-  if (best < 0 || (curr !== null && curr.deadline < tree.keyAt(best))) return curr ?? (first >= 0 ? tree.valueAt(first) : cfs.curr);
-  // (Rounding can in principle leave nobody eligible; 6.6 then falls back to the leftmost.)
-  return tree.valueAt(best);
+  let best: SchedEntity | null = null;
+  if (first !== null && entityEligible(cfs, first.value)) best = first.value; // O(1) fast path
+  else best = heapSearch(cfs);
+  if (best === null || (curr !== null && curr.deadline < best.deadline)) best = curr;
+  // Rounding can in principle leave nobody eligible; 6.6 then falls back to the leftmost.
+  return best ?? first?.value ?? cfs.curr;
 }
 
 /**
@@ -249,8 +250,17 @@ export function pickEevdf(cfs: EevdfRq, runToParity = true): SchedEntity | null 
  * and a subtree whose minimum v is not eligible holds nobody eligible.
  */
 export function heapSearch(cfs: EevdfRq): SchedEntity | null {
-  const s = cfs.tree.leftmostWithAux(cfs.eligible);
-  return s < 0 ? null : cfs.tree.valueAt(s);
+  let node = cfs.tree.root;
+  while (node !== null) {
+    const left = node.left;
+    if (left !== null && vruntimeEligible(cfs, left.aug)) {
+      node = left;
+      continue;
+    }
+    if (entityEligible(cfs, node.value)) return node.value;
+    node = node.right;
+  }
+  return null;
 }
 
 // ---- the class ----------------------------------------------------------------

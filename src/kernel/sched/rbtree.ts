@@ -27,178 +27,76 @@
  * node with the minimum vruntime of its subtree, so the eligible entity
  * with the earliest deadline can be found in O(log n) by pruning subtrees
  * whose minimum vruntime proves nothing in them is eligible.
- *
- * Keys. Every tree here orders by one number (a deadline or a vruntime),
- * so the tree takes a `keyOf` function instead of a comparator, and the
- * augmentation is the minimum of a second number (`auxOf`) over the
- * subtree. Both are read once, when a node is inserted. As in the kernel
- * (where changing the key of a linked node in place corrupts the tree), a
- * value's key and aux must not change while its node is on a tree: take it
- * off, change it, put it back; `updateAug` re-reads aux for an in-place
- * change. check() reports a key that changed behind the tree's back.
- *
- * Storage: struct of arrays. While on a tree, a node occupies a slot of
- * that tree's typed arrays (left, right and parent slots, colour, key,
- * aux, subtree minimum); the RbNode object is the owner's handle (the
- * rb_node embedded in the kernel's sched_entity) and remembers its tree
- * and slot. Slots are taken at insert and given back at erase, so a tree's
- * nodes sit together in a few small arrays however scattered their owners
- * are in memory: a descent compares neighbouring doubles instead of
- * chasing node -> entity -> boxed number at every level, which is where a
- * simulation with thousands of tasks spends its time (cache misses).
- * Rebalancing relinks slots in place; a node never changes slot while on
- * a tree.
  */
 
-/** The number a tree orders its values by (smaller first; equal keys in insertion order). */
-export type RbKey<T> = (value: T) => number;
+/** Strict ordering: true iff `a` sorts before `b`. */
+export type RbLess<T> = (a: T, b: T) => boolean;
 
-/** The null link. */
-const NIL = -1;
+/** Computes a node's `aug` from its value and its children's `aug`. */
+export type RbAugment<T> = (node: RbNode<T>) => number;
 
-/** The owner's handle on its tree node (rb_node). */
 export class RbNode<T> {
-  /** The tree it is on, or null. */
-  tree: RbTree<T> | null = null;
-  /** Its slot in that tree's arrays while on it, else -1. */
-  slot = NIL;
+  left: RbNode<T> | null = null;
+  right: RbNode<T> | null = null;
+  parent: RbNode<T> | null = null;
+  red = false;
+  /** Augmented subtree summary; maintained by the tree if it has an augment callback. */
+  aug = 0;
+  /** True while the node is linked into a tree. */
+  onTree = false;
 
   constructor(public value: T) {}
-
-  /** True while the node is linked into a tree. */
-  get onTree(): boolean {
-    return this.tree !== null;
-  }
-  get left(): RbNode<T> | null {
-    return this.tree === null ? null : this.tree.nodeAt(this.tree.L[this.slot]!);
-  }
-  get right(): RbNode<T> | null {
-    return this.tree === null ? null : this.tree.nodeAt(this.tree.R[this.slot]!);
-  }
-  get parent(): RbNode<T> | null {
-    return this.tree === null ? null : this.tree.nodeAt(this.tree.P[this.slot]!);
-  }
-  /** Colour; writable only so tests can break an invariant on purpose. */
-  get red(): boolean {
-    return this.tree !== null && this.tree.C[this.slot] === 1;
-  }
-  set red(v: boolean) {
-    if (this.tree !== null) this.tree.C[this.slot] = v ? 1 : 0;
-  }
-  /** The key it was inserted with (NaN when not on a tree). */
-  get key(): number {
-    return this.tree === null ? NaN : this.tree.K[this.slot]!;
-  }
-  /** Augmented subtree summary: the minimum aux in its subtree (NaN when not on a tree). */
-  get aug(): number {
-    return this.tree === null ? NaN : this.tree.G[this.slot]!;
-  }
 }
 
-const grownF = (a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> => {
-  const b = new Float64Array(n);
-  b.set(a);
-  return b;
-};
-const grownI = (a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> => {
-  const b = new Int32Array(n);
-  b.set(a);
-  return b;
-};
+const isRed = <T>(n: RbNode<T> | null): boolean => n !== null && n.red;
 
 export class RbTree<T> {
+  root: RbNode<T> | null = null;
   size = 0;
-  /** Slot arrays: left, right and parent links (NIL = none), colour (1 red), key, aux, subtree minimum of aux. */
-  L: Int32Array<ArrayBuffer>;
-  R: Int32Array<ArrayBuffer>;
-  P: Int32Array<ArrayBuffer>;
-  C: Uint8Array<ArrayBuffer>;
-  K: Float64Array<ArrayBuffer>;
-  X: Float64Array<ArrayBuffer>;
-  G: Float64Array<ArrayBuffer>;
-  /** The handle in each slot. */
-  private nodes: (RbNode<T> | null)[] = [];
-  /** The value in each slot (handle.value), so finding an owner does not touch its handle. */
-  private vals: (T | null)[] = [];
-  private free: Int32Array<ArrayBuffer>;
-  private nFree = 0;
-  private used = 0;
-  private rootS = NIL;
-  private leftS = NIL;
-  private readonly augmented: boolean;
+  private leftmost: RbNode<T> | null = null;
 
-  /**
-   * @param keyOf the order (read once per insert)
-   * @param auxOf if given, each node's `aug` is kept as the minimum of auxOf over its subtree
-   */
   constructor(
-    readonly keyOf: RbKey<T>,
-    readonly auxOf?: RbKey<T>,
-    capacity = 16,
-  ) {
-    this.augmented = auxOf !== undefined;
-    this.L = new Int32Array(capacity);
-    this.R = new Int32Array(capacity);
-    this.P = new Int32Array(capacity);
-    this.C = new Uint8Array(capacity);
-    this.K = new Float64Array(capacity);
-    this.X = new Float64Array(capacity);
-    this.G = new Float64Array(capacity);
-    this.free = new Int32Array(capacity);
-  }
-
-  /** The handle in slot s, or null for NIL. */
-  nodeAt(s: number): RbNode<T> | null {
-    return s === NIL ? null : this.nodes[s]!;
-  }
-
-  get root(): RbNode<T> | null {
-    return this.nodeAt(this.rootS);
-  }
+    readonly less: RbLess<T>,
+    readonly augment?: RbAugment<T>,
+  ) {}
 
   /** Smallest node, O(1). */
   first(): RbNode<T> | null {
-    return this.nodeAt(this.leftS);
+    return this.leftmost;
   }
 
   /** Largest node, O(log n). */
   last(): RbNode<T> | null {
-    let s = this.rootS;
-    if (s === NIL) return null;
-    while (this.R[s] !== NIL) s = this.R[s]!;
-    return this.nodes[s]!;
+    let n = this.root;
+    while (n !== null && n.right !== null) n = n.right;
+    return n;
   }
 
   next(node: RbNode<T>): RbNode<T> | null {
-    return this.nodeAt(this.nextS(node.slot));
+    if (node.right !== null) {
+      let n = node.right;
+      while (n.left !== null) n = n.left;
+      return n;
+    }
+    let n = node;
+    while (n.parent !== null && n === n.parent.right) n = n.parent;
+    return n.parent;
   }
 
   prev(node: RbNode<T>): RbNode<T> | null {
-    const { L, P } = this;
-    let s = node.slot;
-    if (L[s] !== NIL) {
-      s = L[s]!;
-      while (this.R[s] !== NIL) s = this.R[s]!;
-      return this.nodes[s]!;
+    if (node.left !== null) {
+      let n = node.left;
+      while (n.right !== null) n = n.right;
+      return n;
     }
-    while (P[s] !== NIL && s === L[P[s]!]) s = P[s]!;
-    return this.nodeAt(P[s]!);
-  }
-
-  private nextS(s: number): number {
-    const { L, R, P } = this;
-    if (R[s] !== NIL) {
-      s = R[s]!;
-      while (L[s] !== NIL) s = L[s]!;
-      return s;
-    }
-    while (P[s] !== NIL && s === R[P[s]!]) s = P[s]!;
-    return P[s]!;
+    let n = node;
+    while (n.parent !== null && n === n.parent.left) n = n.parent;
+    return n.parent;
   }
 
   /** In-order nodes. The yielded node may be erased during iteration. */
   *[Symbol.iterator](): IterableIterator<RbNode<T>> {
-    let n = this.first();
+    let n = this.leftmost;
     while (n !== null) {
       const nx = this.next(n);
       yield n;
@@ -206,346 +104,251 @@ export class RbTree<T> {
     }
   }
 
-  /** Slot of the smallest node, or -1 (for the slot accessors below). */
-  firstSlot(): number {
-    return this.leftS;
-  }
-  /** The value, key and aux in slot s (a slot on this tree). */
-  valueAt(s: number): T {
-    return this.vals[s]!;
-  }
-  keyAt(s: number): number {
-    return this.K[s]!;
-  }
-  auxAt(s: number): number {
-    return this.X[s]!;
-  }
-
-  /**
-   * Slot of the leftmost node whose aux satisfies `ok`, or -1, where `ok`
-   * holds for every value at or below some threshold (a monotone test such
-   * as EEVDF's eligibility, v <= V): subtrees whose minimum aux fails are
-   * skipped, so this is O(log n). The tree must be augmented.
-   */
-  leftmostWithAux(ok: (aux: number) => boolean): number {
-    const { L, R, X, G } = this;
-    let s = this.rootS;
-    while (s !== NIL) {
-      const l = L[s]!;
-      if (l !== NIL && ok(G[l]!)) {
-        s = l;
-        continue;
-      }
-      if (ok(X[s]!)) return s;
-      s = R[s]!;
-    }
-    return NIL;
-  }
-
-  /** The minimum aux over the whole tree (Infinity if empty). */
-  minAux(): number {
-    return this.rootS === NIL ? Infinity : this.G[this.rootS]!;
-  }
-
   /** Insert `node`; equal keys go after existing ones (FIFO). */
   insert(node: RbNode<T>): void {
-    if (node.tree !== null) throw new Error("rbtree: insert of a node already on a tree");
-    const s = this.alloc();
-    const key = this.keyOf(node.value);
-    const { L, R, P, K } = this;
-    K[s] = key;
-    let parent = NIL;
-    let cur = this.rootS;
+    if (node.onTree) throw new Error("rbtree: insert of a node already on a tree");
+    let parent: RbNode<T> | null = null;
+    let cur = this.root;
     let goLeft = false;
     let isLeftmost = true;
-    while (cur !== NIL) {
+    while (cur !== null) {
       parent = cur;
-      goLeft = key < K[cur]!;
-      if (goLeft) cur = L[cur]!;
+      goLeft = this.less(node.value, cur.value);
+      if (goLeft) cur = cur.left;
       else {
-        cur = R[cur]!;
+        cur = cur.right;
         isLeftmost = false;
       }
     }
-    node.tree = this;
-    node.slot = s;
-    this.nodes[s] = node;
-    this.vals[s] = node.value;
-    P[s] = parent;
-    L[s] = R[s] = NIL;
-    this.C[s] = 1;
-    if (parent === NIL) this.rootS = s;
-    else if (goLeft) L[parent] = s;
-    else R[parent] = s;
-    if (isLeftmost) this.leftS = s;
+    node.parent = parent;
+    node.left = node.right = null;
+    node.red = true;
+    node.onTree = true;
+    if (parent === null) this.root = node;
+    else if (goLeft) parent.left = node;
+    else parent.right = node;
+    if (isLeftmost) this.leftmost = node;
     this.size++;
-    if (this.augmented) {
-      const aux = this.auxOf!(node.value);
-      this.X[s] = aux;
-      this.G[s] = aux;
-      this.propagate(parent, NIL);
+    if (this.augment) {
+      node.aug = this.augment(node);
+      this.propagate(parent, null);
     }
-    this.insertFixup(s);
+    this.insertFixup(node);
   }
 
-  /** Remove `node`; it can be inserted again (here or in another tree). */
+  /** Remove `node`; its links are reset so it can be inserted again. */
   erase(node: RbNode<T>): void {
-    if (node.tree !== this) throw new Error(node.tree === null ? "rbtree: erase of a node not on a tree" : "rbtree: erase of a node on another tree");
-    const s = node.slot;
-    if (this.leftS === s) this.leftS = this.nextS(s);
-    const rebalance = this.unlink(s);
-    if (rebalance !== NIL) this.eraseFixup(rebalance);
-    this.release(node);
+    if (!node.onTree) throw new Error("rbtree: erase of a node not on a tree");
+    if (this.leftmost === node) this.leftmost = this.next(node);
+    const rebalance = this.unlink(node);
+    if (rebalance !== null) this.eraseFixup(rebalance);
+    node.left = node.right = node.parent = null;
+    node.red = false;
+    node.onTree = false;
     this.size--;
   }
 
-  /** Re-reads the aux of `node` (on this tree) and repairs `aug` from it up. */
+  /** Recompute `aug` from `node` up after its owner's augmented field changed. */
   updateAug(node: RbNode<T>): void {
-    if (!this.augmented || node.tree !== this) return;
-    this.X[node.slot] = this.auxOf!(node.value);
-    this.propagate(node.slot, NIL);
+    this.propagate(node, null);
   }
 
-  /** Remove every node, resetting each one. O(n), no allocation. */
+  /** Remove every node, resetting each one's links. O(n), no allocation. */
   clear(): void {
-    for (let s = 0; s < this.used; s++) {
-      const n = this.nodes[s];
-      if (n) this.release(n);
+    let n = this.root;
+    while (n !== null) {
+      if (n.left !== null) n = n.left;
+      else if (n.right !== null) n = n.right;
+      else {
+        const p: RbNode<T> | null = n.parent;
+        if (p !== null) {
+          if (p.left === n) p.left = null;
+          else p.right = null;
+        }
+        n.parent = null;
+        n.red = false;
+        n.onTree = false;
+        n = p;
+      }
     }
-    this.rootS = this.leftS = NIL;
+    this.root = this.leftmost = null;
     this.size = 0;
-  }
-
-  // ---- slots ---------------------------------------------------------------
-
-  private alloc(): number {
-    if (this.nFree > 0) return this.free[--this.nFree]!;
-    if (this.used === this.K.length) this.grow();
-    return this.used++;
-  }
-
-  private release(node: RbNode<T>): void {
-    this.nodes[node.slot] = null;
-    this.vals[node.slot] = null;
-    this.free[this.nFree++] = node.slot;
-    node.tree = null;
-    node.slot = NIL;
-  }
-
-  private grow(): void {
-    const n = this.K.length * 2;
-    this.L = grownI(this.L, n);
-    this.R = grownI(this.R, n);
-    this.P = grownI(this.P, n);
-    const c = new Uint8Array(n);
-    c.set(this.C);
-    this.C = c;
-    this.K = grownF(this.K, n);
-    this.X = grownF(this.X, n);
-    this.G = grownF(this.G, n);
-    this.free = grownI(this.free, n);
   }
 
   // ---- augment callbacks -------------------------------------------------
 
-  /** The minimum aux over s's subtree, from its aux and its children's aug. */
-  private augOf(s: number): number {
-    const G = this.G;
-    let m = this.X[s]!;
-    const l = this.L[s]!;
-    const r = this.R[s]!;
-    if (l !== NIL && G[l]! < m) m = G[l]!;
-    if (r !== NIL && G[r]! < m) m = G[r]!;
-    return m;
-  }
-
-  /** Recompute aug from `s` upwards until `stop` (exclusive) or no change. */
-  private propagate(s: number, stop: number): void {
-    if (!this.augmented) return;
-    const { G, P } = this;
-    while (s !== NIL && s !== stop) {
-      const v = this.augOf(s);
-      if (v === G[s]) return;
-      G[s] = v;
-      s = P[s]!;
+  /** Recompute aug from `n` upwards until `stop` (exclusive) or no change. */
+  private propagate(n: RbNode<T> | null, stop: RbNode<T> | null): void {
+    const f = this.augment;
+    if (!f) return;
+    while (n !== null && n !== stop) {
+      const v = f(n);
+      if (v === n.aug) return;
+      n.aug = v;
+      n = n.parent;
     }
   }
 
   // ---- structure ---------------------------------------------------------
 
-  private replaceChild(old: number, nu: number, parent: number): void {
-    if (parent === NIL) this.rootS = nu;
-    else if (this.L[parent] === old) this.L[parent] = nu;
-    else this.R[parent] = nu;
+  private replaceChild(old: RbNode<T>, nu: RbNode<T> | null, parent: RbNode<T> | null): void {
+    if (parent === null) this.root = nu;
+    else if (parent.left === old) parent.left = nu;
+    else parent.right = nu;
   }
 
   /** Rotate `x` down to the left; its right child takes its place. */
-  private rotateLeft(x: number): void {
-    const { L, R, P } = this;
-    const y = R[x]!;
-    const yl = L[y]!;
-    R[x] = yl;
-    if (yl !== NIL) P[yl] = x;
-    const xp = P[x]!;
-    P[y] = xp;
-    this.replaceChild(x, y, xp);
-    L[y] = x;
-    P[x] = y;
+  private rotateLeft(x: RbNode<T>): void {
+    const y = x.right!;
+    x.right = y.left;
+    if (y.left !== null) y.left.parent = x;
+    y.parent = x.parent;
+    this.replaceChild(x, y, x.parent);
+    y.left = x;
+    x.parent = y;
     this.rotateAug(x, y);
   }
 
   /** Rotate `x` down to the right; its left child takes its place. */
-  private rotateRight(x: number): void {
-    const { L, R, P } = this;
-    const y = L[x]!;
-    const yr = R[y]!;
-    L[x] = yr;
-    if (yr !== NIL) P[yr] = x;
-    const xp = P[x]!;
-    P[y] = xp;
-    this.replaceChild(x, y, xp);
-    R[y] = x;
-    P[x] = y;
+  private rotateRight(x: RbNode<T>): void {
+    const y = x.left!;
+    x.left = y.right;
+    if (y.right !== null) y.right.parent = x;
+    y.parent = x.parent;
+    this.replaceChild(x, y, x.parent);
+    y.right = x;
+    x.parent = y;
     this.rotateAug(x, y);
   }
 
   /** Rotate callback: new top covers the old top's subtree set. */
-  private rotateAug(oldTop: number, newTop: number): void {
-    if (!this.augmented) return;
-    this.G[newTop] = this.G[oldTop]!;
-    this.G[oldTop] = this.augOf(oldTop);
+  private rotateAug(oldTop: RbNode<T>, newTop: RbNode<T>): void {
+    if (!this.augment) return;
+    newTop.aug = oldTop.aug;
+    oldTop.aug = this.augment(oldTop);
   }
 
-  private isRed(s: number): boolean {
-    return s !== NIL && this.C[s] === 1;
-  }
-
-  private insertFixup(node: number): void {
-    const { L, R, P, C } = this;
+  private insertFixup(node: RbNode<T>): void {
     for (;;) {
-      let parent = P[node]!;
-      if (parent === NIL) {
-        C[node] = 0;
+      let parent = node.parent;
+      if (parent === null) {
+        node.red = false;
         return;
       }
-      if (C[parent] === 0) return;
-      const gp = P[parent]!; // a red parent is never the root
-      const uncle = parent === L[gp] ? R[gp]! : L[gp]!;
-      if (this.isRed(uncle)) {
-        C[parent] = C[uncle] = 0;
-        C[gp] = 1;
+      if (!parent.red) return;
+      const gp = parent.parent!; // a red parent is never the root
+      const uncle = parent === gp.left ? gp.right : gp.left;
+      if (isRed(uncle)) {
+        parent.red = uncle!.red = false;
+        gp.red = true;
         node = gp;
         continue;
       }
-      if (parent === L[gp]) {
-        if (node === R[parent]) {
+      if (parent === gp.left) {
+        if (node === parent.right) {
           this.rotateLeft(parent);
           parent = node;
         }
         this.rotateRight(gp);
       } else {
-        if (node === L[parent]) {
+        if (node === parent.left) {
           this.rotateRight(parent);
           parent = node;
         }
         this.rotateLeft(gp);
       }
-      C[parent] = 0;
-      C[gp] = 1;
+      parent.red = false;
+      gp.red = true;
       return;
     }
   }
 
   /**
-   * Splice slot `node` out (as __rb_erase_augmented). Returns the parent of a
-   * black-deficient position that needs rebalancing, or NIL.
+   * Splice `node` out (as __rb_erase_augmented). Returns the parent of a
+   * black-deficient position that needs rebalancing, or null.
    */
-  private unlink(node: number): number {
-    const { L, R, P, C } = this;
-    const left = L[node]!;
-    const right = R[node]!;
-    const parent = P[node]!;
-    if (left === NIL || right === NIL) {
-      const child = left !== NIL ? left : right;
+  private unlink(node: RbNode<T>): RbNode<T> | null {
+    const { left, right, parent } = node;
+    if (left === null || right === null) {
+      const child = left ?? right;
       this.replaceChild(node, child, parent);
-      if (child !== NIL) {
-        P[child] = parent;
-        C[child] = 0; // a lone child is always red; it takes node's black
+      if (child !== null) {
+        child.parent = parent;
+        child.red = false; // a lone child is always red; it takes node's black
       }
-      this.propagate(parent, NIL);
-      return child === NIL && C[node] === 0 ? parent : NIL;
+      this.propagate(parent, null);
+      return child === null && !node.red ? parent : null;
     }
     // Two children: the successor (leftmost of right) takes node's place.
     let succ = right;
     let succParent = right;
-    let child2: number;
-    if (L[succ] === NIL) {
-      child2 = R[succ]!; // succ keeps its right subtree
+    let child2: RbNode<T> | null;
+    if (succ.left === null) {
+      child2 = succ.right; // succ keeps its right subtree
     } else {
-      while (L[succ] !== NIL) {
+      while (succ.left !== null) {
         succParent = succ;
-        succ = L[succ]!;
+        succ = succ.left;
       }
-      child2 = R[succ]!;
-      L[succParent] = child2;
-      if (child2 !== NIL) P[child2] = succParent;
-      R[succ] = right;
-      P[right] = succ;
+      child2 = succ.right;
+      succParent.left = child2;
+      if (child2 !== null) child2.parent = succParent;
+      succ.right = right;
+      right.parent = succ;
     }
-    const succWasRed = C[succ] === 1;
-    L[succ] = left;
-    P[left] = succ;
-    P[succ] = parent;
-    C[succ] = C[node]!;
+    const succWasRed = succ.red;
+    succ.left = left;
+    left.parent = succ;
+    succ.parent = parent;
+    succ.red = node.red;
     this.replaceChild(node, succ, parent);
-    if (this.augmented) this.G[succ] = this.G[node]!; // copy callback
+    succ.aug = node.aug; // copy callback
     this.propagate(succParent, succ);
-    this.propagate(succ, NIL);
-    if (child2 !== NIL) {
-      C[child2] = 0; // red lone child absorbs the missing black
-      return NIL;
+    this.propagate(succ, null);
+    if (child2 !== null) {
+      child2.red = false; // red lone child absorbs the missing black
+      return null;
     }
-    return succWasRed ? NIL : succParent;
+    return succWasRed ? null : succParent;
   }
 
   /** Restore black height after a black node left `parent`'s null side. */
-  private eraseFixup(parent: number): void {
-    const { L, R, P, C } = this;
-    let node = NIL;
+  private eraseFixup(parent: RbNode<T>): void {
+    let node: RbNode<T> | null = null;
     for (;;) {
-      const leftSide = node === L[parent];
-      let sib = leftSide ? R[parent]! : L[parent]!;
-      if (C[sib] === 1) {
-        C[sib] = 0;
-        C[parent] = 1;
+      const leftSide = node === parent.left;
+      let sib = (leftSide ? parent.right : parent.left)!;
+      if (sib.red) {
+        sib.red = false;
+        parent.red = true;
         if (leftSide) this.rotateLeft(parent);
         else this.rotateRight(parent);
-        sib = leftSide ? R[parent]! : L[parent]!;
+        sib = (leftSide ? parent.right : parent.left)!;
       }
-      let far = leftSide ? R[sib]! : L[sib]!;
-      const near = leftSide ? L[sib]! : R[sib]!;
-      if (!this.isRed(far) && !this.isRed(near)) {
-        C[sib] = 1;
-        if (C[parent] === 1) {
-          C[parent] = 0;
+      let far = leftSide ? sib.right : sib.left;
+      const near = leftSide ? sib.left : sib.right;
+      if (!isRed(far) && !isRed(near)) {
+        sib.red = true;
+        if (parent.red) {
+          parent.red = false;
           return;
         }
         node = parent;
-        if (P[node] === NIL) return;
-        parent = P[node]!;
+        if (node.parent === null) return;
+        parent = node.parent;
         continue;
       }
-      if (!this.isRed(far)) {
-        C[near] = 0;
-        C[sib] = 1;
+      if (!isRed(far)) {
+        near!.red = false;
+        sib.red = true;
         if (leftSide) this.rotateRight(sib);
         else this.rotateLeft(sib);
         far = sib;
-        sib = leftSide ? R[parent]! : L[parent]!;
+        sib = (leftSide ? parent.right : parent.left)!;
       }
-      C[sib] = C[parent]!;
-      C[parent] = 0;
-      C[far] = 0;
+      sib.red = parent.red;
+      parent.red = false;
+      far!.red = false;
       if (leftSide) this.rotateLeft(parent);
       else this.rotateRight(parent);
       return;
@@ -559,48 +362,44 @@ export class RbTree<T> {
     const fail = (what: string): never => {
       throw new Error(`rbtree invariant broken: ${what}`);
     };
-    if (this.rootS === NIL) {
+    if (this.root === null) {
       if (this.size !== 0) fail("size (empty tree with nonzero size)");
-      if (this.leftS !== NIL) fail("leftmost cache (empty tree)");
+      if (this.leftmost !== null) fail("leftmost cache (empty tree)");
       return;
     }
-    if (this.P[this.rootS] !== NIL) fail("parent link (root has a parent)");
-    if (this.C[this.rootS] === 1) fail("root is black");
-    this.checkSubtree(this.rootS, fail, { count: 0 });
-    let lm = this.rootS;
-    while (this.L[lm] !== NIL) lm = this.L[lm]!;
-    if (this.leftS !== lm) fail("leftmost cache");
+    if (this.root.parent !== null) fail("parent link (root has a parent)");
+    if (this.root.red) fail("root is black");
+    this.checkSubtree(this.root, fail, { count: 0 });
+    let lm = this.root;
+    while (lm.left !== null) lm = lm.left;
+    if (this.leftmost !== lm) fail("leftmost cache");
     let count = 0;
-    let prev = NIL;
-    for (let s = lm; s !== NIL; s = this.nextS(s)) {
+    let prev: RbNode<T> | null = null;
+    for (let n: RbNode<T> | null = lm; n !== null; n = this.next(n)) {
       if (++count > this.size) fail("size (more nodes than size)");
-      const n = this.nodes[s];
-      if (!n || n.tree !== this || n.slot !== s) fail("slot handle");
-      if (this.K[s] !== this.keyOf(n!.value)) fail("key changed while on the tree");
-      if (prev !== NIL && this.K[s]! < this.K[prev]!) fail("BST order");
-      prev = s;
+      if (prev !== null && this.less(n.value, prev.value)) fail("BST order");
+      prev = n;
     }
     if (count !== this.size) fail("size");
   }
 
-  /** Returns black height of slot `s`; checks colours, links and aug below it. */
-  private checkSubtree(s: number, fail: (w: string) => never, seen: { count: number }): number {
-    if (s === NIL) return 1;
+  /** Returns black height of `n`; checks colours, links and aug below it. */
+  private checkSubtree(n: RbNode<T> | null, fail: (w: string) => never, seen: { count: number }): number {
+    if (n === null) return 1;
     if (++seen.count > this.size) fail("size (cycle or more nodes than size)");
-    if (this.nodes[s] === null || this.nodes[s] === undefined) fail("onTree flag (a linked slot without a node)");
-    for (const c of [this.L[s]!, this.R[s]!]) {
-      if (c === NIL) continue;
-      if (this.P[c] !== s) fail("parent link");
-      if (this.C[s] === 1 && this.C[c] === 1) fail("red node has a red child");
+    if (!n.onTree) fail("onTree flag");
+    for (const c of [n.left, n.right]) {
+      if (c === null) continue;
+      if (c.parent !== n) fail("parent link");
+      if (n.red && c.red) fail("red node has a red child");
     }
-    const bl = this.checkSubtree(this.L[s]!, fail, seen);
-    const br = this.checkSubtree(this.R[s]!, fail, seen);
+    const bl = this.checkSubtree(n.left, fail, seen);
+    const br = this.checkSubtree(n.right, fail, seen);
     if (bl !== br) fail("equal black height");
-    if (this.augmented) {
-      if (this.X[s] !== this.auxOf!(this.nodes[s]!.value)) fail("aux changed while on the tree");
-      const v = this.augOf(s);
-      if (v !== this.G[s] && !(Number.isNaN(v) && Number.isNaN(this.G[s]!))) fail("aug value");
+    if (this.augment) {
+      const v = this.augment(n);
+      if (v !== n.aug && !(Number.isNaN(v) && Number.isNaN(n.aug))) fail("aug value");
     }
-    return bl + (this.C[s] === 1 ? 0 : 1);
+    return bl + (n.red ? 0 : 1);
   }
 }

@@ -182,6 +182,23 @@ export class FilesStruct {
   }
 }
 
+/** A signal handler's saved context (rt_sigframe). */
+export interface SigFrame {
+  req: SyscallReq | null;
+  result: unknown;
+  computeLeft: number;
+  blocked: SigSet;
+}
+
+/** The task_struct fields few tasks ever use, kept off the task until one does (memory per task). */
+class TaskExtra {
+  sigFrames: SigFrame[] | null = null;
+  vforkParent: Task | null = null;
+  vforkChild: Task | null = null;
+  rtQueued: Map<number, number> | null = null;
+  pdeathSignal = 0;
+}
+
 export class Task {
   // identity (owner: kernel/pid)
   pid: number;
@@ -267,23 +284,16 @@ export class Task {
   /** Syscalls issued at the current instant (step budget). */
   steps = 0;
   stepsAt = -1;
-  /** Saved contexts of interrupted code while signal handlers run (rt_sigframe). */
-  sigFrames: { req: SyscallReq | null; result: unknown; computeLeft: number; blocked: SigSet }[] | null = null;
   /** Timer for sleeps and timeouts. */
   timer: Timer | null = null;
   /** Wait queues the task sleeps on. */
   waitingOn: WaitQueue | null = null;
-  /** vfork: the parent waiting for this child to exec or exit (vfork_done). */
-  vforkParent: Task | null = null;
-  /** vfork: the child this parent waits for. */
-  vforkChild: Task | null = null;
 
   // signals (owner: kernel/signal)
   blocked: SigSet;
   pending: SigSet; // thread-directed
-  /** Queued real-time signal counts (beyond the first), by signal number. */
-  rtQueued: Map<number, number> | null = null;
-  pdeathSignal = 0;
+  /** Rarely used state (vfork links, signal frames, queued RT signals, pdeath signal), made on first use. */
+  private extra: TaskExtra | null = null;
   /** Real and effective user id (credentials): 0 is root, which may raise priority and signal anyone. */
   uid = 1000;
   private jobctlBits = 0;
@@ -317,6 +327,45 @@ export class Task {
     const all = this.kids ? [...this.kids] : [];
     this.kids = null;
     return all;
+  }
+
+  /** Saved contexts of interrupted code while signal handlers run (rt_sigframe). */
+  get sigFrames(): SigFrame[] | null {
+    return this.extra === null ? null : this.extra.sigFrames;
+  }
+  set sigFrames(v: SigFrame[] | null) {
+    if (v !== null || this.extra !== null) this.more().sigFrames = v;
+  }
+  /** vfork: the parent waiting for this child to exec or exit (vfork_done). */
+  get vforkParent(): Task | null {
+    return this.extra === null ? null : this.extra.vforkParent;
+  }
+  set vforkParent(v: Task | null) {
+    if (v !== null || this.extra !== null) this.more().vforkParent = v;
+  }
+  /** vfork: the child this parent waits for. */
+  get vforkChild(): Task | null {
+    return this.extra === null ? null : this.extra.vforkChild;
+  }
+  set vforkChild(v: Task | null) {
+    if (v !== null || this.extra !== null) this.more().vforkChild = v;
+  }
+  /** Queued real-time signal counts (beyond the first), by signal number. */
+  get rtQueued(): Map<number, number> | null {
+    return this.extra === null ? null : this.extra.rtQueued;
+  }
+  set rtQueued(v: Map<number, number> | null) {
+    if (v !== null || this.extra !== null) this.more().rtQueued = v;
+  }
+  /** Signal sent to this task when its parent dies (PR_SET_PDEATHSIG), or 0. */
+  get pdeathSignal(): number {
+    return this.extra === null ? 0 : this.extra.pdeathSignal;
+  }
+  set pdeathSignal(v: number) {
+    if (v !== 0 || this.extra !== null) this.more().pdeathSignal = v;
+  }
+  private more(): TaskExtra {
+    return (this.extra ??= new TaskExtra());
   }
 
   /** Job-control work pending for this thread (JOBCTL_STOP_PENDING): the stop signal, or 0. */
