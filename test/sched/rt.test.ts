@@ -50,6 +50,19 @@ function cpuTime(m: Machine, pid: number): number {
   return t.sumExecRuntime + (m.kernel.rqs[t.cpu]!.curr === t ? Math.max(0, m.now - t.execStart) : 0);
 }
 
+/** Widens pid's affinity to `cpus` from a root FIFO 99 task on cpu 0, which runs at once; runs 1 ms. */
+function widen(m: Machine, pid: number, cpus: number[]): number[] {
+  const out: number[] = [];
+  m.spawn(
+    program("ctl", function* (sys) {
+      out.push(yield* sys.sched_setaffinity(pid, cpus));
+    }),
+    { policy: SCHED_FIFO, rtPriority: 99, affinity: [0] },
+  );
+  m.run(m.now + MS);
+  return out;
+}
+
 /** sched_switch events as [ts, next_pid]. */
 function switches(m: Machine): [number, number][] {
   const out: [number, number][] = [];
@@ -153,6 +166,53 @@ describe.each(FAIRS)("with $name as the fair class", ({ make }) => {
       m.run(SEC);
       for (const pid of pids) expect(cpuTime(m, pid)).toBe(SEC);
       expect(cpuTime(m, low)).toBe(0);
+    });
+
+    it("rtpull: a CPU whose RT task blocks pulls a waiting RT task from an overloaded CPU before running fair work (pull_rt_task)", () => {
+      // cpu 0: a fair hog and FIFO 90 (which sleeps at 10 ms); cpu 1: FIFO 95 forever, and FIFO 80 queued behind it.
+      const m = machine({ cpus: 2, rtRuntime: -1 });
+      const nap = program("nap", function* (sys) {
+        yield* sys.compute(10 * MS);
+        yield* sys.sleep(100 * SEC);
+      });
+      const fair = m.spawn(hog, { affinity: [0] });
+      m.spawn(nap, { policy: SCHED_FIFO, rtPriority: 90, affinity: [0] });
+      m.spawn(hog, { policy: SCHED_FIFO, rtPriority: 95, affinity: [1] });
+      m.run(MS);
+      // Queued on cpu 1, then allowed on both: neither CPU runs anything it could preempt.
+      const waiting = m.spawn(hog, { policy: SCHED_FIFO, rtPriority: 80, affinity: [1] });
+      m.run(2 * MS);
+      expect(widen(m, waiting, [0, 1])).toEqual([0]);
+      expect(m.now).toBeLessThan(10 * MS);
+      expect(m.task(waiting)!.cpu).toBe(1);
+      expect(cpuTime(m, waiting)).toBe(0);
+      m.run(SEC);
+      // From 10 ms on, cpu 0 runs FIFO 80: the fair hog gets nothing after its first stretch.
+      expect(m.task(waiting)!.cpu).toBe(0);
+      expect(cpuTime(m, waiting)).toBe(SEC - 10 * MS);
+      expect(cpuTime(m, fair)).toBe(0);
+    });
+
+    it("rtpull: lowering a running RT task's priority pulls a more important waiting task (prio_changed_rt)", () => {
+      const m = machine({ cpus: 2, rtRuntime: -1 });
+      const a = m.spawn(hog, { policy: SCHED_FIFO, rtPriority: 90, affinity: [0] });
+      m.spawn(hog, { policy: SCHED_FIFO, rtPriority: 95, affinity: [1] });
+      m.run(MS);
+      const waiting = m.spawn(hog, { policy: SCHED_FIFO, rtPriority: 80, affinity: [1] });
+      m.run(2 * MS);
+      expect(widen(m, waiting, [0, 1])).toEqual([0]);
+      expect(m.task(waiting)!.cpu).toBe(1);
+      const out: number[] = [];
+      m.spawn(
+        program("ctl", function* (sys) {
+          out.push((yield* sys.syscall("sched_setparam", a, { sched_priority: 10 })) as number);
+        }),
+        { policy: SCHED_FIFO, rtPriority: 99, affinity: [0] },
+      );
+      m.run(m.now + MS);
+      expect(out).toEqual([0]);
+      expect(m.task(waiting)!.cpu).toBe(0);
+      expect(m.kernel.rqs[0]!.curr.pid).toBe(waiting);
     });
 
     it("rryield: sched_yield moves an RT task to the tail of its list", () => {

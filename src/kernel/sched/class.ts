@@ -83,6 +83,12 @@ export interface SchedClass {
   canMigrate?(rq: Rq, p: Task, dst: number): boolean;
   /** Optional CPU choice; the core's generic placement is used when absent. */
   selectTaskRq?(p: Task, prevCpu: number, flags: number): number;
+  /**
+   * Called by schedule() for prev's class after prev was put back and before
+   * the next task is picked (put_prev_task_balance -> class->balance): a class
+   * may pull work from other CPUs here (balance_rt -> pull_rt_task).
+   */
+  balance?(rq: Rq, prev: Task): void;
 }
 
 /**
@@ -113,5 +119,6 @@ export function uniformClass(c: SchedClass): SchedClass {
     nrRunning: c.nrRunning,
     canMigrate: c.canMigrate,
     selectTaskRq: c.selectTaskRq,
+    balance: c.balance,
   };
 }

@@ -141,6 +141,7 @@ export function schedule(k: Kernel, rq: Rq): void {
   }
   if (prev !== rq.idle) k.classes[prev.sclass]!.putPrevTask(rq, prev);
   if (prev.migratePending) moveOffDisallowed(k, rq, prev);
+  if (prev !== rq.idle) k.classes[prev.sclass]!.balance?.(rq, prev);
   let next = pickNextTask(k, rq);
   if (next === rq.idle && newIdleBalance(k, rq)) next = pickNextTask(k, rq);
   rq.curr = next; // before setNextTask: a class that pushes work elsewhere there sees a consistent rq

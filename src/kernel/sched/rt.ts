@@ -36,9 +36,12 @@
  *  - SMP: wakeup placement follows select_task_rq_rt and cpupri (lowest
  *    priority CPU when the previous one runs an RT task of higher or equal
  *    priority). After each pick of an RT task, queued RT tasks are pushed to
- *    CPUs where they would run at once (push_rt_tasks after __schedule); there
- *    is no pull (pull_rt_task): a CPU going idle relies on the core's
- *    new-idle balance, which pulls any queued task.
+ *    CPUs where they would run at once (push_rt_tasks after __schedule). When
+ *    a CPU's RT work gets worse (an RT task there blocks or lowers its
+ *    priority), it pulls the most important queued RT task it may run from
+ *    CPUs with two or more (balance_rt / pull_rt_task, scanning every CPU
+ *    rather than the rto_mask). Not pulled: when a task leaves the RT class
+ *    for another (switched_from_rt).
  */
 import { Prio, type Timer } from "../../sim/engine.ts";
 import type { Kernel } from "../kernel.ts";
@@ -268,6 +271,46 @@ export function rtClass(params: Params): SchedClass {
     }
   }
 
+  /**
+   * pull_rt_task: rq's best RT work just got worse (an RT task blocked, left
+   * the class or lowered its priority). From every other CPU with two or more
+   * RT tasks (rto_mask), take the most important queued task that may run
+   * here, if it beats what rq would run and does not outrank its own CPU's
+   * curr (then it is about to run there anyway); later CPUs must beat what
+   * was already pulled. CPUs are visited in order from rq's neighbour.
+   */
+  function pull(rq: Rq): boolean {
+    const kk = kern();
+    const rqs = kk.rqs;
+    const mine = rtRq(rq);
+    if (rqs.length === 1 || mine.throttled) return false;
+    let pulled = false;
+    for (let i = 1; i < rqs.length; i++) {
+      const src = rqs[(rq.cpu + i) % rqs.length]!;
+      const rt = rtRq(src);
+      if (rt.nr < 2) continue; // not overloaded
+      const p = highestPullable(src, rq.cpu);
+      if (p === null || p.prio >= mine.highest()) continue;
+      if (src.curr !== src.idle && p.prio < src.curr.prio) continue; // it preempts there at once
+      deactivateTask(kk, src, p, DEQUEUE_MIGRATING);
+      setTaskCpu(kk, p, rq.cpu);
+      activateTask(kk, rq, p, ENQUEUE_MIGRATED);
+      pulled = true;
+    }
+    return pulled;
+  }
+
+  /** pick_highest_pushable_task: the most important queued RT task of src (not its curr) allowed on cpu. */
+  function highestPullable(src: Rq, cpu: number): Task | null {
+    const rt = rtRq(src);
+    for (let prio = rt.highest(); prio < MAX_RT_PRIO; prio++) {
+      for (const p of rt.queue[prio]!) {
+        if (p !== src.curr && mayMigrate(p) && (p.cpusAllowed === null || p.cpusAllowed[cpu] === 1)) return p;
+      }
+    }
+    return null;
+  }
+
   const cls: SchedClass = {
     name: "rt",
     policies: [SCHED_FIFO, SCHED_RR],
@@ -336,9 +379,16 @@ export function rtClass(params: Params): SchedClass {
       requeueTail(rtRq(rq), rq.curr);
     },
     taskFork() {}, // the child's entity is fresh from initTask: a full RR slice
-    prioChanged(rq, p) {
-      // prio_changed_rt for the running task: give way if a more important task is queued.
-      if (rq.curr === p && rtRq(rq).highest() < p.prio) rq.resched();
+    prioChanged(rq, p, oldPrio) {
+      // prio_changed_rt for the running task: if it got less important, pull; give way if a more important task is queued.
+      if (rq.curr !== p) return;
+      if (p.prio > oldPrio) pull(rq);
+      if (rtRq(rq).highest() < p.prio) rq.resched();
+    },
+    balance(rq, prev) {
+      // balance_rt: prev left the RT lists (blocked, exited, or changed class) and this CPU's best RT prio is now worse.
+      if (prev.onRq) return; // still on its list (preempted): on_rt_rq
+      if (rtRq(rq).highest() > prev.prio) pull(rq);
     },
     nrRunning: (rq) => rtRq(rq).nr,
     // New-idle balancing may pull a queued RT task: a stand-in for pull_rt_task (balance_rt) on a CPU going idle.
