@@ -215,6 +215,28 @@ describe.each(FAIRS)("with $name as the fair class", ({ make }) => {
       expect(m.kernel.rqs[0]!.curr.pid).toBe(waiting);
     });
 
+    it("rtpull: the last RT task of a CPU leaving the class pulls a waiting RT task there (switched_from_rt)", () => {
+      const m = machine({ cpus: 2, rtRuntime: -1 });
+      // a runs FIFO 90 on cpu 0 for 5 ms, then makes itself SCHED_NORMAL and goes on computing.
+      const demote = program("demote", function* (sys) {
+        yield* sys.compute(5 * MS);
+        yield* sys.syscall("sched_setscheduler", 0, SCHED_NORMAL, { sched_priority: 0 });
+        for (;;) yield* sys.compute(100 * SEC);
+      });
+      const a = m.spawn(demote, { policy: SCHED_FIFO, rtPriority: 90, affinity: [0] });
+      m.spawn(hog, { policy: SCHED_FIFO, rtPriority: 95, affinity: [1] });
+      m.run(MS);
+      const waiting = m.spawn(hog, { policy: SCHED_FIFO, rtPriority: 80, affinity: [1] });
+      m.run(2 * MS);
+      expect(widen(m, waiting, [0, 1])).toEqual([0]);
+      expect(m.now).toBeLessThan(5 * MS);
+      expect(m.task(waiting)!.cpu).toBe(1);
+      m.run(20 * MS);
+      expect(m.task(a)!.policy).toBe(SCHED_NORMAL);
+      expect(m.task(waiting)!.cpu).toBe(0);
+      expect(m.kernel.rqs[0]!.curr.pid).toBe(waiting);
+    });
+
     it("rryield: sched_yield moves an RT task to the tail of its list", () => {
       const m = machine({ rtRuntime: -1 });
       const order: string[] = [];

@@ -89,6 +89,8 @@ export interface SchedClass {
    * may pull work from other CPUs here (balance_rt -> pull_rt_task).
    */
   balance?(rq: Rq, prev: Task): void;
+  /** p (on rq's CPU, queued or running or asleep) just left this class for another (switched_from). */
+  switchedFrom?(rq: Rq, p: Task): void;
 }
 
 /**
@@ -120,5 +122,6 @@ export function uniformClass(c: SchedClass): SchedClass {
     canMigrate: c.canMigrate,
     selectTaskRq: c.selectTaskRq,
     balance: c.balance,
+    switchedFrom: c.switchedFrom,
   };
 }

@@ -380,6 +380,7 @@ export function changeSched(k: Kernel, p: Task, change: () => void): void {
   }
   if (queued) k.classes[p.sclass]!.enqueueTask(rq, p, ENQUEUE_RESTORE);
   if (running) k.classes[p.sclass]!.setNextTask(rq, p);
+  if (p.sclass !== oldClass) k.classes[oldClass]!.switchedFrom?.(rq, p); // check_class_changed
   if (queued) {
     if (running) {
       if (p.sclass > oldClass) rq.resched();

@@ -37,11 +37,11 @@
  *    priority CPU when the previous one runs an RT task of higher or equal
  *    priority). After each pick of an RT task, queued RT tasks are pushed to
  *    CPUs where they would run at once (push_rt_tasks after __schedule). When
- *    a CPU's RT work gets worse (an RT task there blocks or lowers its
- *    priority), it pulls the most important queued RT task it may run from
- *    CPUs with two or more (balance_rt / pull_rt_task, scanning every CPU
- *    rather than the rto_mask). Not pulled: when a task leaves the RT class
- *    for another (switched_from_rt).
+ *    a CPU's RT work gets worse (an RT task there blocks, lowers its
+ *    priority, or was the last one and leaves the class), it pulls the most
+ *    important queued RT task it may run from CPUs with two or more
+ *    (balance_rt, prio_changed_rt, switched_from_rt -> pull_rt_task),
+ *    scanning every CPU rather than the rto_mask.
  */
 import { Prio, type Timer } from "../../sim/engine.ts";
 import type { Kernel } from "../kernel.ts";
@@ -384,6 +384,11 @@ export function rtClass(params: Params): SchedClass {
       if (rq.curr !== p) return;
       if (p.prio > oldPrio) pull(rq);
       if (rtRq(rq).highest() < p.prio) rq.resched();
+    },
+    switchedFrom(rq, p) {
+      // switched_from_rt: the CPU may have lost its last RT task; pull one if so, and run it.
+      if (!p.onRq || rtRq(rq).nr !== 0) return;
+      if (pull(rq)) rq.resched();
     },
     balance(rq, prev) {
       // balance_rt: prev left the RT lists (blocked, exited, or changed class) and this CPU's best RT prio is now worse.
