@@ -266,23 +266,45 @@ function checkMoving(k: Kernel, pid: number, dest: number): string | null {
 }
 
 /**
- * The idle rule, checked at each switch to an idle task: the CPU's own
- * runqueue holds only throttled tasks, and no other runqueue holds a queued
- * task that could run on this CPU now (new-idle balancing would have pulled it).
+ * The idle rule: a CPU that switches to its idle task holds only throttled
+ * tasks, and no other runqueue holds a queued task that could run on it now
+ * (new-idle balancing, or the realtime and deadline pulls, would have taken
+ * it). Its own queue is checked at the switch; other CPUs' queues once the
+ * instant is over, as Linux's push and pull settle within it: a CPU may go
+ * idle while a task that is about to preempt elsewhere waits there, and the
+ * task it displaces is pushed here a moment later (push_rt_tasks,
+ * push_dl_tasks). The CPU must not still be idle at the next instant.
  */
-function checkIdle(k: Kernel, e: TraceEvent): string | null {
-  if (e.name !== "sched_switch" || e.next_pid !== 0) return null;
-  const rq = k.rqs[e.cpu]!;
-  for (const p of rq.queued)
-    if (!throttled(k, rq, p)) return `cpu ${e.cpu} went idle at ${e.ts} with runnable pid ${p.pid} (${k.classes[p.sclass]!.name}) queued on it`;
-  for (const o of k.rqs) {
-    // A queued task on an idle CPU is being picked up at this instant (its reschedule is pending).
-    if (o === rq || o.curr === o.idle) continue;
-    for (const p of o.queued)
-      if (couldRunOn(k, p, e.cpu))
-        return `cpu ${e.cpu} went idle at ${e.ts} while pid ${p.pid} (${k.classes[p.sclass]!.name}) waited on cpu ${o.cpu} (queued there: ${describeQueued(k, o)})`;
-  }
-  return null;
+function checkIdle(): (k: Kernel, e: TraceEvent) => string | null {
+  let pending: { cpu: number; ts: number } | null = null;
+  const waiting = (k: Kernel, cpu: number): string | null => {
+    const rq = k.rqs[cpu]!;
+    for (const o of k.rqs) {
+      // A queued task on an idle CPU is being picked up at this instant (its reschedule is pending).
+      if (o === rq || o.curr === o.idle) continue;
+      for (const p of o.queued)
+        if (couldRunOn(k, p, cpu))
+          return `pid ${p.pid} (${k.classes[p.sclass]!.name}) waited on cpu ${o.cpu} (queued there: ${describeQueued(k, o)})`;
+    }
+    return null;
+  };
+  return (k, e) => {
+    if (pending !== null && e.ts > pending.ts) {
+      const { cpu, ts } = pending;
+      pending = null;
+      const rq = k.rqs[cpu]!;
+      if (rq.curr === rq.idle && !rq.needResched) {
+        const why = waiting(k, cpu);
+        if (why !== null) return `cpu ${cpu} went idle at ${ts} and was still idle at ${e.ts} while ${why}`;
+      }
+    }
+    if (e.name !== "sched_switch" || e.next_pid !== 0) return null;
+    const rq = k.rqs[e.cpu]!;
+    for (const p of rq.queued)
+      if (!throttled(k, rq, p)) return `cpu ${e.cpu} went idle at ${e.ts} with runnable pid ${p.pid} (${k.classes[p.sclass]!.name}) queued on it`;
+    if (waiting(k, e.cpu) !== null) pending = { cpu: e.cpu, ts: e.ts };
+    return null;
+  };
 }
 
 /** "pid:class" for each queued task of rq, with "(throttled)" where bandwidth control holds it. */
@@ -407,15 +429,8 @@ function commonCases(preset: string, cls: ClassInfo): void {
     }
   });
 
-  // KNOWN BUG (deadline class only): new-idle balancing (balance.ts pickQueued) pulls the
-  // first queued task in enqueue order, which may be a CBS-throttled deadline task; the CPU
-  // then goes idle while runnable tasks wait on the busiest CPU. Linux rule: a throttled
-  // deadline entity is dequeued (dequeue_dl_entity; it leaves dl_nr_running and
-  // rq->nr_running), and load_balance() only detaches tasks from src_rq->cfs_tasks, so
-  // new-idle balancing never pulls a task that cannot run.
-  const idleIt = isDl ? it.fails : it;
-  idleIt.each([2, 4])("idleonlyifnothing: a CPU goes idle only when it and new-idle balancing find nothing runnable, on %i CPUs", (cpus) => {
-    const { m, w } = startMix(preset, cls, cpus, 12, 3, [checkQueues, checkIdle]);
+  it.each([2, 4])("idleonlyifnothing: a CPU goes idle only when it and new-idle balancing find nothing runnable, on %i CPUs", (cpus) => {
+    const { m, w } = startMix(preset, cls, cpus, 12, 3, [checkQueues, checkIdle()]);
     let idles = 0;
     m.kernel.trace.subscribe((e) => {
       if (e.name === "sched_switch" && e.next_pid === 0) idles++;
@@ -426,7 +441,7 @@ function commonCases(preset: string, cls: ClassInfo): void {
   });
 
   it("idleonlyifnothing: one CPU never idles while a task of the class is runnable", () => {
-    const { m, w } = startMix(preset, cls, 1, 6, 5, [checkQueues, checkIdle]);
+    const { m, w } = startMix(preset, cls, 1, 6, 5, [checkQueues, checkIdle()]);
     m.run(20 * SEC);
     expect(w.errors).toEqual([]);
   });
@@ -460,7 +475,7 @@ function commonCases(preset: string, cls: ClassInfo): void {
   } else {
     it("workconserve: on one CPU, always-runnable work finishes exactly when the work is done", () => {
       const m = new Machine({ cpus: 1, seed: 1, sched: preset });
-      const w = watch(m, [checkQueues, checkIdle]);
+      const w = watch(m, [checkQueues, checkIdle()]);
       const sizes = [10, 23, 37, 41, 52].map((x) => x * MS + 123 * US); // 164.6 ms: under the RT budget of 950 ms/s
       const pids = sizes.map((ns, i) => m.spawn(cruncher, { argv: ["cruncher", String(ns)], ...policyOpts(cls.policies[i % cls.policies.length]!, i) }));
       let lastExit = -1;

@@ -197,6 +197,55 @@ describe.each(FAIRS)("with $name as the fair class", ({ make }) => {
       expect(out).toEqual([0, -EBUSY, 0, -EBUSY, 0, 0, 0]);
     });
 
+    it("dlpull: a CPU whose deadline task blocks pulls an earlier-deadline task waiting on another CPU (pull_dl_task)", () => {
+      const m = machine({ cpus: 2 });
+      const nap = program("nap", function* (sys) {
+        yield* sys.compute(20 * MS);
+        yield* sys.sleep(100 * SEC);
+      });
+      const b = m.spawn(hog, { policy: SCHED_DEADLINE, dl: { runtime: 50 * MS, deadline: 100 * MS, period: 100 * MS } });
+      const a = m.spawn(nap, { policy: SCHED_DEADLINE, dl: { runtime: 30 * MS, deadline: 100 * MS, period: 100 * MS } });
+      const c = m.spawn(hog, { policy: SCHED_DEADLINE, dl: { runtime: 40 * MS, deadline: 200 * MS, period: 200 * MS } });
+      m.run(5 * MS);
+      const cpuA = m.task(a)!.cpu;
+      expect(m.task(b)!.cpu).not.toBe(cpuA);
+      expect(m.task(c)!.cpu).toBe(m.task(b)!.cpu); // waits behind b's earlier deadline
+      m.run(60 * MS);
+      // a blocks at 20 ms; its CPU takes c, which then runs its whole 40 ms budget by 60 ms.
+      expect(m.task(c)!.cpu).toBe(cpuA);
+      expect(m.task(c)!.sumExecRuntime).toBe(40 * MS);
+    });
+
+    it("dlpush: a task preempted by an earlier deadline moves at once to a CPU running no deadline task (push_dl_tasks)", () => {
+      const m = machine({ cpus: 2 });
+      const brief = program("brief", function* (sys) {
+        yield* sys.compute(5 * MS);
+        yield* sys.sleep(100 * SEC);
+      });
+      const b = m.spawn(hog, { policy: SCHED_DEADLINE, dl: { runtime: 50 * MS, deadline: 100 * MS, period: 100 * MS } });
+      const f = m.spawn(hog);
+      m.run(MS);
+      const cpuB = m.task(b)!.cpu;
+      const other = m.task(f)!.cpu;
+      expect(other).not.toBe(cpuB);
+      // x arrives on b's CPU with the earlier deadline (1 + 50 ms < 100 ms) and preempts b (a constrained task, deadline < period).
+      const x = m.spawn(brief, { policy: SCHED_DEADLINE, dl: { runtime: 10 * MS, deadline: 50 * MS, period: 100 * MS } });
+      m.run(2 * MS);
+      expect(m.task(x)!.cpu).toBe(cpuB);
+      expect(m.kernel.rqs[cpuB]!.curr.pid).toBe(x);
+      expect(m.task(b)!.cpu).toBe(other);
+      expect(m.kernel.rqs[other]!.curr.pid).toBe(b);
+      expect(m.task(b)!.sumExecRuntime + (m.now - m.task(b)!.execStart)).toBe(2 * MS);
+    });
+
+    it("dlconstrainednew: a new constrained task (deadline < period) runs at once, not after period - deadline", () => {
+      const m = machine();
+      const d = m.spawn(hog, { policy: SCHED_DEADLINE, dl: { runtime: 10 * MS, deadline: 20 * MS, period: 100 * MS } });
+      m.run(5 * MS);
+      expect(m.kernel.rqs[0]!.curr.pid).toBe(d);
+      expect(dlState(m.task(d)!)!.deadline).toBe(20 * MS);
+    });
+
     it("dladmitsmp: the limit is CPUs x 0.95", () => {
       const m = machine({ cpus: 2 });
       const pids = [0, 1, 2, 3].map(() => m.spawn(sleeper));

@@ -278,12 +278,21 @@ export function selectTaskRq(k: Kernel, p: Task, flags: number): number {
     }
     return best;
   }
-  if (rqs[prev]!.nrRunning === 0) return prev;
+  if (idleCpu(rqs[prev]!)) return prev;
   for (let i = 1; i < rqs.length; i++) {
     const c = (prev + i) % rqs.length;
-    if (allowed(p, c) && rqs[c]!.nrRunning === 0) return c;
+    if (allowed(p, c) && idleCpu(rqs[c]!)) return c;
   }
   return prev;
+}
+
+/**
+ * idle_cpu(): nothing to run. A CPU whose only tasks are held by bandwidth
+ * control (CBS-throttled deadline tasks, which Linux dequeues but TaskLab keeps
+ * counted, or a throttled RT queue) runs its idle task and counts as idle.
+ */
+function idleCpu(rq: Rq): boolean {
+  return rq.nrRunning === 0 || (rq.curr === rq.idle && !rq.needResched);
 }
 
 function firstAllowed(k: Kernel, p: Task): number {

@@ -48,18 +48,22 @@
  * waits for the 0-lag time with the inactive timer); no GRUB reclaiming
  * (SCHED_FLAG_RECLAIM is accepted and ignored), no SIGXCPU for DL_OVERRUN, no
  * PI boosting. SMP: per-CPU EDF with wakeup placement as select_task_rq_dl and
- * cpudl (a free CPU, else the one with the latest earliest deadline); no
- * push/pull of queued tasks, so global EDF is only approximated.
+ * cpudl (a free CPU, else the one with the latest earliest deadline); after
+ * each pick, queued tasks that would run at once elsewhere are pushed there
+ * (push_dl_tasks), and a CPU whose deadline work got worse pulls the earliest
+ * waiting task it may run from CPUs with two or more (pull_dl_task), scanning
+ * every CPU rather than the dlo_mask. As in Linux this approximates global EDF:
+ * it does not guarantee every deadline on several CPUs even under the limit.
  */
 import { Prio, type Timer } from "../../sim/engine.ts";
 import type { Kernel } from "../kernel.ts";
 import type { Params } from "../param.ts";
 import { KernelPanic } from "../errno.ts";
 import { SCHED_DEADLINE, TASK_DEAD, type Task } from "../task/task.ts";
-import { ENQUEUE_INITIAL, ENQUEUE_RESTORE, ENQUEUE_WAKEUP, type SchedClass } from "./class.ts";
+import { DEQUEUE_MIGRATING, ENQUEUE_INITIAL, ENQUEUE_MIGRATED, ENQUEUE_RESTORE, ENQUEUE_WAKEUP, type SchedClass } from "./class.ts";
 import type { Rq } from "./rq.ts";
 import { RbNode, RbTree } from "./rbtree.ts";
-import { checkPreempt } from "./core.ts";
+import { activateTask, checkPreempt, deactivateTask, setTaskCpu } from "./core.ts";
 import { rtBandwidthCharge } from "./rt.ts";
 
 /** Fixed-point shift of bandwidths (BW_SHIFT). */
@@ -277,7 +281,9 @@ export function dlClass(_params: Params): SchedClass {
 
   /** dl_check_constrained_dl: a constrained task waking past its deadline waits for its next period. */
   function constrainedWait(e: DlEntity, now: number): boolean {
-    if (e.dlDeadline === e.dlPeriod || !(e.deadline < now && now < nextPeriod(e))) return false;
+    // A fresh reservation (deadline -1) has no earlier job to wait out. (Linux's entity starts at
+    // deadline 0, which its large rq clock puts periods in the past; TaskLab's clock starts at 0.)
+    if (e.deadline < 0 || e.dlDeadline === e.dlPeriod || !(e.deadline < now && now < nextPeriod(e))) return false;
     e.throttled = true;
     if (e.runtime > 0) e.runtime = 0;
     kern().engine.arm(e.timer!, nextPeriod(e));
@@ -287,6 +293,87 @@ export function dlClass(_params: Params): SchedClass {
   /** Earliest ready deadline on a CPU, Infinity if it has none (cpudl). */
   function earliest(rq: Rq): number {
     return dlRq(rq).tree.first()?.value.deadline ?? Infinity;
+  }
+
+  /** The earliest-deadline ready task of src other than its curr that may run on cpu (pick_earliest_pushable_dl_task). */
+  function earliestPushable(src: Rq, cpu: number): Task | null {
+    for (const n of dlRq(src).tree) {
+      const p = n.value.task;
+      if (p !== src.curr && (p.cpusAllowed === null || p.cpusAllowed[cpu] === 1)) return p;
+    }
+    return null;
+  }
+
+  /**
+   * find_later_rq: an allowed CPU other than `from` where p would run at once:
+   * one running no deadline task first (cpudl's free CPUs), else the one whose
+   * earliest deadline is latest and later than p's. Never a CPU running a stopper.
+   */
+  function laterRq(p: Task, from: number): Rq | null {
+    const rqs = kern().rqs;
+    let best: Rq | null = null;
+    let latest = entity(p).deadline;
+    for (let i = 1; i < rqs.length; i++) {
+      const rq = rqs[(from + i) % rqs.length]!;
+      if (p.cpusAllowed !== null && p.cpusAllowed[rq.cpu] !== 1) continue;
+      if (rq.curr.sclass < self) continue;
+      const d = rq.curr.sclass === self ? earliest(rq) : Infinity;
+      if (d > latest) [best, latest] = [rq, d];
+    }
+    return best;
+  }
+
+  function move(src: Rq, dst: Rq, p: Task): void {
+    const kk = kern();
+    deactivateTask(kk, src, p, DEQUEUE_MIGRATING);
+    setTaskCpu(kk, p, dst.cpu);
+    activateTask(kk, dst, p, ENQUEUE_MIGRATED);
+  }
+
+  /** push_dl_tasks: rq is about to run `next`; move queued deadline tasks that would run at once elsewhere. */
+  function push(rq: Rq): void {
+    const kk = kern();
+    for (let n = 1; n < kk.rqs.length; n++) {
+      let p: Task | null = null;
+      let dst: Rq | null = null;
+      for (const node of dlRq(rq).tree) {
+        const t = node.value.task;
+        if (t === rq.curr) continue;
+        dst = laterRq(t, rq.cpu);
+        if (dst !== null) {
+          p = t;
+          break;
+        }
+        break; // the earliest pushable task fits nowhere: later ones will not either
+      }
+      if (p === null || dst === null) return;
+      move(rq, dst, p);
+      checkPreempt(kk, dst, p, ENQUEUE_MIGRATED);
+    }
+  }
+
+  /**
+   * pull_dl_task: rq's deadline work got worse (a deadline task blocked, was
+   * throttled, left the class, or got a later deadline). From every other CPU
+   * with two or more ready deadline tasks, take the earliest queued one that
+   * may run here if it is earlier than anything rq would run and not earlier
+   * than its own CPU's curr (then it is about to run there anyway); later CPUs
+   * must beat what was already pulled.
+   */
+  function pull(rq: Rq): boolean {
+    const rqs = kern().rqs;
+    let pulled = false;
+    for (let i = 1; i < rqs.length; i++) {
+      const src = rqs[(rq.cpu + i) % rqs.length]!;
+      if (dlRq(src).tree.size < 2) continue; // not overloaded
+      const p = earliestPushable(src, rq.cpu);
+      if (p === null || !(entity(p).deadline < earliest(rq))) continue;
+      const c = src.curr;
+      if (c.sclass === self && c !== p && entity(p).deadline < entity(c).deadline) continue;
+      move(src, rq, p);
+      pulled = true;
+    }
+    return pulled;
   }
 
   const cls: SchedClass = {
@@ -333,7 +420,9 @@ export function dlClass(_params: Params): SchedClass {
     },
     pickTask: (rq) => dlRq(rq).tree.first()?.value.task ?? null,
     putPrevTask() {}, // curr stays on the tree until it blocks or is throttled
-    setNextTask() {}, // the picked task is already on the tree
+    setNextTask(rq) {
+      push(rq); // the picked task is already on the tree; others may run elsewhere now
+    },
     updateCurr(rq, curr, delta) {
       const e = entity(curr);
       e.runtime -= delta;
@@ -357,8 +446,19 @@ export function dlClass(_params: Params): SchedClass {
     },
     taskFork() {}, // fork of a deadline task without reset-on-fork fails with EAGAIN before this
     prioChanged(rq, p) {
-      // prio_changed_dl: new parameters of the running task; give way to an earlier deadline.
-      if (rq.curr === p && dlRq(rq).tree.first() !== entity(p).node) rq.resched();
+      // prio_changed_dl: new parameters of the running task; pull, and give way to an earlier deadline.
+      if (rq.curr !== p) return;
+      pull(rq);
+      if (dlRq(rq).tree.first() !== entity(p).node) rq.resched();
+    },
+    balance(rq, prev) {
+      // balance_dl: prev is off the deadline tree (blocked, throttled or yielded): earlier work may wait elsewhere.
+      if (!entity(prev).node.onTree) pull(rq);
+    },
+    switchedFrom(rq, p) {
+      // switched_from_dl: the CPU lost a deadline task; pull if it has none left.
+      if (!p.onRq || dlRq(rq).nr !== 0) return;
+      if (pull(rq)) rq.resched();
     },
     nrRunning: (rq) => dlRq(rq).nr,
     selectTaskRq(p, prevCpu) {
