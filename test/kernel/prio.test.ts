@@ -86,6 +86,30 @@ describe("getpriority / setpriority", () => {
 });
 
 describe("sched_yield", () => {
+  it("priozombie: a zombie is still found by getpriority, sched_getscheduler, sched_getaffinity and kill(0) until it is reaped (find_task_by_vpid)", () => {
+    const { m } = run(function* (sys) {
+      const c = yield* sys.fork();
+      if (c === 0) {
+        yield* sys.nice(3);
+        return 0;
+      }
+      yield* sys.sleep(MS); // the child is a zombie now
+      yield* say(sys, "prio", yield* sys.getpriority(PRIO_PROCESS, c));
+      yield* say(sys, "policy", yield* sys.syscall("sched_getscheduler", c));
+      yield* say(sys, "affinity", (yield* sys.sched_getaffinity(c)) as unknown as number);
+      yield* say(sys, "kill0", yield* sys.kill(c, 0));
+      yield* say(sys, "setsched", yield* sys.syscall("sched_setscheduler", c, 0, { sched_priority: 0 }));
+      yield* sys.waitpid(c, 0);
+      yield* say(sys, "reaped", yield* sys.getpriority(PRIO_PROCESS, c));
+    });
+    expect(one(m, "prio")).toBe(3);
+    expect(one(m, "policy")).toBe(0);
+    expect(one(m, "affinity")).toEqual(m.kernel.rqs.map((rq) => rq.cpu));
+    expect(one(m, "kill0")).toBe(0);
+    expect(one(m, "setsched")).toBe(-ESRCH); // simplification: Linux would change the dead task's policy
+    expect(one(m, "reaped")).toBe(-ESRCH);
+  });
+
   it("yield: sched_yield returns 0 and lets another task on the same CPU run", () => {
     const m = boot({ cpus: 1 });
     m.spawn(

@@ -37,15 +37,19 @@ export function sysNice(k: Kernel, t: Task, inc: number): number {
   return 0;
 }
 
+/**
+ * The tasks getpriority/setpriority act on. A zombie counts, as in Linux: it
+ * stays findable by pid, group and user until it is reaped.
+ */
 function targets(k: Kernel, t: Task, which: number, who: number): Task[] | number {
   if (which === PRIO_PROCESS) {
     const p = who === 0 ? t : k.task(who);
-    return p && p.exitState === 0 ? [p] : [];
+    return p ? [p] : [];
   }
-  if (which === PRIO_PGRP) return pgrpMembers(k, who === 0 ? t.signal.pgid : who).filter((p) => p.exitState === 0);
+  if (which === PRIO_PGRP) return pgrpMembers(k, who === 0 ? t.signal.pgid : who);
   if (which === PRIO_USER) {
     const uid = who === 0 ? t.uid : who;
-    return [...k.tasks.values()].filter((p) => p.uid === uid && p.exitState === 0 && p !== k.init);
+    return [...k.tasks.values()].filter((p) => p.uid === uid && p !== k.init);
   }
   return -EINVAL;
 }
@@ -83,10 +87,10 @@ export function sysYield(k: Kernel, t: Task): number {
   return 0;
 }
 
-/** sched_setaffinity(pid, cpus): EINVAL if no allowed CPU exists, ESRCH if no such task. */
+/** sched_setaffinity(pid, cpus): EINVAL if no allowed CPU exists, ESRCH if no such task (a zombie is one: it takes the mask). */
 export function setAffinity(k: Kernel, t: Task, pid: number, cpus: unknown): number {
   const p = pid === 0 ? t : k.task(pid);
-  if (!p || p.exitState !== 0) return -ESRCH;
+  if (!p) return -ESRCH;
   if (t.uid !== 0 && p.uid !== t.uid) return -EPERM;
   if (!Array.isArray(cpus)) return -EINVAL;
   const mask = new Uint8Array(k.rqs.length);
@@ -102,7 +106,7 @@ export function setAffinity(k: Kernel, t: Task, pid: number, cpus: unknown): num
 
 export function getAffinity(k: Kernel, t: Task, pid: number): number[] | number {
   const p = pid === 0 ? t : k.task(pid);
-  if (!p || p.exitState !== 0) return -ESRCH;
+  if (!p) return -ESRCH;
   const out: number[] = [];
   for (let c = 0; c < k.rqs.length; c++) if (p.cpusAllowed === null || p.cpusAllowed[c]) out.push(c);
   return out;

@@ -63,11 +63,16 @@ const validPolicy = (pol: number): boolean =>
   isFair(pol) || pol === SCHED_IDLE || isRt(pol) || pol === SCHED_DEADLINE || pol === SCHED_EXT;
 const int = (v: unknown): number | null => (typeof v === "number" && Number.isInteger(v) ? v : null);
 
-/** find_process_by_pid: 0 is the caller; zombies are gone for this purpose. */
-function lookup(k: Kernel, t: Task, pid: number | null): Task | number {
+/**
+ * find_process_by_pid: 0 is the caller. A zombie is found, as in Linux, by the
+ * calls that read (getscheduler, getparam, getattr, rr_get_interval); the ones
+ * that change the policy give ESRCH for it (`live`), a simplification: Linux
+ * would change a dead task's parameters to no effect.
+ */
+function lookup(k: Kernel, t: Task, pid: number | null, live = false): Task | number {
   if (pid === null || pid < 0) return -EINVAL;
   const p = pid === 0 ? t : k.task(pid);
-  return p && p.exitState === 0 ? p : -ESRCH;
+  return p && (!live || p.exitState === 0) ? p : -ESRCH;
 }
 
 /** normal_prio(): -1 for deadline, 99 - rtprio for FIFO/RR, static_prio otherwise. */
@@ -228,7 +233,7 @@ function sysSetattr(k: Kernel, t: Task, r: SyscallReq): number {
   if (a === null || pid === null || pid < 0 || (r.c !== undefined && r.c !== 0)) return -EINVAL;
   if (a.sched_policy < 0) return -EINVAL;
   if (a.sched_flags & SCHED_FLAG_KEEP_POLICY) a.sched_policy = SETPARAM_POLICY;
-  const p = lookup(k, t, pid);
+  const p = lookup(k, t, pid, true);
   if (typeof p === "number") return p;
   if (a.sched_flags & SCHED_FLAG_KEEP_PARAMS) getParams(p, a);
   return schedSetattr(k, t, p, a);
@@ -270,14 +275,14 @@ export const schedSyscalls = {
     const prio = paramPriority(r.c);
     const pid = int(r.a);
     if (policy === null || policy < 0 || prio === null || pid === null || pid < 0) return -EINVAL;
-    const p = lookup(k, t, pid);
+    const p = lookup(k, t, pid, true);
     return typeof p === "number" ? p : setschedulerCompat(k, t, p, policy, prio);
   },
   sched_setparam: (k, t, r) => {
     const prio = paramPriority(r.b);
     const pid = int(r.a);
     if (prio === null || pid === null || pid < 0) return -EINVAL;
-    const p = lookup(k, t, pid);
+    const p = lookup(k, t, pid, true);
     return typeof p === "number" ? p : setschedulerCompat(k, t, p, SETPARAM_POLICY, prio);
   },
   sched_getscheduler: (k, t, r) => {
