@@ -185,6 +185,31 @@ function couldRunOn(k: Kernel, p: Task, cpu: number): boolean {
 }
 
 /**
+ * The global order of a class that pushes and pulls (rt, dl), for the state
+ * at the end of an instant: a task of the class waiting on one CPU (not held
+ * by bandwidth control) does not beat the current task of another CPU it may
+ * run on (rt: a numerically lower prio; dl: an earlier deadline; either:
+ * any task of a lower class, idle included).
+ */
+function globalOrderViolation(k: Kernel, name: string): string | null {
+  const beats = (p: Task, curr: Task): boolean => {
+    if (curr.sclass !== p.sclass) return curr.sclass > p.sclass;
+    if (name === "rt") return p.prio < curr.prio;
+    return (p.dl as DlEntity).deadline < (curr.dl as DlEntity).deadline;
+  };
+  for (const src of k.rqs) {
+    for (const p of src.queued) {
+      if (k.classes[p.sclass]!.name !== name || !couldRunOn(k, p, src.cpu)) continue;
+      for (const dst of k.rqs) {
+        if (dst === src || !couldRunOn(k, p, dst.cpu) || !beats(p, dst.curr)) continue;
+        return `at ${k.now}: pid ${p.pid} (prio ${p.prio}) waits on cpu ${src.cpu} (running pid ${src.curr.pid}) while cpu ${dst.cpu} runs pid ${dst.curr.pid} (prio ${dst.curr.prio})`;
+      }
+    }
+  }
+  return null;
+}
+
+/**
  * Queue bookkeeping after a trace event: every task on a runqueue is there
  * exactly once (as curr or queued, on the CPU it names), nrRunning counts them,
  * a runnable task is on some runqueue, and an idle CPU with a runnable task
@@ -439,6 +464,30 @@ function commonCases(preset: string, cls: ClassInfo): void {
     expect(w.errors).toEqual([]);
     expect(idles).toBeGreaterThan(10);
   });
+
+  // The realtime and deadline classes move queued tasks between CPUs (push after a pick, pull when a
+  // CPU's work gets worse): once an instant settles, no waiting task of the class could preempt the
+  // current task of another CPU it may run on. (Linux aims at the same; its push and pull race with
+  // other CPUs, TaskLab's do not.)
+  if (cls.name === "rt" || cls.name === "dl") {
+    it.each([2, 4])(`globalorder: at the end of every instant, no waiting ${cls.name} task could preempt another CPU's current task, on %i CPUs`, (cpus) => {
+      const { m, w } = startMix(preset, cls, cpus, 12, 3, [checkQueues]);
+      const errors: string[] = [];
+      const q = m.kernel.engine.queue;
+      let instants = 0;
+      while (m.now < 20 * SEC && errors.length < 3) {
+        if (m.run(20 * SEC, 1) === 0) break;
+        const next = q.peek();
+        if (next !== undefined && next.time === m.now) continue; // the instant is not over
+        instants++;
+        const bad = globalOrderViolation(m.kernel, cls.name);
+        if (bad !== null) errors.push(bad);
+      }
+      expect(w.errors).toEqual([]);
+      expect(errors).toEqual([]);
+      expect(instants).toBeGreaterThan(100);
+    });
+  }
 
   it("idleonlyifnothing: one CPU never idles while a task of the class is runnable", () => {
     const { m, w } = startMix(preset, cls, 1, 6, 5, [checkQueues, checkIdle()]);

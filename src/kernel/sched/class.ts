@@ -89,6 +89,8 @@ export interface SchedClass {
    * may pull work from other CPUs here (balance_rt -> pull_rt_task).
    */
   balance?(rq: Rq, prev: Task): void;
+  /** p was just woken (or created) onto rq and preemption was checked (task_woken): a class may push queued work elsewhere. */
+  taskWoken?(rq: Rq, p: Task): void;
   /** p (on rq's CPU, queued or running or asleep) just left this class for another (switched_from). */
   switchedFrom?(rq: Rq, p: Task): void;
 }
@@ -123,5 +125,6 @@ export function uniformClass(c: SchedClass): SchedClass {
     selectTaskRq: c.selectTaskRq,
     balance: c.balance,
     switchedFrom: c.switchedFrom,
+    taskWoken: c.taskWoken,
   };
 }

@@ -336,6 +336,7 @@ export function wakeUp(k: Kernel, p: Task, mask: number): boolean {
   activateTask(k, rq, p, flags);
   checkPreempt(k, rq, p, flags);
   traceWakeup(k, p);
+  k.classes[p.sclass]!.taskWoken?.(rq, p);
   return true;
 }
 
@@ -362,6 +363,7 @@ export function wakeUpNew(k: Kernel, p: Task): void {
   activateTask(k, rq, p, ENQUEUE_INITIAL);
   if (k.trace.on) k.trace.emit({ name: "sched_wakeup_new", ts: k.now, cpu, comm: p.comm, pid: p.pid, prio: p.prio, target_cpu: cpu });
   checkPreempt(k, rq, p, ENQUEUE_INITIAL);
+  k.classes[p.sclass]!.taskWoken?.(rq, p);
 }
 
 /** The runqueue p is on (or last ran on). */

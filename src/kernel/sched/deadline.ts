@@ -49,8 +49,9 @@
  * (SCHED_FLAG_RECLAIM is accepted and ignored), no SIGXCPU for DL_OVERRUN, no
  * PI boosting. SMP: per-CPU EDF with wakeup placement as select_task_rq_dl and
  * cpudl (a free CPU, else the one with the latest earliest deadline); after
- * each pick, queued tasks that would run at once elsewhere are pushed there
- * (push_dl_tasks), and a CPU whose deadline work got worse pulls the earliest
+ * each pick, a wakeup that cannot preempt (task_woken_dl) and a replenishment
+ * (dl_task_timer), queued tasks that would run at once elsewhere are pushed
+ * there (push_dl_tasks), and a CPU whose deadline work got worse pulls the earliest
  * waiting task it may run from CPUs with two or more (pull_dl_task), scanning
  * every CPU rather than the dlo_mask. As in Linux this approximates global EDF:
  * it does not guarantee every deadline on several CPUs even under the limit.
@@ -122,6 +123,11 @@ function rootOf(k: Kernel): DlBw {
 }
 
 const dlRq = (rq: Rq): DlRq => rq.dl as DlRq;
+
+/** nr_cpus_allowed > 1. */
+function mayMigrate(p: Task): boolean {
+  return p.cpusAllowed === null || p.cpusAllowed.reduce((n, b) => n + b, 0) > 1;
+}
 
 /** to_ratio(period, runtime): bandwidth in BW_SHIFT fixed point. */
 export function toRatio(period: number, runtime: number): number {
@@ -277,6 +283,7 @@ export function dlClass(_params: Params): SchedClass {
     const rq = kk.rqs[p.cpu]!;
     insert(rq, e);
     checkPreempt(kk, rq, p, 0);
+    push(rq); // dl_task_timer: a replenished task that cannot run here may run elsewhere
   }
 
   /** dl_check_constrained_dl: a constrained task waking past its deadline waits for its next period. */
@@ -454,6 +461,13 @@ export function dlClass(_params: Params): SchedClass {
     balance(rq, prev) {
       // balance_dl: prev is off the deadline tree (blocked, throttled or yielded): earlier work may wait elsewhere.
       if (!entity(prev).node.onTree) pull(rq);
+    },
+    taskWoken(rq, p) {
+      // task_woken_dl: p waits here behind an earlier deadline: push what can run elsewhere now.
+      const curr = rq.curr;
+      if (curr === p || rq.needResched || curr.sclass !== self || !mayMigrate(p)) return;
+      if (mayMigrate(curr) && entity(p).deadline < entity(curr).deadline) return;
+      push(rq);
     },
     switchedFrom(rq, p) {
       // switched_from_dl: the CPU lost a deadline task; pull if it has none left.

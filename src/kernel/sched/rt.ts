@@ -35,8 +35,9 @@
  *    borrowing), no cgroups (RT_GROUP_SCHED), no RLIMIT_RTTIME watchdog.
  *  - SMP: wakeup placement follows select_task_rq_rt and cpupri (lowest
  *    priority CPU when the previous one runs an RT task of higher or equal
- *    priority). After each pick of an RT task, queued RT tasks are pushed to
- *    CPUs where they would run at once (push_rt_tasks after __schedule). When
+ *    priority). After each pick of an RT task, and after a wakeup that cannot
+ *    preempt (task_woken_rt), queued RT tasks are pushed to CPUs where they
+ *    would run at once (push_rt_tasks). When
  *    a CPU's RT work gets worse (an RT task there blocks, lowers its
  *    priority, or was the last one and leaves the class), it pulls the most
  *    important queued RT task it may run from CPUs with two or more
@@ -384,6 +385,13 @@ export function rtClass(params: Params): SchedClass {
       if (rq.curr !== p) return;
       if (p.prio > oldPrio) pull(rq);
       if (rtRq(rq).highest() < p.prio) rq.resched();
+    },
+    taskWoken(rq, p) {
+      // task_woken_rt: p waits here behind an RT or deadline task: push what can run elsewhere now.
+      const curr = rq.curr;
+      if (curr === p || rq.needResched || !mayMigrate(p) || curr.sclass > p.sclass) return;
+      if (mayMigrate(curr) && curr.prio > p.prio) return;
+      pushTasks(rq, curr);
     },
     switchedFrom(rq, p) {
       // switched_from_rt: the CPU may have lost its last RT task; pull one if so, and run it.
