@@ -162,6 +162,20 @@ describe.each(SMP_PRESETS)("preset %s on 4 CPUs", (sched) => {
     });
   });
 
+  describe("pinned", () => {
+    it("balancepinned: a movable task behind 40 tasks pinned to its CPU is still found and moved to an idle CPU (LBF_ALL_PINNED)", () => {
+      const m = new Machine({ cpus: CPUS, sched });
+      for (let i = 0; i < 40; i++) m.spawn(hog, { affinity: [1] });
+      const mv = m.spawn(hog, { affinity: [1] });
+      m.run(MS);
+      expect(control(m, function* (sys, out: number[]) {
+        out.push(yield* sys.sched_setaffinity(mv, [0, 1]));
+      })).toEqual([0]);
+      m.run(m.now + SEC);
+      expect(m.task(mv)!.cpu).toBe(0);
+    });
+  });
+
   describe("affinity", () => {
     it("affinityfixed: random fixed masks (inherited by forks) are never violated by placement, wakeup or balancing", () => {
       const m = new Machine({ cpus: CPUS, sched, seed: 3 });

@@ -238,6 +238,25 @@ describe.each(FAIRS)("with $name as the fair class", ({ make }) => {
       expect(m.task(b)!.sumExecRuntime + (m.now - m.task(b)!.execStart)).toBe(2 * MS);
     });
 
+    it("dlswitchedfrom: a CPU left with only throttled deadline tasks when one leaves the class pulls a waiting one (switched_from_dl counts ready tasks)", () => {
+      const m = machine({ cpus: 2, rtRuntime: -1 });
+      const demote = program("demote", function* (sys) {
+        yield* sys.compute(5 * MS);
+        yield* sys.syscall("sched_setscheduler", 0, SCHED_NORMAL, { sched_priority: 0 });
+        for (;;) yield* sys.compute(100 * SEC);
+      });
+      const t = m.spawn(hog, { policy: SCHED_DEADLINE, dl: { runtime: MS, deadline: 10 * MS, period: 100 * MS }, affinity: [0] });
+      const a = m.spawn(demote, { policy: SCHED_DEADLINE, dl: { runtime: 50 * MS, deadline: 100 * MS, period: 100 * MS }, affinity: [0] });
+      m.spawn(hog, { policy: SCHED_DEADLINE, dl: { runtime: 90 * MS, deadline: 100 * MS, period: 100 * MS }, affinity: [1] });
+      const c = m.spawn(hog, { policy: SCHED_DEADLINE, dl: { runtime: 40 * MS, deadline: 200 * MS, period: 200 * MS }, affinity: [1] });
+      m.run(5 * MS);
+      expect(dlState(m.task(t)!)!.throttled).toBe(true); // its 1 ms, noticed at the 4 ms tick
+      m.task(c)!.cpusAllowed = null; // allowed everywhere now, waiting on cpu 1
+      m.run(20 * MS);
+      expect(m.task(a)!.policy).toBe(SCHED_NORMAL);
+      expect(m.task(c)!.cpu).toBe(0);
+    });
+
     it("dlconstrainednew: a new constrained task (deadline < period) runs at once, not after period - deadline", () => {
       const m = machine();
       const d = m.spawn(hog, { policy: SCHED_DEADLINE, dl: { runtime: 10 * MS, deadline: 20 * MS, period: 100 * MS } });

@@ -50,14 +50,14 @@ function cpuTime(m: Machine, pid: number): number {
   return t.sumExecRuntime + (m.kernel.rqs[t.cpu]!.curr === t ? Math.max(0, m.now - t.execStart) : 0);
 }
 
-/** Widens pid's affinity to `cpus` from a root FIFO 99 task on cpu 0, which runs at once; runs 1 ms. */
-function widen(m: Machine, pid: number, cpus: number[]): number[] {
+/** Widens pid's affinity to `cpus` from a root FIFO 99 task on cpu `from`, which runs at once; runs 1 ms. */
+function widen(m: Machine, pid: number, cpus: number[], from = 0): number[] {
   const out: number[] = [];
   m.spawn(
     program("ctl", function* (sys) {
       out.push(yield* sys.sched_setaffinity(pid, cpus));
     }),
-    { policy: SCHED_FIFO, rtPriority: 99, affinity: [0] },
+    { policy: SCHED_FIFO, rtPriority: 99, affinity: [from] },
   );
   m.run(m.now + MS);
   return out;
@@ -235,6 +235,26 @@ describe.each(FAIRS)("with $name as the fair class", ({ make }) => {
       expect(m.task(a)!.policy).toBe(SCHED_NORMAL);
       expect(m.task(waiting)!.cpu).toBe(0);
       expect(m.kernel.rqs[0]!.curr.pid).toBe(waiting);
+    });
+
+    it("rtpull: a deadline task blocking makes its CPU pull a waiting RT task (balance_dl, then balance_rt)", () => {
+      const m = machine({ cpus: 2, rtRuntime: -1 });
+      const nap = program("nap", function* (sys) {
+        yield* sys.compute(10 * MS);
+        yield* sys.sleep(100 * SEC);
+      });
+      const fair = m.spawn(hog, { affinity: [0] });
+      const d = m.spawn(nap, { policy: SCHED_DEADLINE, dl: { runtime: 50 * MS, deadline: 100 * MS, period: 100 * MS }, affinity: [0] });
+      m.spawn(hog, { policy: SCHED_FIFO, rtPriority: 95, affinity: [1] });
+      m.run(MS);
+      expect(m.task(d)!.cpu).toBe(0);
+      const waiting = m.spawn(hog, { policy: SCHED_FIFO, rtPriority: 80, affinity: [1] });
+      m.run(2 * MS);
+      expect(widen(m, waiting, [0, 1], 1)).toEqual([0]); // from cpu 1: cpu 0 runs the deadline task
+      expect(m.task(waiting)!.cpu).toBe(1);
+      m.run(SEC);
+      expect(m.task(waiting)!.cpu).toBe(0);
+      expect(cpuTime(m, fair)).toBe(0);
     });
 
     it("rryield: sched_yield moves an RT task to the tail of its list", () => {

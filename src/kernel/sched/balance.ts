@@ -40,18 +40,20 @@ function migrate(k: Kernel, src: Rq, dst: Rq, p: Task): void {
 const NR_MIGRATE = 32;
 
 /**
- * Among the first NR_MIGRATE tasks of src's list (in the order they were put
- * on it), the movable one that has waited longest since it last ran or was
- * queued: least recently run, as detach_tasks takes from the cold end of
- * rq->cfs_tasks and looks at no more than sched_nr_migrate tasks. Ties go to
- * the one earlier in the list.
+ * Among src's queued tasks, looked at in the order they were put on it, the
+ * movable one that has waited longest since it last ran or was queued (least
+ * recently run, as detach_tasks takes from the cold end of rq->cfs_tasks).
+ * Like detach_tasks, it looks at no more than sched_nr_migrate tasks unless
+ * every one so far was pinned elsewhere (LBF_ALL_PINNED). Ties go to the one
+ * earlier in the list. (Linux's list is in most-recently-run order; TaskLab's
+ * is in activation order, so the window of 32 may hold warmer tasks.)
  */
 function pickQueued(k: Kernel, src: Rq, dst: Rq): Task | null {
   let best: Task | null = null;
   let seen = 0;
   for (const p of src.tasks) {
     if (p === src.curr) continue;
-    if (++seen > NR_MIGRATE) break;
+    if (++seen > NR_MIGRATE && best !== null) break;
     if (!canRun(p, dst.cpu) || (best !== null && p.lastQueued >= best.lastQueued)) continue;
     if (k.classes[p.sclass]!.canMigrate?.(src, p, dst.cpu)) best = p;
   }

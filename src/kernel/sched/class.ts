@@ -84,9 +84,10 @@ export interface SchedClass {
   /** Optional CPU choice; the core's generic placement is used when absent. */
   selectTaskRq?(p: Task, prevCpu: number, flags: number): number;
   /**
-   * Called by schedule() for prev's class after prev was put back and before
-   * the next task is picked (put_prev_task_balance -> class->balance): a class
-   * may pull work from other CPUs here (balance_rt -> pull_rt_task).
+   * Called by schedule() after prev was put back and before the next task is
+   * picked, for prev's class and then each lower class until one of them or
+   * a higher class has a task to run (put_prev_task_balance -> class->balance):
+   * a class may pull work from other CPUs here (balance_rt -> pull_rt_task).
    */
   balance?(rq: Rq, prev: Task): void;
   /** p was just woken (or created) onto rq and preemption was checked (task_woken): a class may push queued work elsewhere. */

@@ -141,12 +141,27 @@ export function schedule(k: Kernel, rq: Rq): void {
   }
   if (prev !== rq.idle) k.classes[prev.sclass]!.putPrevTask(rq, prev);
   if (prev.migratePending) moveOffDisallowed(k, rq, prev);
-  if (prev !== rq.idle) k.classes[prev.sclass]!.balance?.(rq, prev);
+  if (prev !== rq.idle) balanceClasses(k, rq, prev);
   let next = pickNextTask(k, rq);
   if (next === rq.idle && newIdleBalance(k, rq)) next = pickNextTask(k, rq);
   rq.curr = next; // before setNextTask: a class that pushes work elsewhere there sees a consistent rq
   if (next !== rq.idle) k.classes[next.sclass]!.setNextTask(rq, next);
   if (prev !== next) contextSwitch(k, rq, prev, next, voluntary);
+}
+
+/**
+ * put_prev_task_balance: the balance hooks of prev's class and of each lower
+ * class in turn, until a class at or above the one just balanced has a task
+ * to run (then nothing lower can matter).
+ */
+function balanceClasses(k: Kernel, rq: Rq, prev: Task): void {
+  const cl = k.classes;
+  for (let i = prev.sclass; i < cl.length - 1; i++) {
+    const b = cl[i]!.balance;
+    if (b === undefined) continue;
+    b(rq, prev);
+    for (let j = 0; j <= i; j++) if (rq.classNr[j] !== 0 && cl[j]!.pickTask(rq) !== null) return;
+  }
 }
 
 /**

@@ -324,7 +324,7 @@ export function dlClass(_params: Params): SchedClass {
       const rq = rqs[(from + i) % rqs.length]!;
       if (p.cpusAllowed !== null && p.cpusAllowed[rq.cpu] !== 1) continue;
       if (rq.curr.sclass < self) continue;
-      const d = rq.curr.sclass === self ? earliest(rq) : Infinity;
+      const d = earliest(rq); // cpudl: the earliest ready deadline there, running or queued
       if (d > latest) [best, latest] = [rq, d];
     }
     return best;
@@ -471,7 +471,7 @@ export function dlClass(_params: Params): SchedClass {
     },
     switchedFrom(rq, p) {
       // switched_from_dl: the CPU lost a deadline task; pull if it has none left.
-      if (!p.onRq || dlRq(rq).nr !== 0) return;
+      if (!p.onRq || dlRq(rq).tree.size !== 0) return; // no ready deadline task left (throttled ones do not count: dl_nr_running)
       if (pull(rq)) rq.resched();
     },
     nrRunning: (rq) => dlRq(rq).nr,

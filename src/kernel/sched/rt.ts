@@ -292,7 +292,7 @@ export function rtClass(params: Params): SchedClass {
       if (rt.nr < 2) continue; // not overloaded
       const p = highestPullable(src, rq.cpu);
       if (p === null || p.prio >= mine.highest()) continue;
-      if (src.curr !== src.idle && p.prio < src.curr.prio) continue; // it preempts there at once
+      if (p.prio < src.curr.prio) continue; // it preempts there at once (idle or fair there included)
       deactivateTask(kk, src, p, DEQUEUE_MIGRATING);
       setTaskCpu(kk, p, rq.cpu);
       activateTask(kk, rq, p, ENQUEUE_MIGRATED);
@@ -400,7 +400,7 @@ export function rtClass(params: Params): SchedClass {
     },
     balance(rq, prev) {
       // balance_rt: prev left the RT lists (blocked, exited, or changed class) and this CPU's best RT prio is now worse.
-      if (prev.onRq) return; // still on its list (preempted): on_rt_rq
+      if (prev.onRq && (prev.policy === SCHED_FIFO || prev.policy === SCHED_RR)) return; // still on its list (preempted): on_rt_rq
       if (rtRq(rq).highest() > prev.prio) pull(rq);
     },
     nrRunning: (rq) => rtRq(rq).nr,
