@@ -41,6 +41,11 @@ export function checkInvariants(k: Kernel): void {
       if (c.state !== TASK_RUNNING && !rq.needResched) fail(`cpu ${rq.cpu}: curr is not runnable and no reschedule is pending`, c);
     }
     if (rq.nrRunning !== n) fail(`cpu ${rq.cpu}: nrRunning ${rq.nrRunning} but ${n} tasks are on it`);
+    // The per-class counts pick_next_task relies on.
+    const byClass = new Array<number>(k.classes.length).fill(0);
+    for (const p of rq.tasks) byClass[p.sclass]!++;
+    for (let c = 0; c < k.classes.length - 1; c++)
+      if (byClass[c] !== rq.classNr[c]) fail(`cpu ${rq.cpu}: ${byClass[c]} tasks of class ${k.classes[c]!.name} listed, classNr says ${rq.classNr[c]}`);
     // The class trees: balanced, ordered, and no key changed behind the tree's back.
     for (const q of [rq.cfs, rq.dl] as ({ tree?: { check(): void } } | null)[]) {
       try {

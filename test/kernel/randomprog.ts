@@ -1,7 +1,8 @@
 /**
  * Random programs for the property test, built from a small op alphabet
  * (fork, exit, wait, kill with SIGKILL/SIGSTOP/SIGCONT/SIGTERM, compute, sleep,
- * io, setsid, setpgid, nice, sched_yield, threads, exec) run on 1-4 CPUs while
+ * io, setsid, setpgid, nice, sched_yield, threads, exec, and as root sometimes
+ * sched_setscheduler to every policy and sched_setaffinity) run on 1-4 CPUs while
  * every kernel invariant is checked after every event (see invariants.ts).
  * At the end everything is killed and init must leave a clean machine: no task,
  * no pid, no group, no session left over.
@@ -41,7 +42,9 @@ type Op =
   | { k: "mask"; how: number; sigs: number[] }
   | { k: "vfork"; exec: boolean }
   | { k: "pause" }
-  | { k: "crash" };
+  | { k: "crash" }
+  | { k: "sched"; policy: number; prio: number }
+  | { k: "affinity"; cpus: number[] };
 
 const time = fc.integer({ min: 0, max: 3_000_000 });
 const sig = fc.constantFrom(SIGKILL, SIGSTOP, SIGCONT, SIGTERM, SIGCONT, SIGUSR1, SIGTSTP, SIGCHLD, 0);
@@ -76,6 +79,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant("vfork" as const), exec: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ k: "pause" as const }) },
   { weight: 1, arbitrary: fc.constant({ k: "crash" as const }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("sched" as const), policy: fc.constantFrom(0, 1, 2, 3, 5, 6), prio: fc.integer({ min: 1, max: 99 }) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("affinity" as const), cpus: fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 4 }) }) },
 );
 
 /** The one handler random programs install: a little work, sometimes a nested syscall that blocks. */
@@ -147,6 +152,12 @@ function* interp(sys: SysApi, ops: Op[], argv: string[]): Generator<any, number,
       case "mask": yield* sys.sigprocmask(o.how, o.sigs); break;
       case "pause": yield* sys.pause(); break;
       case "crash": throw new Error("random program crash");
+      case "sched":
+        // Root may move itself to any policy; a deadline reservation of 1 ms every 20 ms (deadline 10 ms).
+        if (o.policy === 6) yield* sys.syscall("sched_setattr", 0, { sched_policy: 6, sched_flags: 0, sched_runtime: 1_000_000, sched_deadline: 10_000_000, sched_period: 20_000_000 }, 0);
+        else yield* sys.syscall("sched_setscheduler", 0, o.policy, { sched_priority: o.policy === 1 || o.policy === 2 ? o.prio : 0 });
+        break;
+      case "affinity": yield* sys.sched_setaffinity(0, o.cpus); break;
       case "vfork": {
         if (gen >= 3 || forks >= 2) break;
         forks++;
@@ -167,6 +178,8 @@ export interface Scenario {
   cpus: number;
   seed: number;
   small: boolean;
+  /** The root programs run as uid 0 (they may then take RT and deadline policies). */
+  root: boolean;
   roots: Op[][];
   images: Op[][];
 }
@@ -175,6 +188,7 @@ export const scenario: fc.Arbitrary<Scenario> = fc.record({
   cpus: fc.integer({ min: 1, max: 4 }),
   seed: fc.integer({ min: 1, max: 1000 }),
   small: fc.boolean(),
+  root: fc.boolean(),
   roots: fc.array(fc.array(op, { minLength: 1, maxLength: 24 }), { minLength: 1, maxLength: 4 }),
   images: fc.array(fc.array(op, { maxLength: 8 }), { minLength: 2, maxLength: 2 }),
 });
@@ -185,7 +199,7 @@ export function runScenario(s: Scenario, onEvent?: (e: TraceEvent) => void): { e
   const m = new Machine({ cpus: s.cpus, seed: s.seed, pidMax: s.small ? 320 : 32768, rlimitNproc: s.small ? 25 : Infinity, stepBudget: 5000 });
   const k = m.kernel;
   s.images.forEach((ops, i) => m.install(`/bin/p${i}`, program(`p${i}`, (sys, argv) => interp(sys, ops, argv))));
-  s.roots.forEach((ops, i) => m.spawn(program(`r${i}`, (sys, argv) => interp(sys, ops, argv))));
+  s.roots.forEach((ops, i) => m.spawn(program(`r${i}`, (sys, argv) => interp(sys, ops, argv)), s.root ? { uid: 0 } : {}));
   let last = 0;
   let created = 0;
   // Every task is created once, exits once and is freed once; a pid is never live twice.
@@ -221,7 +235,7 @@ export function runScenario(s: Scenario, onEvent?: (e: TraceEvent) => void): { e
     if (k.now < last) throw new Error("engine clock went back");
   }
   // Kill whatever is left (as root would with kill -9 -1) and let init clean up.
-  m.spawn(program("reaper", function* (sys) { yield* sys.kill(-1, SIGKILL); }));
+  m.spawn(program("reaper", function* (sys) { yield* sys.kill(-1, SIGKILL); }), { uid: 0 });
   while (m.run(Infinity, 1) > 0) checkInvariants(k);
   if (live.size !== 1) throw new Error(`tasks never freed: ${[...live.keys()].join(" ")}`);
   if (k.tasks.size !== 1) throw new Error(`left over after kill -9 -1: ${[...k.tasks.values()].map((t) => `${t.pid}:${t.comm}:${t.state}/${t.exitState}`).join(" ")}`);
