@@ -51,11 +51,17 @@
  * would choose it now; BATCH and IDLE wakees never preempt; anything that is
  * not SCHED_IDLE preempts a SCHED_IDLE curr.
  *
+ * Custom slices and PREEMPT_SHORT (6.12): a fair task may ask for its own
+ * request size with sched_setattr's sched_runtime (clamped to 0.1..100 ms;
+ * task.fairSlice); a waking task with a shorter slice than curr's, eligible
+ * and earlier (or curr not eligible), cancels curr's RUN_TO_PARITY protection
+ * (do_preempt_short), and a curr whose protection is gone yields at the next
+ * tick that finds it not eligible (did_preempt_short).
+ *
  * Simplified: DELAY_DEQUEUE / DELAY_ZERO (6.12) are left out: a task that
  * sleeps with negative lag leaves the queue at once and keeps the clamped
- * negative lag for its next placement, as in 6.6-6.11. No PREEMPT_SHORT
- * and no custom slices (sched_attr.sched_runtime): every request is the base
- * slice. No next buddy (NEXT_BUDDY is off by default). The vlag clamp is the
+ * negative lag for its next placement, as in 6.6-6.11. No next buddy
+ * (NEXT_BUDDY is off by default). The vlag clamp is the
  * 6.6 one. Arithmetic is exact in doubles (weights.ts), and V is an exact
  * quotient where the kernel floors it towards -infinity. While curr runs
  * alone the kernel renews its request at every tick; TaskLab skips those
@@ -87,6 +93,12 @@ export interface EevdfFeatures {
   runToParity: boolean;
   /** Wakeups may preempt (WAKEUP_PREEMPTION). */
   wakeupPreemption: boolean;
+  /**
+   * A waking task with a shorter slice may cancel curr's RUN_TO_PARITY
+   * protection, and curr then yields as soon as it is not eligible
+   * (PREEMPT_SHORT, 6.12).
+   */
+  preemptShort: boolean;
 }
 
 export const EEVDF_FEATURES: Readonly<EevdfFeatures> = Object.freeze({
@@ -94,6 +106,7 @@ export const EEVDF_FEATURES: Readonly<EevdfFeatures> = Object.freeze({
   placeDeadlineInitial: true,
   runToParity: true,
   wakeupPreemption: true,
+  preemptShort: true,
 });
 
 /** struct cfs_rq with the EEVDF sums. */
@@ -200,10 +213,16 @@ class Eevdf {
     se.vlag = Math.max(-limit, Math.min(limit, lag));
   }
 
+  /** The request size: the task's own (custom_slice) or the base slice. */
+  sliceOf(se: SchedEntity): number {
+    const own = se.task.fairSlice;
+    return own > 0 ? own : this.baseSlice;
+  }
+
   /** place_entity(): v from V and the saved lag; a fresh request and deadline. */
   placeEntity(cfs: EevdfRq, se: SchedEntity, flags: number): void {
     const V = avgVruntime(cfs);
-    se.slice = this.baseSlice;
+    se.slice = this.sliceOf(se);
     let vslice = calcDeltaFair(se.slice, se.weight);
     let lag = 0;
     if (this.feat.placeLag && cfs.nrRunning > 0) {
@@ -219,7 +238,7 @@ class Eevdf {
   /** update_deadline(): once v reaches vd the request is served; issue a new one. True if it did. */
   updateDeadline(se: SchedEntity): boolean {
     if (vdeltaToWall(se.deadline - se.vruntime, se.weight) > EPS_NS) return false;
-    se.slice = this.baseSlice;
+    se.slice = this.sliceOf(se);
     se.deadline = se.vruntime + calcDeltaFair(se.slice, se.weight);
     return true;
   }
@@ -286,7 +305,18 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
     link.sync(rq);
     const cfs = q(rq);
     const c = cfs.curr;
-    if (c !== null && c.onRq && e.updateDeadline(c) && resched && cfs.nrRunning > 1) rq.resched();
+    if (c !== null && c.onRq && (e.updateDeadline(c) || didPreemptShort(cfs, c)) && resched && cfs.nrRunning > 1) rq.resched();
+  }
+
+  /** did_preempt_short(): curr's slice protection was cancelled and it is no longer eligible. */
+  function didPreemptShort(cfs: EevdfRq, c: SchedEntity): boolean {
+    return feat.preemptShort && c.pickDeadline !== c.deadline && !entityEligible(cfs, c);
+  }
+
+  /** do_preempt_short(): the wakee asks for a shorter slice, is eligible, and is earlier or curr is not eligible. */
+  function doPreemptShort(cfs: EevdfRq, pse: SchedEntity, se: SchedEntity): boolean {
+    if (!feat.preemptShort || pse.slice >= se.slice || !entityEligible(cfs, pse)) return false;
+    return pse.deadline < se.deadline || !entityEligible(cfs, se);
   }
 
   function wakeupPreempt(rq: Rq, p: Task): void {
@@ -296,7 +326,10 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
     if (rule === "preempt") return rq.resched();
     if (rule === "never" || !feat.wakeupPreemption) return;
     updateCurrFair(rq);
-    if (!rq.needResched && pickEevdf(q(rq), feat.runToParity) === seOf(p)) rq.resched();
+    if (rq.needResched) return;
+    const cfs = q(rq);
+    if (doPreemptShort(cfs, seOf(p), seOf(curr))) seOf(curr).pickDeadline = NaN; // cancel_protect_slice
+    if (pickEevdf(cfs, feat.runToParity) === seOf(p)) rq.resched();
   }
 
   return {
@@ -310,7 +343,7 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
     },
     initTask(_rq, p) {
       const se = new SchedEntity(p); // vlag 0, as __sched_fork leaves it
-      se.slice = e.baseSlice;
+      se.slice = e.sliceOf(se);
       p.se = se;
     },
     enqueueTask(rq, p, flags) {
@@ -367,11 +400,14 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
     },
     taskTick(rq, curr) {
       const cfs = q(rq);
-      if (e.updateDeadline(seOf(curr)) && cfs.nrRunning > 1) rq.resched();
+      const se = seOf(curr);
+      if ((e.updateDeadline(se) || didPreemptShort(cfs, se)) && cfs.nrRunning > 1) rq.resched();
     },
     nextCheck(rq, curr) {
       if (q(rq).nrRunning <= 1) return Infinity;
       const se = seOf(curr);
+      // Protection cancelled by a shorter slice (PREEMPT_SHORT): every tick may find curr ineligible.
+      if (feat.preemptShort && se.pickDeadline !== se.deadline) return curr.execStart;
       const wall = vdeltaToWall(se.deadline - se.vruntime, se.weight);
       return curr.execStart + (wall <= EPS_NS ? 0 : Math.ceil(wall - EPS_NS / 2));
     },

@@ -82,9 +82,24 @@ function normalPrio(p: Task): number {
   return p.staticPrio;
 }
 
+/** The bounds of a fair task's own slice (__setparam_fair clamps sched_runtime to 0.1 .. 100 ms). */
+export const FAIR_SLICE_MIN = 100_000, FAIR_SLICE_MAX = 100_000_000;
+
+/** se->slice as sched_setattr would set it from sched_runtime: 0 (the base slice) or clamped. */
+function fairSliceOf(a: SchedAttr): number {
+  return a.sched_runtime === 0 ? 0 : Math.max(FAIR_SLICE_MIN, Math.min(FAIR_SLICE_MAX, a.sched_runtime));
+}
+
+/** The request size a fair task gets in this machine: its own slice, or the base slice (EEVDF only; 0 elsewhere). */
+function effectiveSlice(k: Kernel, p: Task): number {
+  if (k.classes[p.sclass]!.name !== "eevdf") return 0;
+  return p.fairSlice > 0 ? p.fairSlice : k.params.baseSlice * tunableFactor(k.params);
+}
+
 /** EINVAL checks of __sched_setscheduler on the priority and deadline parameters. */
 function checkAttr(policy: number, a: SchedAttr): boolean {
   if (a.sched_priority < 0 || a.sched_priority > MAX_USER_RT_PRIO) return false;
+  if (a.sched_runtime < 0) return false; // a u64 in the kernel: a negative value cannot be meant
   if (policy === SCHED_DEADLINE && !checkDlParams(a.sched_runtime, a.sched_deadline, a.sched_period)) return false;
   return isRt(policy) === (a.sched_priority !== 0);
 }
@@ -110,7 +125,7 @@ const dlParamsOf = (a: SchedAttr): DlParams => ({
 /** Nothing to do but record reset-on-fork: same policy and same parameters. */
 function unchanged(p: Task, policy: number, a: SchedAttr): boolean {
   if (policy !== p.policy || a.sched_flags & SCHED_FLAG_UTIL_CLAMP) return false;
-  if (isFair(policy)) return a.sched_nice === p.nice;
+  if (isFair(policy)) return a.sched_nice === p.nice && fairSliceOf(a) === p.fairSlice;
   if (isRt(policy)) return a.sched_priority === p.rtPriority;
   if (policy === SCHED_DEADLINE) {
     const d = getDlParams(p);
@@ -126,7 +141,10 @@ function apply(k: Kernel, p: Task, policy: number, a: SchedAttr, resetOnFork: bo
     p.policy = policy;
     p.resetOnFork = resetOnFork;
     if (policy === SCHED_DEADLINE) setDlParams(p, dlParamsOf(a));
-    else if (isFair(policy)) p.staticPrio = 120 + a.sched_nice;
+    else if (isFair(policy)) {
+      p.staticPrio = 120 + a.sched_nice;
+      p.fairSlice = fairSliceOf(a); // __setparam_fair: custom_slice (used by EEVDF)
+    }
     p.rtPriority = a.sched_priority;
     p.normalPrio = p.prio = normalPrio(p); // no PI boosting: prio = normal_prio
     p.sclass = k.classOfPolicy[policy]!;
@@ -176,7 +194,7 @@ function blankAttr(policy: number): SchedAttr {
 }
 
 /** get_params: p's current parameters into `a`. */
-function getParams(p: Task, a: SchedAttr): void {
+function getParams(k: Kernel, p: Task, a: SchedAttr): void {
   if (p.policy === SCHED_DEADLINE) {
     const d = getDlParams(p);
     a.sched_priority = p.rtPriority;
@@ -188,6 +206,7 @@ function getParams(p: Task, a: SchedAttr): void {
     a.sched_priority = p.rtPriority;
   } else {
     a.sched_nice = p.nice;
+    a.sched_runtime = effectiveSlice(k, p); // se->slice (6.12); CFS kernels report 0
   }
 }
 
@@ -196,6 +215,7 @@ function setschedulerCompat(k: Kernel, t: Task, p: Task, policy: number, priorit
   const a = blankAttr(policy);
   a.sched_priority = priority;
   a.sched_nice = p.nice;
+  if (p.fairSlice > 0) a.sched_runtime = p.fairSlice; // a custom slice survives sched_setscheduler (6.12)
   if (policy !== SETPARAM_POLICY && policy & SCHED_RESET_ON_FORK) {
     a.sched_flags |= SCHED_FLAG_RESET_ON_FORK;
     a.sched_policy = policy & ~SCHED_RESET_ON_FORK;
@@ -235,7 +255,7 @@ function sysSetattr(k: Kernel, t: Task, r: SyscallReq): number {
   if (a.sched_flags & SCHED_FLAG_KEEP_POLICY) a.sched_policy = SETPARAM_POLICY;
   const p = lookup(k, t, pid, true);
   if (typeof p === "number") return p;
-  if (a.sched_flags & SCHED_FLAG_KEEP_PARAMS) getParams(p, a);
+  if (a.sched_flags & SCHED_FLAG_KEEP_PARAMS) getParams(k, p, a);
   return schedSetattr(k, t, p, a);
 }
 
@@ -247,7 +267,7 @@ function sysGetattr(k: Kernel, t: Task, r: SyscallReq): SchedAttr | number {
   if (typeof p === "number") return p;
   const a = blankAttr(p.policy);
   if (p.resetOnFork) a.sched_flags |= SCHED_FLAG_RESET_ON_FORK;
-  getParams(p, a);
+  getParams(k, p, a);
   a.sched_flags &= SCHED_FLAG_ALL;
   return a;
 }
@@ -264,7 +284,8 @@ export function rrInterval(k: Kernel, p: Task): number {
   if (isRt(p.policy) || p.policy === SCHED_DEADLINE) return 0;
   if (k.classes[p.sclass]!.nrRunning(k.rqs[p.cpu]!) === 0) return 0;
   const tick = k.tickNs;
-  return Math.floor((k.params.baseSlice * tunableFactor(k.params)) / tick) * tick;
+  const slice = p.fairSlice > 0 && k.classes[p.sclass]!.name === "eevdf" ? p.fairSlice : k.params.baseSlice * tunableFactor(k.params);
+  return Math.floor(slice / tick) * tick;
 }
 
 type Handler = (k: Kernel, t: Task, r: SyscallReq) => number | object;

@@ -98,7 +98,9 @@ function copySched(k: Kernel, p: Task, parent: Task): void {
   p.rtPriority = parent.rtPriority;
   p.normalPrio = parent.normalPrio;
   p.sclass = parent.sclass;
+  p.fairSlice = parent.fairSlice;
   if (parent.resetOnFork) {
+    p.fairSlice = 0; // sched_fork: custom_slice = 0, slice = base
     if (p.policy !== SCHED_NORMAL && p.policy !== SCHED_BATCH && p.policy !== SCHED_IDLE) {
       p.policy = SCHED_NORMAL;
       p.rtPriority = 0;

@@ -192,6 +192,7 @@ export interface SigFrame {
 
 /** The task_struct fields few tasks ever use, kept off the task until one does (memory per task). */
 class TaskExtra {
+  fairSlice = 0;
   sigFrames: SigFrame[] | null = null;
   vforkParent: Task | null = null;
   vforkChild: Task | null = null;
@@ -363,6 +364,16 @@ export class Task {
   }
   set pdeathSignal(v: number) {
     if (v !== 0 || this.extra !== null) this.more().pdeathSignal = v;
+  }
+  /**
+   * A fair task's own request size in ns, set with sched_setattr's
+   * sched_runtime (se->custom_slice, Linux 6.12); 0 for the default base slice.
+   */
+  get fairSlice(): number {
+    return this.extra === null ? 0 : this.extra.fairSlice;
+  }
+  set fairSlice(v: number) {
+    if (v !== 0 || this.extra !== null) this.more().fairSlice = v;
   }
   private more(): TaskExtra {
     return (this.extra ??= new TaskExtra());
