@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatPath, parseWorkload, WorkloadError } from "../src/scenario/load.ts";
 import { parseSignal, signalName, STEP_OPS, WorkloadSchema, type Workload } from "../src/scenario/workload.ts";
+import { bootWorkload } from "../src/scenario/run.ts";
 
 /** Strip common indentation so fixtures can be written inline. */
 function yaml(strings: TemplateStringsArray, ...vals: unknown[]): string {
@@ -360,8 +361,25 @@ describe("parseWorkload: errors", () => {
     expect(missing.field).toBe("tasks[0].period");
     expect(missing.line).toBe(2);
     expect(missing.reason).toMatch(/required when policy is deadline/);
-    const forbidden = errorOf(base("    policy: normal\n    runtime: 10ms\n"));
-    expect(forbidden.message).toBe("w.yaml:5:14: tasks[0].runtime: only allowed with policy deadline (policy is normal)");
+    const forbidden = errorOf(base("    policy: fifo\n    priority: 5\n    runtime: 10ms\n"));
+    expect(forbidden.message).toBe(
+      "w.yaml:6:14: tasks[0].runtime: only allowed with policy deadline (policy is fifo); for normal and batch tasks it sets the slice",
+    );
+    const period = errorOf(base("    policy: normal\n    period: 10ms\n"));
+    expect(period.message).toBe("w.yaml:5:13: tasks[0].period: only allowed with policy deadline (policy is normal)");
+  });
+
+  it("runtime of a normal or batch task is its own slice (sched_runtime), 100us to 100ms", () => {
+    const base = (extra: string) => `tasks:\n  - name: a\n    run: []\n${extra}`;
+    const ok = parseWorkload(base("    policy: batch\n    runtime: 2ms\n"), "w.yaml");
+    expect(ok.tasks[0]!.runtime).toBe(2_000_000);
+    expect(errorOf(base("    runtime: 200ms\n")).message).toBe(
+      "w.yaml:4:14: tasks[0].runtime: slice 200ms out of range; expected 100us to 100ms (the request size of a normal or batch task)",
+    );
+    const { machine } = bootWorkload(parseWorkload("tasks:\n  - name: a\n    runtime: 1ms\n    run: [ { sleep: 10ms } ]\n", "w.yaml"));
+    machine.run(1);
+    const t = [...machine.kernel.tasks.values()].find((x) => x.comm === "a")!;
+    expect(t.fairSlice).toBe(1_000_000);
   });
 
   it("affinity must be a non-empty list of unique CPU numbers", () => {

@@ -46,7 +46,8 @@ export interface WorkloadBoot {
 /**
  * The one mapping from workload scheduling attributes to spawn options:
  * nice as is; policy normal=0 fifo=1 rr=2 batch=3 idle=5 deadline=6 (SCHED_*);
- * priority -> rtPriority; affinity as is; deadline runtime/deadline/period -> dl.
+ * priority -> rtPriority; affinity as is; deadline runtime/deadline/period -> dl;
+ * the runtime of a normal or batch task -> slice.
  */
 export function schedSpawnOptions(attrs: SchedAttrs): SpawnOptions {
   const o: SpawnOptions = {};
@@ -56,6 +57,7 @@ export function schedSpawnOptions(attrs: SchedAttrs): SpawnOptions {
   if (attrs.affinity !== undefined) o.affinity = [...attrs.affinity];
   const dl = deadlineParams(attrs);
   if (dl) o.dl = dl;
+  else if (attrs.runtime !== undefined) o.slice = attrs.runtime; // a normal or batch task's own slice
   return o;
 }
 

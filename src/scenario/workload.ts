@@ -428,10 +428,15 @@ function checkSched(v: SchedIn, ctx: Ctx): SchedAttrs {
       );
     }
   } else {
-    for (const k of ["runtime", "deadline", "period"] as const) {
+    // For normal and batch tasks, runtime is the task's own slice (sched_attr.sched_runtime, EEVDF 6.12).
+    const fair = p === undefined || p === "normal" || p === "batch";
+    for (const k of fair ? (["deadline", "period"] as const) : (["runtime", "deadline", "period"] as const)) {
       if (v[k] !== undefined) {
-        addIssue(ctx, [k], `only allowed with policy deadline (${p ? `policy is ${p}` : "no policy given"})`);
+        addIssue(ctx, [k], `only allowed with policy deadline (${p ? `policy is ${p}` : "no policy given"})${k === "runtime" ? "; for normal and batch tasks it sets the slice" : ""}`);
       }
+    }
+    if (fair && v.runtime !== undefined && (v.runtime < 100_000 || v.runtime > 100_000_000)) {
+      addIssue(ctx, ["runtime"], `slice ${formatDuration(v.runtime)} out of range; expected 100us to 100ms (the request size of a normal or batch task)`);
     }
   }
   if (v.affinity) {

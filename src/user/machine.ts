@@ -40,6 +40,8 @@ export interface SpawnOptions {
   uid?: number;
   /** SCHED_DEADLINE parameters (ns), with policy 6: admission control applies (throws when refused). */
   dl?: { runtime: number; deadline: number; period: number };
+  /** A normal or batch task's own slice in ns, 100 us to 100 ms (sched_attr.sched_runtime; used by EEVDF). */
+  slice?: number;
 }
 
 export class Machine {
@@ -135,6 +137,10 @@ function validate(k: Kernel, o: SpawnOptions): void {
     for (const c of o.affinity)
       if (!Number.isInteger(c) || c < 0 || c >= k.rqs.length) throw new Error(`affinity: CPU ${c} does not exist (CPUs are 0..${k.rqs.length - 1})`);
   }
+  if (o.slice !== undefined) {
+    if (o.policy !== undefined && o.policy !== 0 && o.policy !== 3) throw new Error(`slice: only for normal (0) or batch (3) tasks, not policy ${o.policy}`);
+    if (!Number.isInteger(o.slice) || o.slice < 100_000 || o.slice > 100_000_000) throw new Error(`slice ${o.slice}: expected an integer number of ns from 100000 (100us) to 100000000 (100ms)`);
+  }
   if (o.policy === 6) {
     const dl = o.dl;
     if (!dl || !checkDlParams(dl.runtime, dl.deadline, dl.period))
@@ -162,6 +168,7 @@ function applySched(k: Kernel, p: Task, o: SpawnOptions): void {
     for (const c of o.affinity) if (!mask[c]) (mask[c] = 1), n++;
     p.cpusAllowed = n === k.rqs.length ? null : mask;
   }
+  if (o.slice !== undefined) p.fairSlice = o.slice;
   if (o.policy === 6) {
     const params = { ...o.dl!, flags: 0 };
     if (!dlAdmit(k, p, 6, params)) throw new KernelPanic("deadline admission changed between check and spawn");
