@@ -257,6 +257,27 @@ describe.each(FAIRS)("with $name as the fair class", ({ make }) => {
       expect(cpuTime(m, fair)).toBe(0);
     });
 
+    it("rtpull: a CPU whose running RT task is moved away by an affinity change pulls a waiting RT task (migration, then balance_rt)", () => {
+      const m = machine({ cpus: 2, rtRuntime: -1 });
+      const fair = m.spawn(hog, { affinity: [0] });
+      const a = m.spawn(hog, { policy: SCHED_FIFO, rtPriority: 90, affinity: [0, 1] });
+      m.spawn(hog, { policy: SCHED_FIFO, rtPriority: 95, affinity: [1] });
+      m.run(MS);
+      expect(m.task(a)!.cpu).toBe(0);
+      const waiting = m.spawn(hog, { policy: SCHED_FIFO, rtPriority: 80, affinity: [1] });
+      m.run(2 * MS);
+      expect(widen(m, waiting, [0, 1], 1)).toEqual([0]);
+      expect(m.task(waiting)!.cpu).toBe(1);
+      // a may now run only on cpu 1, where it waits behind FIFO 95; cpu 0 should take FIFO 80 at once.
+      expect(widen(m, a, [1], 1)).toEqual([0]);
+      m.run(m.now + 10 * MS);
+      expect(m.task(a)!.cpu).toBe(1);
+      expect(m.task(waiting)!.cpu).toBe(0);
+      const before = cpuTime(m, fair);
+      m.run(m.now + 100 * MS);
+      expect(cpuTime(m, fair)).toBe(before);
+    });
+
     it("rryield: sched_yield moves an RT task to the tail of its list", () => {
       const m = machine({ rtRuntime: -1 });
       const order: string[] = [];

@@ -460,7 +460,8 @@ export function dlClass(_params: Params): SchedClass {
     },
     balance(rq, prev) {
       // balance_dl: prev is off the deadline tree (blocked, throttled or yielded): earlier work may wait elsewhere.
-      if (!entity(prev).node.onTree) pull(rq);
+      if (prev.sclass !== self) return; // need_pull_dl_task: prev is a deadline task
+      if (!entity(prev).node.onTree || prev.cpu !== rq.cpu) pull(rq); // off this CPU's tree, or moved away (affinity)
     },
     taskWoken(rq, p) {
       // task_woken_dl: p waits here behind an earlier deadline: push what can run elsewhere now.

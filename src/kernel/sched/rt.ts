@@ -400,7 +400,8 @@ export function rtClass(params: Params): SchedClass {
     },
     balance(rq, prev) {
       // balance_rt: prev left the RT lists (blocked, exited, or changed class) and this CPU's best RT prio is now worse.
-      if (prev.onRq && (prev.policy === SCHED_FIFO || prev.policy === SCHED_RR)) return; // still on its list (preempted): on_rt_rq
+      // Still on this CPU's lists (preempted): on_rt_rq. A prev that moved off this CPU (affinity) left them.
+      if (prev.onRq && prev.cpu === rq.cpu && (prev.policy === SCHED_FIFO || prev.policy === SCHED_RR)) return;
       if (rtRq(rq).highest() > prev.prio) pull(rq);
     },
     nrRunning: (rq) => rtRq(rq).nr,
