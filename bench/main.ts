@@ -138,7 +138,7 @@ function heapAndBuffers(): number {
 }
 
 /** Heap bytes per live sleeping task, after each made `history` syscalls (typed arrays included). */
-function heapPerTask(n: number, history: number): number {
+function heapPerTask(n: number, history: number, distinct = false): number {
   // Thousands of tasks making zero-time syscalls at one instant is the point here: lift the step budget.
   const m = new Machine({ cpus: 4, pidMax: 4194304, stepBudget: 1e9 });
   const body =
@@ -146,10 +146,15 @@ function heapPerTask(n: number, history: number): number {
       ? program("sleeper", function* (sys) {
           yield* sys.sleep(1e15);
         })
-      : program("sleeper", function* (sys) {
-          for (let i = 0; i < history; i++) yield* sys.getpid();
-          yield* sys.sleep(1e15);
-        });
+      : distinct
+        ? program("sleeper", function* (sys) {
+            for (let i = 0; i < history; i++) yield* sys.getrandom(); // every result different: the worst case
+            yield* sys.sleep(1e15);
+          })
+        : program("sleeper", function* (sys) {
+            for (let i = 0; i < history; i++) yield* sys.getpid(); // the same result each time: one run in the history
+            yield* sys.sleep(1e15);
+          });
   m.run(1);
   gc();
   const before = heapAndBuffers();
@@ -227,8 +232,10 @@ const groups: Record<string, () => void> = {
     const nHeap = quick ? 20_000 : 100_000;
     report(`heap bytes per sleeping task (${nHeap} tasks)`, heapPerTask(nHeap, 0), "bytes/task");
   },
-  "heap-history-100": () => report(`heap bytes per sleeping task after 100 syscalls of history (${quick ? 2000 : 10_000} tasks)`, heapPerTask(quick ? 2000 : 10_000, 100), "bytes/task"),
-  "heap-history-1000": () => report(`heap bytes per sleeping task after 1000 syscalls of history (${quick ? 2000 : 10_000} tasks)`, heapPerTask(quick ? 2000 : 10_000, 1000), "bytes/task"),
+  "heap-history-100": () => report(`heap bytes per sleeping task after 100 syscalls with equal results (${quick ? 2000 : 10_000} tasks)`, heapPerTask(quick ? 2000 : 10_000, 100), "bytes/task"),
+  "heap-history-1000": () => report(`heap bytes per sleeping task after 1000 syscalls with equal results (${quick ? 2000 : 10_000} tasks)`, heapPerTask(quick ? 2000 : 10_000, 1000), "bytes/task"),
+  "heap-history-distinct-100": () => report(`heap bytes per sleeping task after 100 syscalls with distinct results (${quick ? 2000 : 10_000} tasks)`, heapPerTask(quick ? 2000 : 10_000, 100, true), "bytes/task"),
+  "heap-history-distinct-1000": () => report(`heap bytes per sleeping task after 1000 syscalls with distinct results (${quick ? 2000 : 10_000} tasks)`, heapPerTask(quick ? 2000 : 10_000, 1000, true), "bytes/task"),
   lifecycles: () => {
     const nLife = quick ? 20_000 : 200_000;
     lifecyclesClone(5_000); // warm-up

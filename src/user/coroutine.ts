@@ -13,7 +13,9 @@
  *   length instead of copying it, so fork costs O(1) memory;
  * - replay is lazy: it happens when the child first runs, not at fork time, and
  *   never for a child made by clone() with a child function or by exec;
- * - replay only steps the generator (no kernel work, no events, no tracing).
+ * - replay only steps the generator (no kernel work, no events, no tracing);
+ * - runs of equal primitive results are stored once with a count, so the log
+ *   of a long-running program stays small while its results repeat.
  * A parent that has made h syscalls costs O(h) generator steps per replayed
  * child: a loop forking n children costs O(n^2) steps in all (see the README
  * for measured figures).
@@ -32,20 +34,55 @@ class HandlerEntry {
 
 const NO_ENTRIES: unknown[] = [];
 
-/** Persistent append-only history: a prefix shared with the parent plus our own entries. */
+/** Results worth merging into a run: primitives compare by value, so a replay cannot tell. */
+const mergeable = (e: unknown): boolean => typeof e === "number" || typeof e === "undefined" || typeof e === "boolean" || typeof e === "string";
+
+/** `count` consecutive entries equal to `value`, stored as one entry. */
+class Run {
+  constructor(
+    readonly value: unknown,
+    public count: number,
+  ) {}
+}
+
+/**
+ * Persistent append-only history: a prefix shared with the parent plus our own
+ * entries. Consecutive equal primitive results (0 from every compute and
+ * sleep, the same pid from getpid) collapse into one Run entry, so a
+ * long-running program's history grows with how often its results change,
+ * not with how many syscalls it makes.
+ */
 class Log {
-  /** Our own entries; allocated on the first one (a literal of one, so no spare capacity). */
+  /** Our own entries (a value, or a Run of equal values); allocated on the first one. */
   own: unknown[] = NO_ENTRIES;
+  /** Entries in all, ancestors' prefix included. */
+  length: number;
   constructor(
     readonly base: Log | null,
     readonly baseLen: number,
-  ) {}
-  get length(): number {
-    return this.baseLen + this.own.length;
+  ) {
+    this.length = baseLen;
   }
   push(e: unknown): void {
-    if (this.own === NO_ENTRIES) this.own = [e];
-    else this.own.push(e);
+    this.length++;
+    const own = this.own;
+    if (own === NO_ENTRIES) {
+      this.own = [e];
+      return;
+    }
+    const i = own.length - 1;
+    const last = own[i];
+    if (mergeable(e)) {
+      if (last instanceof Run && last.value === e) {
+        last.count++;
+        return;
+      }
+      if (last === e) {
+        own[i] = new Run(e, 2);
+        return;
+      }
+    }
+    own.push(e);
   }
   /** Calls f on the first n entries in order. Iterative over the chain of ancestors. */
   forEach(n: number, f: (e: unknown) => void): void {
@@ -59,8 +96,18 @@ class Log {
     }
     for (let i = chain.length - 1; i >= 0; i--) {
       const { log: l, n: upto } = chain[i]!;
-      const end = upto - l.baseLen;
-      for (let j = 0; j < end; j++) f(l.own[j]);
+      let left = upto - l.baseLen; // entries of this log that the child saw (a run may have grown since)
+      for (let r = 0; left > 0 && r < l.own.length; r++) {
+        const e = l.own[r];
+        if (e instanceof Run) {
+          const k = Math.min(e.count, left);
+          for (let c = 0; c < k; c++) f(e.value);
+          left -= k;
+        } else {
+          f(e);
+          left--;
+        }
+      }
     }
   }
 }
