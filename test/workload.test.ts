@@ -376,6 +376,7 @@ describe("parseWorkload: errors", () => {
     expect(errorOf(base("    runtime: 200ms\n")).message).toBe(
       "w.yaml:4:14: tasks[0].runtime: slice 200ms out of range; expected 100us to 100ms (the request size of a normal or batch task)",
     );
+    expect(errorOf("tasks:\n  - name: a\n    run:\n      - fork: { runtime: 1ms, run: [] }\n").reason).toMatch(/forked child's own slice is not supported/);
     const { machine } = bootWorkload(parseWorkload("tasks:\n  - name: a\n    runtime: 1ms\n    run: [ { sleep: 10ms } ]\n", "w.yaml"));
     machine.run(1);
     const t = [...machine.kernel.tasks.values()].find((x) => x.comm === "a")!;

@@ -561,6 +561,8 @@ export function workloadSchema(opts: SchemaOptions = {}): z.ZodType<Workload, un
     mapping({ name: text().optional(), count: int(1, MAX_COUNT).optional(), ...schedShape, run: body }, "a fork"),
     (v, _loc, ctx): ForkSpec => {
       const sched = checkSched(v, ctx);
+      if (v.runtime !== undefined && v.policy !== "deadline")
+        addIssue(ctx, ["runtime"], "a forked child's own slice is not supported; set runtime on a task, or the child inherits its parent's");
       return { ...(v.name !== undefined ? { name: v.name } : {}), count: v.count ?? 1, ...sched, body: v.run };
     },
   );

@@ -234,6 +234,8 @@ export class Engine {
   fired = 0;
   /** Time of the last event fired: when the simulated system last did anything. */
   lastEventTime = 0;
+  /** Priority of the event being fired (or last fired): what has already happened at this instant. */
+  firingPrio = -1;
   private stopRequested = false;
 
   constructor(seed = 1) {
@@ -269,6 +271,7 @@ export class Engine {
       q.pop();
       this.now = t.time;
       n++;
+      this.firingPrio = t.prio;
       t.fire(t);
     }
     this.fired += n;

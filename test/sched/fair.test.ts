@@ -482,6 +482,21 @@ describe("EEVDF custom slices (6.12: sched_attr.sched_runtime, PREEMPT_SHORT)", 
     expect(inherited).toEqual([3_000_000]);
   });
 
+  it("customslice: sched_setattr with KEEP_POLICY | KEEP_PARAMS changes nothing (the base slice stays the default, not a custom one)", () => {
+    const m = new Machine({ cpus: 1 });
+    const out: number[] = [];
+    const pid = m.spawn(
+      program("ctl", function* (sys) {
+        out.push((yield* sys.syscall("sched_setattr", 0, { sched_policy: 0, sched_flags: 0x18 }, 0)) as number);
+        yield* sys.sleep(1e9);
+      }),
+      { uid: 0 },
+    );
+    m.run(1e6);
+    expect(out).toEqual([0]);
+    expect(m.task(pid)!.fairSlice).toBe(0);
+  });
+
   it("preemptshort: a waker with a slice shorter than the base one waits less for the CPU, through PREEMPT_SHORT", () => {
     const base = latencies(new Machine({ cpus: 1 }), 0);
     const short = latencies(new Machine({ cpus: 1 }), 500_000);

@@ -43,9 +43,11 @@ const NR_MIGRATE = 32;
  * Among src's queued tasks, looked at in the order they were put on it, the
  * movable one that has waited longest since it last ran or was queued (least
  * recently run, as detach_tasks takes from the cold end of rq->cfs_tasks).
- * Like detach_tasks, it looks at no more than sched_nr_migrate tasks unless
- * every one so far was pinned elsewhere (LBF_ALL_PINNED). Ties go to the one
- * earlier in the list. (Linux's list is in most-recently-run order; TaskLab's
+ * Like detach_tasks, it looks at no more than sched_nr_migrate tasks; when all
+ * of those are pinned elsewhere it looks further (a stand-in for Linux, which
+ * rotates skipped tasks to the other end of the list so that later passes
+ * reach the rest, and tries another busiest CPU with LBF_ALL_PINNED). Ties go
+ * to the one earlier in the list. (Linux's list is in most-recently-run order; TaskLab's
  * is in activation order, so the window of 32 may hold warmer tasks.)
  */
 function pickQueued(k: Kernel, src: Rq, dst: Rq): Task | null {

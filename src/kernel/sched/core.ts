@@ -115,7 +115,9 @@ export function rearm(k: Kernel, rq: Rq): void {
   if (check !== Infinity) {
     const tick = k.tickNs;
     let t = Math.ceil(Math.max(check, now) / tick) * tick;
-    if (t === rq.lastTick) t += tick;
+    // The tick at this instant is over if handled here already, or if the event being fired comes after
+    // every CPU's event of the instant (housekeeping, such as the balancer): a ticking CPU had its tick first.
+    if (t === rq.lastTick || (t === now && k.engine.firingPrio > Prio.CPU)) t += tick;
     rq.tickDue = t;
     if (t < at) at = t;
   } else {

@@ -122,10 +122,14 @@ const dlParamsOf = (a: SchedAttr): DlParams => ({
   runtime: a.sched_runtime, deadline: a.sched_deadline, period: a.sched_period, flags: a.sched_flags & SCHED_DL_FLAGS,
 });
 
-/** Nothing to do but record reset-on-fork: same policy and same parameters. */
-function unchanged(p: Task, policy: number, a: SchedAttr): boolean {
+/**
+ * Nothing to do but record reset-on-fork: same policy and same parameters. For
+ * a fair task, as 6.12 compares them: the same nice, and sched_runtime equal to
+ * the slice in force (so sched_setscheduler, which passes 0, requeues an EEVDF task).
+ */
+function unchanged(k: Kernel, p: Task, policy: number, a: SchedAttr): boolean {
   if (policy !== p.policy || a.sched_flags & SCHED_FLAG_UTIL_CLAMP) return false;
-  if (isFair(policy)) return a.sched_nice === p.nice && fairSliceOf(a) === p.fairSlice;
+  if (isFair(policy)) return a.sched_nice === p.nice && a.sched_runtime === effectiveSlice(k, p);
   if (isRt(policy)) return a.sched_priority === p.rtPriority;
   if (policy === SCHED_DEADLINE) {
     const d = getDlParams(p);
@@ -173,7 +177,7 @@ export function schedSetattr(k: Kernel, caller: Task, p: Task, a: SchedAttr): nu
     const err = checkPerm(caller, p, policy, a, resetOnFork);
     if (err) return err;
   }
-  if (unchanged(p, policy, a)) {
+  if (unchanged(k, p, policy, a)) {
     p.resetOnFork = resetOnFork;
     return 0;
   }
