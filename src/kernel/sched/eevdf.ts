@@ -65,8 +65,8 @@
  * 6.6 one. Arithmetic is exact in doubles (weights.ts), and V is an exact
  * quotient where the kernel floors it towards -infinity. While curr runs
  * alone the kernel renews its request at every tick; TaskLab skips those
- * ticks and renews it when the next fair operation looks at it, so that
- * deadline counts from then rather than from the last tick.
+ * ticks and replays the renewals when it next accounts curr's run time
+ * (renewAtTicks), so the deadline is the one a ticking kernel would have.
  *
  * Tick-exact and tickless: nextCheck() returns when curr's v will reach its
  * deadline; the core wakes at the first tick at or after it.
@@ -308,6 +308,27 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
     if (c !== null && c.onRq && (e.updateDeadline(c) || didPreemptShort(cfs, c)) && resched && cfs.nrRunning > 1) rq.resched();
   }
 
+  /**
+   * The requests a task running alone renewed at the ticks of [start, end)
+   * that the CPU skipped (tickless: no tick is taken while nothing can change).
+   * Linux's tick renews curr's request whenever v has reached its deadline,
+   * alone or not (update_curr -> update_deadline); replaying those renewals
+   * here keeps the deadline, and so the slice protection, as a ticking kernel
+   * would have them. Ticks up to rq.lastTick were taken already.
+   */
+  function renewAtTicks(rq: Rq, se: SchedEntity, start: number, end: number): void {
+    const tick = e.tickNs;
+    let t = Math.ceil(start / tick) * tick;
+    if (t <= rq.lastTick) t = rq.lastTick + tick;
+    const v0 = se.vruntime;
+    for (; t < end; t += tick) {
+      const v = v0 + calcDeltaFair(t - start, se.weight);
+      if (vdeltaToWall(se.deadline - v, se.weight) > EPS_NS) continue; // not reached at this tick
+      se.slice = e.sliceOf(se);
+      se.deadline = v + calcDeltaFair(se.slice, se.weight);
+    }
+  }
+
   /** did_preempt_short(): curr's slice protection was cancelled and it is no longer eligible. */
   function didPreemptShort(cfs: EevdfRq, c: SchedEntity): boolean {
     return feat.preemptShort && c.pickDeadline !== c.deadline && !entityEligible(cfs, c);
@@ -395,8 +416,10 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
     updateCurr(rq, curr, delta) {
       const se = seOf(curr);
       if (se.node.onTree) throw new KernelPanic(`eevdf: pid ${curr.pid} runs while in the tree`);
+      const cfs = q(rq);
+      if (cfs.nrRunning === 1 && se.onRq) renewAtTicks(rq, se, curr.execStart - delta, curr.execStart);
       chargeVruntime(se, delta);
-      updateMinVruntime(q(rq));
+      updateMinVruntime(cfs);
     },
     taskTick(rq, curr) {
       const cfs = q(rq);
