@@ -18,16 +18,12 @@ import { Prio } from "../../sim/engine.ts";
 import type { Kernel } from "../kernel.ts";
 import type { Task } from "../task/task.ts";
 import type { Rq } from "./rq.ts";
-import { activateTask, deactivateTask, setTaskCpu, checkPreempt } from "./core.ts";
+import { activateTask, allowed, deactivateTask, setTaskCpu, checkPreempt } from "./core.ts";
 import { ENQUEUE_MIGRATED } from "./class.ts";
 
 const IMBALANCE_PCT = 117;
 /** Ticks between periodic balance passes (sd min_interval is span weight ms; we keep it a few ticks). */
 const BALANCE_TICKS = 4;
-
-function canRun(p: Task, cpu: number): boolean {
-  return p.cpusAllowed === null || p.cpusAllowed[cpu] === 1;
-}
 
 /** Moves a queued task from src to dst. */
 function migrate(k: Kernel, src: Rq, dst: Rq, p: Task): void {
@@ -56,7 +52,7 @@ function pickQueued(k: Kernel, src: Rq, dst: Rq): Task | null {
   for (const p of src.tasks) {
     if (p === src.curr) continue;
     if (++seen > NR_MIGRATE && best !== null) break;
-    if (!canRun(p, dst.cpu) || (best !== null && p.lastQueued >= best.lastQueued)) continue;
+    if (!allowed(p, dst.cpu) || (best !== null && p.lastQueued >= best.lastQueued)) continue;
     if (k.classes[p.sclass]!.canMigrate?.(src, p, dst.cpu)) best = p;
   }
   return best;

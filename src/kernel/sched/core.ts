@@ -268,8 +268,18 @@ export function checkPreempt(k: Kernel, rq: Rq, p: Task, flags: number): void {
   if (!rq.needResched && k.activeRq !== rq) rearm(k, rq);
 }
 
-function allowed(p: Task, cpu: number): boolean {
+/** p's affinity allows `cpu`. */
+export function allowed(p: Task, cpu: number): boolean {
   return p.cpusAllowed === null || p.cpusAllowed[cpu] === 1;
+}
+
+/** nr_cpus_allowed > 1: push and pull may move p. */
+export function mayMigrate(p: Task): boolean {
+  const m = p.cpusAllowed;
+  if (m === null) return true;
+  let n = 0;
+  for (let c = 0; c < m.length && n < 2; c++) n += m[c]!;
+  return n > 1;
 }
 
 /**

@@ -64,7 +64,7 @@ import { SCHED_DEADLINE, TASK_DEAD, type Task } from "../task/task.ts";
 import { DEQUEUE_MIGRATING, ENQUEUE_INITIAL, ENQUEUE_MIGRATED, ENQUEUE_RESTORE, ENQUEUE_WAKEUP, type SchedClass } from "./class.ts";
 import type { Rq } from "./rq.ts";
 import { RbNode, RbTree } from "./rbtree.ts";
-import { activateTask, checkPreempt, deactivateTask, setTaskCpu } from "./core.ts";
+import { activateTask, allowed, checkPreempt, deactivateTask, mayMigrate, setTaskCpu } from "./core.ts";
 import { rtBandwidthCharge } from "./rt.ts";
 
 /** Fixed-point shift of bandwidths (BW_SHIFT). */
@@ -124,10 +124,6 @@ function rootOf(k: Kernel): DlBw {
 
 const dlRq = (rq: Rq): DlRq => rq.dl as DlRq;
 
-/** nr_cpus_allowed > 1. */
-function mayMigrate(p: Task): boolean {
-  return p.cpusAllowed === null || p.cpusAllowed.reduce((n, b) => n + b, 0) > 1;
-}
 
 /** to_ratio(period, runtime): bandwidth in BW_SHIFT fixed point. */
 export function toRatio(period: number, runtime: number): number {
@@ -306,7 +302,7 @@ export function dlClass(_params: Params): SchedClass {
   function earliestPushable(src: Rq, cpu: number): Task | null {
     for (const n of dlRq(src).tree) {
       const p = n.value.task;
-      if (p !== src.curr && (p.cpusAllowed === null || p.cpusAllowed[cpu] === 1)) return p;
+      if (p !== src.curr && allowed(p, cpu)) return p;
     }
     return null;
   }
@@ -322,7 +318,7 @@ export function dlClass(_params: Params): SchedClass {
     let latest = entity(p).deadline;
     for (let i = 1; i < rqs.length; i++) {
       const rq = rqs[(from + i) % rqs.length]!;
-      if (p.cpusAllowed !== null && p.cpusAllowed[rq.cpu] !== 1) continue;
+      if (!allowed(p, rq.cpu)) continue;
       if (rq.curr.sclass < self) continue;
       const d = earliest(rq); // cpudl: the earliest ready deadline there, running or queued
       if (d > latest) [best, latest] = [rq, d];
@@ -485,7 +481,7 @@ export function dlClass(_params: Params): SchedClass {
       let latest = earliest(rqs[prevCpu]!);
       for (let i = 1; i < rqs.length; i++) {
         const c = (prevCpu + i) % rqs.length;
-        if (p.cpusAllowed !== null && p.cpusAllowed[c] !== 1) continue;
+        if (!allowed(p, c)) continue;
         const d = rqs[c]!.curr.sclass < self ? -Infinity : earliest(rqs[c]!);
         if (d > latest) [best, latest] = [c, d];
       }

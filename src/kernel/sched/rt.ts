@@ -50,7 +50,7 @@ import type { Params } from "../param.ts";
 import { KernelPanic } from "../errno.ts";
 import { SCHED_FIFO, SCHED_RR, type Task } from "../task/task.ts";
 import { DEQUEUE_MIGRATING, ENQUEUE_MIGRATED, ENQUEUE_RESTORE, type SchedClass } from "./class.ts";
-import { activateTask, checkPreempt, deactivateTask, setTaskCpu } from "./core.ts";
+import { activateTask, allowed, checkPreempt, deactivateTask, mayMigrate, setTaskCpu } from "./core.ts";
 import type { Rq } from "./rq.ts";
 
 /** Kernel prio 0..99 are realtime. */
@@ -158,11 +158,6 @@ export function rtBandwidthCharge(rq: Rq, start: number, end: number): void {
   if (rt instanceof RtRq && rt.bw !== null && end > start) charge(rt, rt.bw, start, end);
 }
 
-/** nr_cpus_allowed > 1. */
-function mayMigrate(p: Task): boolean {
-  return p.cpusAllowed === null || p.cpusAllowed.reduce((n, b) => n + b, 0) > 1;
-}
-
 /** Tick boundaries in (start, end]: the ticks that found curr running there. */
 function ticksIn(tick: number, start: number, end: number): number {
   return Math.floor(end / tick) - Math.floor(start / tick);
@@ -251,7 +246,7 @@ export function rtClass(params: Params): SchedClass {
     let bestLvl = p.prio;
     for (let i = 1; i < rqs.length; i++) {
       const c = (from + i) % rqs.length;
-      if (p.cpusAllowed !== null && p.cpusAllowed[c] !== 1) continue;
+      if (!allowed(p, c)) continue;
       const lvl = cpuLevel(rqs[c]!);
       if (lvl > bestLvl) [best, bestLvl] = [rqs[c]!, lvl];
     }
@@ -306,7 +301,7 @@ export function rtClass(params: Params): SchedClass {
     const rt = rtRq(src);
     for (let prio = rt.highest(); prio < MAX_RT_PRIO; prio++) {
       for (const p of rt.queue[prio]!) {
-        if (p !== src.curr && mayMigrate(p) && (p.cpusAllowed === null || p.cpusAllowed[cpu] === 1)) return p;
+        if (p !== src.curr && mayMigrate(p) && allowed(p, cpu)) return p;
       }
     }
     return null;
@@ -416,7 +411,7 @@ export function rtClass(params: Params): SchedClass {
       let bestLvl = cpuLevel(rqs[prevCpu]!);
       for (let i = 1; i < rqs.length; i++) {
         const c = (prevCpu + i) % rqs.length;
-        if (p.cpusAllowed !== null && p.cpusAllowed[c] !== 1) continue;
+        if (!allowed(p, c)) continue;
         const lvl = cpuLevel(rqs[c]!);
         if (lvl > bestLvl) [best, bestLvl] = [c, lvl];
       }
