@@ -59,8 +59,9 @@ function paramOpt(v: string, prev?: Partial<Params>): Partial<Params> {
     throw new InvalidArgumentError(`expected key=value with key one of ${known.join(", ")} (got "${v}")`);
   const key = m[1] as keyof Params;
   const raw = m[2]!.trim();
-  let value: number | boolean;
-  if (key === "childRunsFirst") {
+  let value: number | boolean | string;
+  if (key === "schedFeatures") value = raw;
+  else if (key === "childRunsFirst") {
     if (!["0", "1", "true", "false"].includes(raw)) throw new InvalidArgumentError(`childRunsFirst must be true, false, 1 or 0 (got "${raw}")`);
     value = raw === "1" || raw === "true";
   }

@@ -41,6 +41,32 @@ export interface Params {
   stepBudget: number;
   /** sysctl_sched_child_runs_first. */
   childRunsFirst: boolean;
+  /**
+   * Fair-class feature switches as /sys/kernel/debug/sched/features takes
+   * them: names separated by spaces or commas, NO_ in front to turn one off
+   * (e.g. "NO_DELAY_DEQUEUE NO_RUN_TO_PARITY"). Empty: every default. EEVDF
+   * only; see SCHED_FEATURES.
+   */
+  schedFeatures: string;
+}
+
+/** The feature names schedFeatures accepts (kernel/sched/features.h, EEVDF era), all on by default. */
+export const SCHED_FEATURES = [
+  "PLACE_LAG", "PLACE_DEADLINE_INITIAL", "PLACE_REL_DEADLINE", "RUN_TO_PARITY", "PREEMPT_SHORT", "WAKEUP_PREEMPTION",
+  "DELAY_DEQUEUE", "DELAY_ZERO",
+] as const;
+
+/** Parses schedFeatures into name -> on/off for the names it mentions. Throws ParamError on an unknown name. */
+export function parseSchedFeatures(text: string): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  for (const word of text.split(/[\s,]+/).filter((w) => w !== "")) {
+    const off = word.startsWith("NO_");
+    const name = off ? word.slice(3) : word;
+    if (!(SCHED_FEATURES as readonly string[]).includes(name))
+      throw new ParamError("schedFeatures", text, `unknown feature "${word}": expected NAME or NO_NAME with NAME one of ${SCHED_FEATURES.join(", ")}`);
+    out.set(name, !off);
+  }
+  return out;
 }
 
 export const PID_MAX_DEFAULT = 32768;
@@ -71,6 +97,7 @@ export function defaultParams(): Params {
     rtRuntime: 950_000_000,
     stepBudget: 100_000,
     childRunsFirst: false,
+    schedFeatures: "",
   };
 }
 
@@ -110,6 +137,8 @@ export function checkParams(p: Params): void {
   int("rtPeriod", 1_000_000, 10_000_000_000);
   if (!(p.rtRuntime === -1 || (Number.isInteger(p.rtRuntime) && p.rtRuntime >= 0 && p.rtRuntime <= p.rtPeriod)))
     throw new ParamError("rtRuntime", p.rtRuntime, `expected -1 (no throttling) or an integer from 0 to rtPeriod (${p.rtPeriod})`);
+  if (typeof p.schedFeatures !== "string") throw new ParamError("schedFeatures", p.schedFeatures, "expected a string of feature names");
+  parseSchedFeatures(p.schedFeatures);
   if (!(p.rlimitNproc === Infinity || (Number.isInteger(p.rlimitNproc) && p.rlimitNproc >= 0)))
     throw new ParamError("rlimitNproc", p.rlimitNproc, "expected a non-negative integer or Infinity");
 }

@@ -46,6 +46,22 @@ export function checkInvariants(k: Kernel): void {
     for (const p of rq.tasks) byClass[p.sclass]!++;
     for (let c = 0; c < k.classes.length - 1; c++)
       if (byClass[c] !== rq.classNr[c]) fail(`cpu ${rq.cpu}: ${byClass[c]} tasks of class ${k.classes[c]!.name} listed, classNr says ${rq.classNr[c]}`);
+    // Tasks a class keeps queued while they sleep (EEVDF delayed dequeue): asleep, off the core's runqueue, counted per class.
+    const delayedByClass = new Array<number>(k.classes.length).fill(0);
+    for (const t of k.tasks.values()) {
+      const cls = k.classes[t.sclass]!;
+      if (t.cpu !== rq.cpu || cls.delayed === undefined || !cls.delayed(t)) continue;
+      if (t.onRq || t.state === TASK_RUNNING || t.exitState !== 0) fail(`cpu ${rq.cpu}: a delayed task is runnable, queued or dead`, t);
+      delayedByClass[t.sclass]!++;
+    }
+    for (let c = 0; c < k.classes.length; c++)
+      if (delayedByClass[c] !== rq.classDelayed[c]) fail(`cpu ${rq.cpu}: ${delayedByClass[c]} delayed tasks of class ${k.classes[c]!.name}, classDelayed says ${rq.classDelayed[c]}`);
+    const fairQ = rq.cfs as { nrRunning?: number; nrDelayed?: number } | null;
+    if (fairQ?.nrDelayed !== undefined) {
+      const fair = k.classes.findIndex((c) => c.delayed !== undefined);
+      if (fairQ.nrDelayed !== rq.classDelayed[fair]) fail(`cpu ${rq.cpu}: the fair queue counts ${fairQ.nrDelayed} delayed, the core ${rq.classDelayed[fair]}`);
+      if (fairQ.nrRunning !== rq.classNr[fair]! + fairQ.nrDelayed) fail(`cpu ${rq.cpu}: the fair queue holds ${fairQ.nrRunning}, runnable ${rq.classNr[fair]} + delayed ${fairQ.nrDelayed}`);
+    }
     // The class trees: balanced, ordered, and no key changed behind the tree's back.
     for (const q of [rq.cfs, rq.dl] as ({ tree?: { check(): void } } | null)[]) {
       try {

@@ -342,14 +342,14 @@ describe("EEVDF placement (Linux 6.6 place_entity)", () => {
     expect(checked).toBe(3);
   });
 
-  it("a sleeper keeps its lag: after joining, V - v equals the vlag saved when it slept", () => {
+  it("a sleeper keeps its lag: after joining, V - v equals the vlag saved when it slept (6.6: NO_DELAY_DEQUEUE)", () => {
     const napper = program("napper", function* (sys) {
       for (;;) {
         yield* sys.compute(5_000_000);
         yield* sys.sleep(50_000_000);
       }
     });
-    const m = new Machine({ cpus: 1, sched: "eevdf" });
+    const m = new Machine({ cpus: 1, sched: "eevdf", schedFeatures: "NO_DELAY_DEQUEUE" });
     m.spawn(hog);
     m.spawn(hog, { nice: 3 });
     const n = m.spawn(napper);

@@ -16,11 +16,17 @@ export const ENQUEUE_WAKEUP = 0x01;
 export const ENQUEUE_RESTORE = 0x02;
 export const ENQUEUE_MIGRATED = 0x40;
 export const ENQUEUE_INITIAL = 0x80;
+/** Wakeup of a task its class still holds on the runqueue (EEVDF delayed dequeue, ttwu_runnable). */
+export const ENQUEUE_DELAYED = 0x200;
 /** dequeue_task flags. */
 export const DEQUEUE_SLEEP = 0x01;
 export const DEQUEUE_SAVE = 0x02;
 export const DEQUEUE_MOVE = 0x04;
+/** The task blocks in a state set from outside (stopped, traced, dead): never delay its dequeue. */
+export const DEQUEUE_SPECIAL = 0x10;
 export const DEQUEUE_MIGRATING = 0x100;
+/** Finishing a delayed dequeue (the task was picked, or leaves the class). */
+export const DEQUEUE_DELAYED = 0x200;
 
 /** select_task_rq reasons. */
 export const WF_EXEC = 0x02;
@@ -43,8 +49,13 @@ export interface SchedClass {
   initTask(rq: Rq, p: Task): void;
   /** Puts p on the queue. p is not rq.curr unless it is being re-queued (restore). */
   enqueueTask(rq: Rq, p: Task, flags: number): void;
-  /** Takes p off the queue. */
-  dequeueTask(rq: Rq, p: Task, flags: number): void;
+  /**
+   * Takes p off the queue. A class may instead keep a task that is going to
+   * sleep (DEQUEUE_SLEEP) on its own queue and return false (EEVDF's delayed
+   * dequeue): the core then counts p as off the runqueue, and the class keeps
+   * rq.classDelayed[p.sclass] so that pick_next_task still asks it.
+   */
+  dequeueTask(rq: Rq, p: Task, flags: number): boolean | void;
   /** The task this class would run next, without taking it; null if none. */
   pickTask(rq: Rq): Task | null;
   /** prev stops being rq.curr (it may still be runnable and queued). */
@@ -94,6 +105,10 @@ export interface SchedClass {
   taskWoken?(rq: Rq, p: Task): void;
   /** p (on rq's CPU, queued or running or asleep) just left this class for another (switched_from). */
   switchedFrom?(rq: Rq, p: Task): void;
+  /** p is asleep but this class still holds it on p.cpu's queue (se.sched_delayed). */
+  delayed?(p: Task): boolean;
+  /** Completes the delayed dequeue of p from rq (dequeue with DEQUEUE_SLEEP | DEQUEUE_DELAYED). */
+  finishDelayed?(rq: Rq, p: Task): void;
 }
 
 /**
@@ -127,5 +142,7 @@ export function uniformClass(c: SchedClass): SchedClass {
     balance: c.balance,
     switchedFrom: c.switchedFrom,
     taskWoken: c.taskWoken,
+    delayed: c.delayed,
+    finishDelayed: c.finishDelayed,
   };
 }

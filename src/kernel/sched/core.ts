@@ -13,10 +13,13 @@
 import { Prio } from "../../sim/engine.ts";
 import type { Kernel } from "../kernel.ts";
 import { KernelPanic } from "../errno.ts";
-import { TASK_RUNNING, TASK_NEW, PF_IDLE, TASK_UNINTERRUPTIBLE, TASK_NOLOAD, type Task } from "../task/task.ts";
+import { TASK_RUNNING, TASK_NEW, PF_IDLE, TASK_UNINTERRUPTIBLE, TASK_NOLOAD, TASK_DEAD, __TASK_STOPPED, __TASK_TRACED, type Task } from "../task/task.ts";
 import { loadCatchUp } from "./loadavg.ts";
 import type { Rq } from "./rq.ts";
-import { DEQUEUE_SAVE, ENQUEUE_RESTORE, DEQUEUE_MIGRATING, DEQUEUE_SLEEP, ENQUEUE_INITIAL, ENQUEUE_MIGRATED, ENQUEUE_WAKEUP, WF_FORK, WF_TTWU } from "./class.ts";
+import {
+  DEQUEUE_SAVE, ENQUEUE_RESTORE, DEQUEUE_MIGRATING, DEQUEUE_SLEEP, DEQUEUE_SPECIAL, ENQUEUE_DELAYED, ENQUEUE_INITIAL, ENQUEUE_MIGRATED, ENQUEUE_WAKEUP,
+  WF_FORK, WF_TTWU,
+} from "./class.ts";
 import { runUser } from "../syscall/entry.ts";
 import { stateLetter } from "../task/state.ts";
 import { newIdleBalance, armBalance } from "./balance.ts";
@@ -26,6 +29,7 @@ export function schedInit(k: Kernel, makeIdle: (cpu: number) => Task): void {
   for (const rq of k.rqs) {
     for (const c of k.classes) c.initRq(rq);
     rq.classNr = new Int32Array(k.classes.length);
+    rq.classDelayed = new Int32Array(k.classes.length);
     const idle = makeIdle(rq.cpu);
     idle.flags |= PF_IDLE;
     idle.state = TASK_RUNNING;
@@ -138,7 +142,8 @@ export function schedule(k: Kernel, rq: Rq): void {
   updateCurr(k, rq);
   let voluntary = false;
   if (prev !== rq.idle && prev.state !== TASK_RUNNING && prev.onRq) {
-    deactivateTask(k, rq, prev, DEQUEUE_SLEEP);
+    // Stopped, traced and dead tasks are put to sleep from outside: no delayed dequeue (DEQUEUE_SPECIAL).
+    deactivateTask(k, rq, prev, prev.state & (__TASK_STOPPED | __TASK_TRACED | TASK_DEAD) ? DEQUEUE_SLEEP | DEQUEUE_SPECIAL : DEQUEUE_SLEEP);
     voluntary = true;
   }
   if (prev !== rq.idle) k.classes[prev.sclass]!.putPrevTask(rq, prev);
@@ -190,13 +195,14 @@ export function placeElsewhere(k: Kernel, p: Task): void {
 /**
  * The class chain, highest first; idle when none offers a task. A class with
  * no task on this runqueue is not asked (the kernel's fast path does the same
- * when every runnable task is fair).
+ * when every runnable task is fair), unless it still holds sleeping tasks
+ * whose dequeue it delayed: its pick finishes that.
  */
 function pickNextTask(k: Kernel, rq: Rq): Task {
   const cl = k.classes;
   const nr = rq.classNr;
   for (let i = 0; i < cl.length - 1; i++) {
-    if (nr[i] === 0) continue;
+    if (nr[i] === 0 && rq.classDelayed[i] === 0) continue;
     const p = cl[i]!.pickTask(rq);
     if (p) return p;
   }
@@ -253,7 +259,7 @@ export function deactivateTask(k: Kernel, rq: Rq, p: Task, flags: number): void 
     p.inLoadD = true;
     k.nrUninterruptible++;
   }
-  k.classes[p.sclass]!.dequeueTask(rq, p, flags);
+  k.classes[p.sclass]!.dequeueTask(rq, p, flags); // false: the class keeps it queued (delayed); to the core it is off
   p.onRq = false;
   rq.nrRunning--;
   rq.classNr[p.sclass]!--;
@@ -353,6 +359,19 @@ export function wakeUp(k: Kernel, p: Task, mask: number): boolean {
     traceWakeup(k, p); // still curr on its CPU: it never left (ttwu_runnable)
     return true;
   }
+  const cls = k.classes[p.sclass]!;
+  if (cls.delayed !== undefined && cls.delayed(p)) {
+    const home = k.rqs[p.cpu]!;
+    if (allowed(p, p.cpu)) {
+      // Its class never let it go (delayed dequeue): it wakes where it is, without choosing a CPU (ttwu_runnable).
+      activateTask(k, home, p, ENQUEUE_WAKEUP | ENQUEUE_DELAYED);
+      checkPreempt(k, home, p, ENQUEUE_WAKEUP);
+      traceWakeup(k, p);
+      cls.taskWoken?.(home, p);
+      return true;
+    }
+    cls.finishDelayed!(home, p); // its affinity no longer allows that CPU: a full dequeue, then a normal wakeup
+  }
   const cpu = selectTaskRq(k, p, WF_TTWU);
   let flags = ENQUEUE_WAKEUP;
   if (cpu !== p.cpu) {
@@ -401,6 +420,8 @@ export function taskRq(k: Kernel, p: Task): Rq {
 /** Re-queues p around a change of its scheduling parameters (the DEQUEUE_SAVE / ENQUEUE_RESTORE dance). */
 export function changeSched(k: Kernel, p: Task, change: () => void): void {
   const rq = taskRq(k, p);
+  const cls = k.classes[p.sclass]!;
+  if (!p.onRq && cls.delayed !== undefined && cls.delayed(p)) cls.finishDelayed!(rq, p); // simplified: see docs/simplifications.md
   const running = rq.curr === p;
   const queued = p.onRq;
   const oldPrio = p.prio;

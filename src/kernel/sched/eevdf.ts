@@ -2,7 +2,10 @@
  * The fair class as Linux 6.6+ runs it: EEVDF, "Earliest Eligible Virtual
  * Deadline First" (Stoica & Abdel-Wahab, 1995), kernel/sched/fair.c of
  * v6.6 with the v6.8 tree layout (commit 2227a957e1d5, rbtree sorted by
- * deadline) and the O(1) leftmost fast path (ee4373dc902c).
+ * deadline), the O(1) leftmost fast path (ee4373dc902c) and the 6.12
+ * features (custom slices, PREEMPT_SHORT, delayed dequeue,
+ * PLACE_REL_DEADLINE). Every feature can be switched off
+ * (params.schedFeatures, "NO_DELAY_DEQUEUE" and so on).
  *
  * Theory (after the comment above avg_vruntime() in fair.c)
  * ---------------------------------------------------------
@@ -58,9 +61,18 @@
  * (do_preempt_short), and a curr whose protection is gone yields at the next
  * tick that finds it not eligible (did_preempt_short).
  *
- * Simplified: DELAY_DEQUEUE / DELAY_ZERO (6.12) are left out: a task that
- * sleeps with negative lag leaves the queue at once and keeps the clamped
- * negative lag for its next placement, as in 6.6-6.11. No next buddy
+ * Delayed dequeue (DELAY_DEQUEUE, DELAY_ZERO, 6.12): lag should not be
+ * shed by sleeping. A task that blocks while not eligible (it has received
+ * more than its share) is not dequeued: it stays in the tree and in V, asleep,
+ * until pick_eevdf() picks it, which then dequeues it instead of running it,
+ * with its lag (now >= 0) cut to 0. If it is woken before that, it simply
+ * stays where it is (placed again at V only if its lag became positive).
+ * Stopped, traced and dead tasks are never delayed (DEQUEUE_SPECIAL). With
+ * PLACE_REL_DEADLINE a task moved to another CPU, or re-queued around a
+ * parameter change, keeps its deadline relative to its vruntime instead of
+ * starting a new request.
+ *
+ * Simplified (docs/simplifications.md): no next buddy
  * (NEXT_BUDDY is off by default). The vlag clamp is the
  * 6.6 one. Arithmetic is exact in doubles (weights.ts), and V is an exact
  * quotient where the kernel floors it towards -infinity. While curr runs
@@ -71,10 +83,10 @@
  * Tick-exact and tickless: nextCheck() returns when curr's v will reach its
  * deadline; the core wakes at the first tick at or after it.
  */
-import type { Params } from "../param.ts";
+import { parseSchedFeatures, type Params } from "../param.ts";
 import type { Task } from "../task/task.ts";
 import { KernelPanic } from "../errno.ts";
-import { DEQUEUE_SAVE, ENQUEUE_INITIAL, type SchedClass, DEQUEUE_MOVE } from "./class.ts";
+import { DEQUEUE_SAVE, ENQUEUE_INITIAL, type SchedClass, DEQUEUE_MOVE, DEQUEUE_SLEEP, DEQUEUE_SPECIAL, DEQUEUE_DELAYED, ENQUEUE_DELAYED } from "./class.ts";
 import { RbTree, type RbNode } from "./rbtree.ts";
 import type { Rq } from "./rq.ts";
 import {
@@ -99,6 +111,16 @@ export interface EevdfFeatures {
    * (PREEMPT_SHORT, 6.12).
    */
   preemptShort: boolean;
+  /**
+   * A task that goes to sleep while not eligible (negative lag) stays queued,
+   * still counted in V, until it is picked (then it leaves) or woken (then it
+   * simply stays) (DELAY_DEQUEUE, 6.12).
+   */
+  delayDequeue: boolean;
+  /** A delayed task leaves, or is woken, with its positive lag cut to 0 (DELAY_ZERO, 6.12). */
+  delayZero: boolean;
+  /** A migration or a parameter change keeps the deadline relative to vruntime instead of issuing a new request (PLACE_REL_DEADLINE, 6.12). */
+  placeRelDeadline: boolean;
 }
 
 export const EEVDF_FEATURES: Readonly<EevdfFeatures> = Object.freeze({
@@ -107,6 +129,9 @@ export const EEVDF_FEATURES: Readonly<EevdfFeatures> = Object.freeze({
   runToParity: true,
   wakeupPreemption: true,
   preemptShort: true,
+  delayDequeue: true,
+  delayZero: true,
+  placeRelDeadline: true,
 });
 
 /** struct cfs_rq with the EEVDF sums. */
@@ -115,6 +140,8 @@ export interface EevdfRq extends FairRq {
   avgVruntime: number;
   /** sum of w_i over the tree (cfs_rq->avg_load). */
   avgLoad: number;
+  /** Entities among nrRunning that are asleep, their dequeue delayed (h_nr_delayed). */
+  nrDelayed: number;
 }
 
 /** Tree order: earlier virtual deadline first; equal deadlines FIFO. */
@@ -131,7 +158,7 @@ function minVruntimeAug(n: RbNode<SchedEntity>): number {
 export function newEevdfRq(): EevdfRq {
   return {
     tree: new RbTree<SchedEntity>(byDeadline, minVruntimeAug),
-    curr: null, nrRunning: 0, load: 0, minVruntime: 0, avgVruntime: 0, avgLoad: 0,
+    curr: null, nrRunning: 0, load: 0, minVruntime: 0, avgVruntime: 0, avgLoad: 0, nrDelayed: 0,
   };
 }
 
@@ -231,6 +258,11 @@ class Eevdf {
       if (load > 0) lag = (se.vlag * (load + se.weight)) / load;
     }
     se.vruntime = V - lag;
+    if (se.relDeadline) {
+      se.deadline += se.vruntime; // PLACE_REL_DEADLINE: the request it had, moved with it
+      se.relDeadline = false;
+      return;
+    }
     if (this.feat.placeDeadlineInitial && flags & ENQUEUE_INITIAL) vslice /= 2;
     se.deadline = se.vruntime + vslice;
   }
@@ -284,6 +316,16 @@ export function heapSearch(cfs: EevdfRq): SchedEntity | null {
 
 // ---- the class ----------------------------------------------------------------
 
+/** The feature switches params.schedFeatures names (PLACE_LAG -> placeLag, ...). */
+function featuresFromParams(params: Params): Partial<EevdfFeatures> {
+  const out: Partial<EevdfFeatures> = {};
+  for (const [name, on] of parseSchedFeatures(params.schedFeatures ?? "")) {
+    const key = name.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof EevdfFeatures;
+    out[key] = on;
+  }
+  return out;
+}
+
 /**
  * The EEVDF fair class for SCHED_NORMAL, SCHED_BATCH and SCHED_IDLE.
  * Base slice = params.baseSlice x the tunable-scaling factor.
@@ -292,7 +334,7 @@ export function heapSearch(cfs: EevdfRq): SchedEntity | null {
  * const classes = [eevdfClass(params), idleClass];
  */
 export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}): SchedClass {
-  const feat = { ...EEVDF_FEATURES, ...features };
+  const feat = { ...EEVDF_FEATURES, ...featuresFromParams(params), ...features };
   const e = new Eevdf(params.baseSlice * tunableFactor(params), Math.round(1e9 / params.hz), feat);
   const link = new KernelLink();
   const q = (rq: Rq): EevdfRq => cfsRqOf<EevdfRq>(rq);
@@ -340,6 +382,33 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
     return pse.deadline < se.deadline || !entityEligible(cfs, se);
   }
 
+  /** Completes p's delayed dequeue (DEQUEUE_SLEEP | DEQUEUE_DELAYED). */
+  function finishDelayed(rq: Rq, p: Task): void {
+    classHooks.dequeueTask(rq, p, DEQUEUE_SLEEP | DEQUEUE_DELAYED);
+  }
+
+  /**
+   * requeue_delayed_entity(): a delayed task is woken. It keeps its place in
+   * the queue; with DELAY_ZERO a positive lag is dropped by placing it again at V.
+   */
+  function requeueDelayed(rq: Rq, cfs: EevdfRq, se: SchedEntity): void {
+    if (!se.delayed || !se.onRq) throw new KernelPanic(`eevdf: wakeup of pid ${se.task.pid} as delayed, but it is not`);
+    if (feat.delayZero) {
+      e.updateEntityLag(cfs, se);
+      if (se.vlag > 0) {
+        cfs.nrRunning--;
+        if (cfs.curr !== se) dequeueTree(cfs, se);
+        se.vlag = 0;
+        e.placeEntity(cfs, se, 0);
+        if (cfs.curr !== se) enqueueTree(cfs, se);
+        cfs.nrRunning++;
+      }
+    }
+    se.delayed = false;
+    cfs.nrDelayed--;
+    rq.classDelayed[se.task.sclass]!--;
+  }
+
   function wakeupPreempt(rq: Rq, p: Task): void {
     const curr = rq.curr;
     if (curr === p || rq.needResched || seOf(curr) !== q(rq).curr) return;
@@ -353,7 +422,7 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
     if (pickEevdf(cfs, feat.runToParity) === seOf(p)) rq.resched();
   }
 
-  return {
+  const classHooks: SchedClass = {
     name: "eevdf",
     policies: [0, 3, 5],
     attach(k) {
@@ -371,8 +440,14 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
       updateCurrFair(rq);
       const cfs = q(rq);
       const se = seOf(p);
+      if (flags & ENQUEUE_DELAYED) return requeueDelayed(rq, cfs, se);
+      if (se.delayed) throw new KernelPanic(`eevdf: enqueue of pid ${p.pid}, still queued (delayed)`);
       const old = syncWeight(se);
-      if (old !== 0) se.vlag = (se.vlag * old) / se.weight; // reweight_entity off the queue keeps w * vlag
+      if (old !== 0) {
+        // reweight_entity off the queue keeps w * vlag, and w * a relative deadline
+        se.vlag = (se.vlag * old) / se.weight;
+        if (se.relDeadline) se.deadline = (se.deadline * old) / se.weight;
+      }
       e.placeEntity(cfs, se, flags);
       cfs.nrRunning++;
       cfs.load += se.weight;
@@ -385,16 +460,46 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
       const se = seOf(p);
       updateCurrFair(rq, cfs.curr !== se);
       if (!se.onRq) throw new KernelPanic(`eevdf: dequeue of pid ${p.pid}, not queued`);
+      const sleep = (flags & DEQUEUE_SLEEP) !== 0;
+      if (flags & DEQUEUE_DELAYED) {
+        if (!se.delayed) throw new KernelPanic(`eevdf: delayed dequeue of pid ${p.pid}, not delayed`);
+      } else {
+        if (se.delayed) throw new KernelPanic(`eevdf: dequeue of pid ${p.pid}, asleep (delayed)`);
+        if (feat.delayDequeue && sleep && !(flags & DEQUEUE_SPECIAL) && !entityEligible(cfs, se)) {
+          // DELAY_DEQUEUE: it keeps competing, still counted in V, until it is picked or woken.
+          se.delayed = true;
+          cfs.nrDelayed++;
+          rq.classDelayed[p.sclass]!++;
+          return false;
+        }
+      }
       e.updateEntityLag(cfs, se);
+      if (feat.placeRelDeadline && !sleep) {
+        se.deadline -= se.vruntime; // a migration or a parameter change keeps the request
+        se.relDeadline = true;
+      }
       if (cfs.curr !== se) dequeueTree(cfs, se);
       se.onRq = false;
       cfs.nrRunning--;
       cfs.load -= se.weight;
       if ((flags & (DEQUEUE_SAVE | DEQUEUE_MOVE)) !== DEQUEUE_SAVE) updateMinVruntime(cfs);
+      if (flags & DEQUEUE_DELAYED) {
+        // finish_delayed_dequeue_entity()
+        se.delayed = false;
+        cfs.nrDelayed--;
+        rq.classDelayed[p.sclass]!--;
+        if (feat.delayZero && se.vlag > 0) se.vlag = 0;
+      }
+      return true;
     },
     pickTask(rq) {
-      const se = pickEevdf(q(rq), feat.runToParity);
-      return se === null ? null : se.task;
+      const cfs = q(rq);
+      for (;;) {
+        const se = pickEevdf(cfs, feat.runToParity);
+        if (se === null) return null;
+        if (!se.delayed) return se.task;
+        finishDelayed(rq, se.task); // pick_next_entity: a delayed task that is picked leaves instead of running
+      }
     },
     putPrevTask(rq, prev) {
       const cfs = q(rq);
@@ -448,7 +553,10 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
     prioChanged(rq, p, oldPrio) {
       prioChangedFair(rq, p, oldPrio, q(rq).nrRunning, () => wakeupPreempt(rq, p));
     },
-    nrRunning: (rq) => q(rq).nrRunning,
+    nrRunning: (rq) => q(rq).nrRunning - q(rq).nrDelayed,
     canMigrate: () => true, // the generic balancer moves fair tasks, as load_balance does
+    delayed: (p) => (p.se as SchedEntity | null)?.delayed === true,
+    finishDelayed,
   };
+  return classHooks;
 }

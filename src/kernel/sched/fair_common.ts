@@ -44,6 +44,10 @@ export class SchedEntity {
   prevSumExecRuntime = 0;
   /** The fair runqueue it is queued on, or last left (CFS renormalises against it on migration). */
   home: FairRq | null = null;
+  /** EEVDF DELAY_DEQUEUE: asleep but still queued, until picked or woken (se->sched_delayed). */
+  delayed = false;
+  /** EEVDF PLACE_REL_DEADLINE: `deadline` holds deadline - vruntime until the next placement (se->rel_deadline). */
+  relDeadline = false;
 
   constructor(readonly task: Task) {
     this.node = new RbNode<SchedEntity>(this);

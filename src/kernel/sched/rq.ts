@@ -19,6 +19,13 @@ export class Rq {
   /** Tasks on this runqueue per scheduling class (index = class), curr included: pick_next_task skips empty classes. */
   classNr: Int32Array = new Int32Array(0);
   /**
+   * Asleep tasks a class still holds on its queue here, per class (EEVDF's
+   * delayed dequeue): not counted in nrRunning or classNr, but pick_next_task
+   * must still ask the class, which finishes their dequeue when it picks them.
+   * Kept by the class.
+   */
+  classDelayed: Int32Array = new Int32Array(0);
+  /**
    * Every task on this runqueue, curr included, in the order they were put on
    * it (activate_task), for load balancing. A context switch does not touch
    * it: only tasks joining or leaving the runqueue do (Linux's rq->cfs_tasks

@@ -77,6 +77,10 @@ export function doExit(k: Kernel, t: Task, code: number): void {
   const rq = taskRq(k, t);
   if (rq.curr === t) rq.resched();
   else if (t.onRq) deactivateTask(k, rq, t, 0); // killed while queued: never runs again
+  else {
+    const cls = k.classes[t.sclass]!;
+    if (cls.delayed !== undefined && cls.delayed(t)) cls.finishDelayed!(rq, t); // killed asleep while its class still held it
+  }
 }
 
 /** exit_mm: drop the address space; a vfork parent waiting on us wakes (vfork_done). */
