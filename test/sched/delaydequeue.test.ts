@@ -178,6 +178,45 @@ describe("EEVDF DELAY_DEQUEUE (Linux 6.12)", () => {
     expect(stops).toBeGreaterThan(5);
   });
 
+  for (const relOn of [true, false]) {
+    it(`PLACE_REL_DEADLINE ${relOn ? "on" : "off"}: a queued task moved to another CPU by an affinity change ${relOn ? "keeps its deadline relative to its vruntime" : "starts a new request"}`, () => {
+      const m = new Machine({ cpus: 2, sched: "eevdf", schedFeatures: relOn ? "" : "NO_PLACE_REL_DEADLINE" });
+      const pids = [0, 1, 2].map(() => m.spawn(hog, { affinity: [0] }));
+      let moved = 0;
+      let rel = NaN;
+      spyFair(m, {
+        deq: (p, flags) => {
+          if (p.pid !== pids[2] || flags & 1) return; // a move, not a sleep
+          rel = seOf(p).relDeadline ? seOf(p).deadline : NaN;
+        },
+        enq: (p, flags) => {
+          if (p.pid !== pids[2] || !(flags & 0x40)) return; // ENQUEUE_MIGRATED
+          const se = seOf(p);
+          const fresh = (se.slice * 1024) / se.weight;
+          if (relOn) {
+            expect(Number.isNaN(rel)).toBe(false);
+            expect(se.deadline - se.vruntime).toBeCloseTo(rel, 3);
+            expect(Math.abs(rel - fresh)).toBeGreaterThan(1); // not what a new request would give
+          } else {
+            expect(Number.isNaN(rel)).toBe(true);
+            expect(se.deadline - se.vruntime).toBeCloseTo(fresh, 3);
+          }
+          moved++;
+        },
+      });
+      m.spawn(
+        program("mover", function* (sys) {
+          yield* sys.sleep(1_000_000); // hog 3 has not run yet: queued on CPU 0 with its first request (half a slice)
+          return (yield* sys.sched_setaffinity(pids[2]!, [1])) as number;
+        }),
+        { affinity: [1] },
+      );
+      m.run(20e6);
+      expect(m.task(pids[2]!)!.cpu).toBe(1);
+      expect(moved).toBe(1);
+    });
+  }
+
   it("schedFeatures rejects an unknown feature with the option, the word and the allowed names", () => {
     expect(() => new Machine({ cpus: 1, schedFeatures: "NO_DELAY_DEQUEUED" })).toThrow(ParamError);
     expect(() => new Machine({ cpus: 1, schedFeatures: "NO_DELAY_DEQUEUED" })).toThrow(/schedFeatures.*NO_DELAY_DEQUEUED.*DELAY_DEQUEUE/);
