@@ -44,14 +44,27 @@ export class SchedEntity {
   prevSumExecRuntime = 0;
   /** The fair runqueue it is queued on, or last left (CFS renormalises against it on migration). */
   home: FairRq | null = null;
-  /** EEVDF DELAY_DEQUEUE: asleep but still queued, until picked or woken (se->sched_delayed). */
-  delayed = false;
-  /** EEVDF PLACE_REL_DEADLINE: `deadline` holds deadline - vruntime until the next placement (se->rel_deadline). */
-  relDeadline = false;
+  /** EEVDF flag bits (one field: a sleeping task's memory is counted), read through delayed / relDeadline. */
+  private eevdfBits = 0;
 
   constructor(readonly task: Task) {
     this.node = new RbNode<SchedEntity>(this);
     this.weight = weightOf(task);
+  }
+
+  /** EEVDF DELAY_DEQUEUE: asleep but still queued, until picked or woken (se->sched_delayed). */
+  get delayed(): boolean {
+    return (this.eevdfBits & 1) !== 0;
+  }
+  set delayed(v: boolean) {
+    this.eevdfBits = v ? this.eevdfBits | 1 : this.eevdfBits & ~1;
+  }
+  /** EEVDF PLACE_REL_DEADLINE: `deadline` holds deadline - vruntime until the next placement (se->rel_deadline). */
+  get relDeadline(): boolean {
+    return (this.eevdfBits & 2) !== 0;
+  }
+  set relDeadline(v: boolean) {
+    this.eevdfBits = v ? this.eevdfBits | 2 : this.eevdfBits & ~2;
   }
 }
 
