@@ -50,7 +50,7 @@ import { DEQUEUE_SAVE, DEQUEUE_SLEEP, ENQUEUE_MIGRATED, ENQUEUE_WAKEUP, type Sch
 import { RbTree } from "./rbtree.ts";
 import type { Rq } from "./rq.ts";
 import {
-  EPS_NS, KernelLink, SchedEntity, cfsRqOf, chargeVruntime, prioChangedFair, seOf, syncWeight, tunableFactor,
+  EPS_NS, KernelLink, SchedEntity, cfsRqOf, chargeVruntime, firstTickIn, prioChangedFair, seOf, syncWeight, tunableFactor,
   wakeupPolicyRule, type FairRq,
 } from "./fair_common.ts";
 import { calcDelta, calcDeltaFair, vdeltaToWall } from "./weights.ts";
@@ -206,6 +206,7 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
   const c = new Cfs(cfsTunables(params), { ...CFS_FEATURES, ...features });
   const link = new KernelLink();
   const q = (rq: Rq): CfsRq => cfsRqOf<CfsRq>(rq);
+  const tickNs = Math.round(1e9 / params.hz);
 
   function wakeupPreempt(rq: Rq, p: Task): void {
     const curr = rq.curr;
@@ -279,8 +280,17 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
     updateCurr(rq, curr, delta) {
       const se = seOf(curr);
       if (se.node.onTree) throw new KernelPanic(`cfs: pid ${curr.pid} runs while in the tree`);
-      chargeVruntime(se, delta);
-      updateMinVruntime(q(rq));
+      const cfs = q(rq);
+      const end = curr.execStart;
+      let from = end - delta;
+      // Charged tick by tick over the ticks skipped inside this run, as a ticking kernel did (see firstTickIn).
+      for (let t = firstTickIn(from, end, tickNs); t !== -1; t = t + tickNs < end ? t + tickNs : -1) {
+        chargeVruntime(se, t - from);
+        from = t;
+        updateMinVruntime(cfs);
+      }
+      chargeVruntime(se, end - from);
+      updateMinVruntime(cfs);
     },
     taskTick(rq, curr) {
       const cfs = q(rq);

@@ -90,7 +90,7 @@ import { DEQUEUE_SAVE, ENQUEUE_INITIAL, type SchedClass, DEQUEUE_MOVE, DEQUEUE_S
 import { RbTree, type RbNode } from "./rbtree.ts";
 import type { Rq } from "./rq.ts";
 import {
-  EPS_NS, KernelLink, SchedEntity, cfsRqOf, chargeVruntime, prioChangedFair, seOf, syncWeight, tunableFactor,
+  EPS_NS, KernelLink, SchedEntity, cfsRqOf, chargeVruntime, firstTickIn, prioChangedFair, seOf, syncWeight, tunableFactor,
   wakeupPolicyRule, type FairRq,
 } from "./fair_common.ts";
 import { calcDeltaFair, vdeltaToWall } from "./weights.ts";
@@ -350,27 +350,6 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
     if (c !== null && c.onRq && (e.updateDeadline(c) || didPreemptShort(cfs, c)) && resched && cfs.nrRunning > 1) rq.resched();
   }
 
-  /**
-   * The requests a task running alone renewed at the ticks of [start, end)
-   * that the CPU skipped (tickless: no tick is taken while nothing can change).
-   * Linux's tick renews curr's request whenever v has reached its deadline,
-   * alone or not (update_curr -> update_deadline); replaying those renewals
-   * here keeps the deadline, and so the slice protection, as a ticking kernel
-   * would have them. Ticks up to rq.lastTick were taken already.
-   */
-  function renewAtTicks(rq: Rq, se: SchedEntity, start: number, end: number): void {
-    const tick = e.tickNs;
-    let t = Math.ceil(start / tick) * tick;
-    if (t <= rq.lastTick) t = rq.lastTick + tick;
-    const v0 = se.vruntime;
-    for (; t < end; t += tick) {
-      const v = v0 + calcDeltaFair(t - start, se.weight);
-      if (vdeltaToWall(se.deadline - v, se.weight) > EPS_NS) continue; // not reached at this tick
-      se.slice = e.sliceOf(se);
-      se.deadline = v + calcDeltaFair(se.slice, se.weight);
-    }
-  }
-
   /** did_preempt_short(): curr's slice protection was cancelled and it is no longer eligible. */
   function didPreemptShort(cfs: EevdfRq, c: SchedEntity): boolean {
     return feat.preemptShort && c.pickDeadline !== c.deadline && !entityEligible(cfs, c);
@@ -522,8 +501,18 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
       const se = seOf(curr);
       if (se.node.onTree) throw new KernelPanic(`eevdf: pid ${curr.pid} runs while in the tree`);
       const cfs = q(rq);
-      if (cfs.nrRunning === 1 && se.onRq) renewAtTicks(rq, se, curr.execStart - delta, curr.execStart);
-      chargeVruntime(se, delta);
+      const end = curr.execStart;
+      let from = end - delta;
+      // The ticks skipped inside this run, as a ticking kernel took them (see firstTickIn): update_curr,
+      // then the tick's update_deadline. A lone task renews its request there; with company the core
+      // woke at the tick where the deadline is reached, so none is renewed here.
+      for (let t = firstTickIn(from, end, e.tickNs); t !== -1; t = t + e.tickNs < end ? t + e.tickNs : -1) {
+        chargeVruntime(se, t - from);
+        from = t;
+        updateMinVruntime(cfs);
+        if (se.onRq) e.updateDeadline(se);
+      }
+      chargeVruntime(se, end - from);
       updateMinVruntime(cfs);
     },
     taskTick(rq, curr) {

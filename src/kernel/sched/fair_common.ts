@@ -124,6 +124,21 @@ export function chargeVruntime(se: SchedEntity, delta: number): void {
 }
 
 /**
+ * Tick boundaries strictly inside a run of curr being charged now: the
+ * first is returned, then `nextTickIn` steps; -1 when none is left. A ticking
+ * kernel ran update_curr at each of them, and double arithmetic rounds every
+ * addition, so charging 12 ms in one step and in three 4 ms steps can differ
+ * in the last bits. The fair classes therefore charge a long run piece by
+ * piece, at the ticks the CPU skipped while nothing could change (tickless),
+ * doing at each what the tick would have done. With that, waking at every
+ * tick and waking only when asked give bit-identical vruntimes.
+ */
+export function firstTickIn(start: number, end: number, tickNs: number): number {
+  const t = Math.floor(start / tickNs) * tickNs + tickNs;
+  return t < end ? t : -1;
+}
+
+/**
  * Picks up a weight change (nice, policy) made while the entity was off the
  * queue. Returns the old weight, or 0 if unchanged.
  */
