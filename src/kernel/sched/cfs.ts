@@ -33,9 +33,18 @@
  * queue's min_vruntime and rebased onto the new one; a task that wakes on
  * another CPU is rebased the same way (migrate_task_rq_fair).
  *
- * Simplified: no next/last buddies (a wakeup preemption picks the leftmost,
- * which the woken task usually is); the skip buddy is kept for sched_yield.
- * No long-sleeper reset of vruntime (its only purpose is s64 overflow, which
+ * Buddies (pick_next_entity): the leftmost runs unless a buddy may run
+ * without being unfair, that is unless its vruntime is at most one wakeup
+ * granularity (scaled to the leftmost's weight) ahead of the leftmost's. A
+ * wakee that preempts becomes the next buddy, so it runs next; the task it
+ * preempted becomes the last buddy if at least sched_nr_latency (8) tasks
+ * share the queue, so the CPU goes back to it afterwards (LAST_BUDDY);
+ * sched_yield makes curr the skip buddy. A task loses its buddy roles when
+ * it is picked, dequeued, yields, or uses up its slice at the tick. SCHED_IDLE
+ * tasks are never buddies. NEXT_BUDDY (off by default: also mark the wakee
+ * on wakeups that do not preempt) is not modelled.
+ *
+ * Simplified: no long-sleeper reset of vruntime (its only purpose is s64 overflow, which
  * doubles do not have). sched_idle_min_granularity equals min_granularity
  * (0.75 ms) as in the kernel's default, so it is not a separate tunable.
  * Arithmetic is exact in doubles (weights.ts).
@@ -63,18 +72,25 @@ export interface CfsFeatures {
   startDebit: boolean;
   /** Wakeups may preempt (WAKEUP_PREEMPTION). */
   wakeupPreemption: boolean;
+  /** A task preempted by a wakeup is preferred once the wakee is done, if that is not unfair (LAST_BUDDY). */
+  lastBuddy: boolean;
 }
 
 export const CFS_FEATURES: Readonly<CfsFeatures> = Object.freeze({
   gentleFairSleepers: true,
   startDebit: true,
   wakeupPreemption: true,
+  lastBuddy: true,
 });
 
 /** struct cfs_rq of CFS. */
 export interface CfsRq extends FairRq {
   /** Skip buddy: the entity that called sched_yield (cfs_rq->skip). */
   skip: SchedEntity | null;
+  /** Next buddy: the wakee that preempted curr (cfs_rq->next). */
+  next: SchedEntity | null;
+  /** Last buddy: the curr that a wakee preempted (cfs_rq->last). */
+  last: SchedEntity | null;
 }
 
 /** The CFS tunables after CPU scaling (update_sysctl). */
@@ -99,7 +115,7 @@ export function cfsTunables(p: Params): CfsTunables {
 const byVruntime = (a: SchedEntity, b: SchedEntity): boolean => a.vruntime < b.vruntime;
 
 export function newCfsRq(): CfsRq {
-  return { tree: new RbTree<SchedEntity>(byVruntime), curr: null, nrRunning: 0, load: 0, minVruntime: 0, skip: null };
+  return { tree: new RbTree<SchedEntity>(byVruntime), curr: null, nrRunning: 0, load: 0, minVruntime: 0, skip: null, next: null, last: null };
 }
 
 /** update_min_vruntime(): max(old, min(curr, leftmost)). */
@@ -117,6 +133,16 @@ function wakeupPreemptEntity(curr: SchedEntity, se: SchedEntity, gran: number): 
   if (vdiff <= 0) return -1;
   return vdiff > calcDeltaFair(gran, se.weight) ? 1 : 0;
 }
+
+/** clear_buddies(): se gives up whichever buddy roles it has. */
+function clearBuddies(cfs: CfsRq, se: SchedEntity): void {
+  if (cfs.last === se) cfs.last = null;
+  if (cfs.next === se) cfs.next = null;
+  if (cfs.skip === se) cfs.skip = null;
+}
+
+/** check_preempt_tick verdicts. */
+const TICK_KEEP = 0, TICK_SLICE_USED = 1, TICK_AHEAD = 2;
 
 /** The CFS machinery of one class instance. */
 class Cfs {
@@ -155,30 +181,41 @@ class Cfs {
     se.vruntime = Math.max(se.vruntime, v); // never gain time by being placed backwards
   }
 
-  /** pick_next_entity(): the leftmost, unless it is the skip buddy and the next one is close enough. */
+  /**
+   * pick_next_entity(): the leftmost, unless it is the skip buddy and the one
+   * after it is close enough; then the next buddy, else the last buddy, if
+   * close enough to the leftmost.
+   */
   pick(cfs: CfsRq): SchedEntity | null {
     const curr = cfs.curr !== null && cfs.curr.onRq ? cfs.curr : null;
     const first = cfs.tree.first()?.value ?? null;
     const left = first === null || (curr !== null && curr.vruntime < first.vruntime) ? curr : first;
-    if (left === null || cfs.skip !== left) return left;
-    let second: SchedEntity | null;
-    if (left === curr) second = first;
-    else {
-      second = cfs.tree.next(left.node)?.value ?? null;
-      if (second === null || (curr !== null && curr.vruntime < second.vruntime)) second = curr;
+    if (left === null) return null;
+    const gran = this.t.wakeupGranularity;
+    let se = left;
+    if (cfs.skip === left) {
+      let second: SchedEntity | null;
+      if (left === curr) second = first;
+      else {
+        second = cfs.tree.next(left.node)?.value ?? null;
+        if (second === null || (curr !== null && curr.vruntime < second.vruntime)) second = curr;
+      }
+      if (second !== null && wakeupPreemptEntity(second, left, gran) < 1) se = second;
     }
-    return second !== null && wakeupPreemptEntity(second, left, this.t.wakeupGranularity) < 1 ? second : left;
+    if (cfs.next !== null && wakeupPreemptEntity(cfs.next, left, gran) < 1) se = cfs.next; // someone really wants this to run
+    else if (cfs.last !== null && wakeupPreemptEntity(cfs.last, left, gran) < 1) se = cfs.last; // back to the preempted task
+    return se;
   }
 
-  /** check_preempt_tick(): true if curr must yield. */
-  tickExpired(cfs: CfsRq, se: SchedEntity): boolean {
+  /** check_preempt_tick(): TICK_KEEP, or why curr must yield. */
+  tickExpired(cfs: CfsRq, se: SchedEntity): number {
     const ideal = this.idealRuntime(cfs, se);
     const ran = se.task.sumExecRuntime - se.prevSumExecRuntime;
-    if (ran > ideal) return true;
-    if (ran < this.t.minGranularity) return false;
+    if (ran > ideal) return TICK_SLICE_USED;
+    if (ran < this.t.minGranularity) return TICK_KEEP;
     const left = cfs.tree.first();
-    if (left === null) return false;
-    return se.vruntime - left.value.vruntime > ideal;
+    if (left === null) return TICK_KEEP;
+    return se.vruntime - left.value.vruntime > ideal ? TICK_AHEAD : TICK_KEEP;
   }
 
   /** The first instant at which tickExpired() would hold, curr running on alone. */
@@ -215,7 +252,14 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
     if (rule === "preempt") return rq.resched();
     if (rule === "never" || !c.feat.wakeupPreemption) return;
     link.sync(rq);
-    if (wakeupPreemptEntity(seOf(curr), seOf(p), c.t.wakeupGranularity) === 1) rq.resched();
+    const cfs = q(rq);
+    const se = seOf(curr);
+    const pse = seOf(p);
+    if (wakeupPreemptEntity(se, pse, c.t.wakeupGranularity) !== 1) return;
+    if (p.policy !== SCHED_IDLE) cfs.next = pse; // set_next_buddy: bias the pick towards the wakee
+    rq.resched();
+    // set_last_buddy: only with sched_nr_latency tasks or more, and never for a SCHED_IDLE task
+    if (c.feat.lastBuddy && se.onRq && cfs.nrRunning >= c.t.nrLatency && curr.policy !== SCHED_IDLE) cfs.last = se;
   }
 
   return {
@@ -251,7 +295,7 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
       const cfs = q(rq);
       const se = seOf(p);
       if (!se.onRq) throw new KernelPanic(`cfs: dequeue of pid ${p.pid}, not queued`);
-      if (cfs.skip === se) cfs.skip = null;
+      clearBuddies(cfs, se);
       if (cfs.curr !== se) cfs.tree.erase(se.node);
       se.onRq = false;
       cfs.nrRunning--;
@@ -273,7 +317,7 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
       const cfs = q(rq);
       const se = seOf(p);
       if (se.node.onTree) cfs.tree.erase(se.node);
-      if (cfs.skip === se) cfs.skip = null; // clear_buddies
+      clearBuddies(cfs, se);
       se.prevSumExecRuntime = p.sumExecRuntime;
       cfs.curr = se;
     },
@@ -294,7 +338,12 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
     },
     taskTick(rq, curr) {
       const cfs = q(rq);
-      if (cfs.nrRunning > 1 && c.tickExpired(cfs, seOf(curr))) rq.resched();
+      if (cfs.nrRunning <= 1) return;
+      const why = c.tickExpired(cfs, seOf(curr));
+      if (why === TICK_KEEP) return;
+      rq.resched();
+      if (why === TICK_SLICE_USED) clearBuddies(cfs, seOf(curr)); // ran long enough: no buddy favours to get re-elected
+
     },
     nextCheck(rq, curr) {
       const cfs = q(rq);
@@ -304,6 +353,7 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
     yieldTask(rq) {
       const curr = rq.curr;
       if (rq.nrRunning === 1 || seOf(curr) !== q(rq).curr) return;
+      clearBuddies(q(rq), seOf(curr));
       if (curr.policy !== SCHED_BATCH) link.sync(rq);
       q(rq).skip = seOf(curr);
     },
