@@ -5,6 +5,7 @@
 import type { Kernel } from "../../src/kernel/kernel.ts";
 import { fatalSignalPending, signalPending } from "../../src/kernel/signal/signal.ts";
 import { sigEpoch } from "../../src/kernel/signal/signals.ts";
+import { seOf, type FairRq } from "../../src/kernel/sched/fair_common.ts";
 import { doWaitOnce, WNOWAIT, WEXITED, P_ALL, P_PID, P_PGID, type WaitReq } from "../../src/kernel/task/wait.ts";
 import {
   type Task, TASK_RUNNING, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, TASK_KILLABLE, TASK_STOPPED, TASK_DEAD, EXIT_ZOMBIE,
@@ -62,6 +63,7 @@ export function checkInvariants(k: Kernel): void {
       if (fairQ.nrDelayed !== rq.classDelayed[fair]) fail(`cpu ${rq.cpu}: the fair queue counts ${fairQ.nrDelayed} delayed, the core ${rq.classDelayed[fair]}`);
       if (fairQ.nrRunning !== rq.classNr[fair]! + fairQ.nrDelayed) fail(`cpu ${rq.cpu}: the fair queue holds ${fairQ.nrRunning}, runnable ${rq.classNr[fair]} + delayed ${fairQ.nrDelayed}`);
     }
+    checkFairQueue(k, rq);
     // The class trees: balanced, ordered, and no key changed behind the tree's back.
     for (const q of [rq.cfs, rq.dl] as ({ tree?: { check(): void } } | null)[]) {
       try {
@@ -130,6 +132,43 @@ export function checkInvariants(k: Kernel): void {
     pidsInUse.add(id);
   }
   if (k.pids.count !== pidsInUse.size) fail(`pid allocator counts ${k.pids.count} numbers in use, but ${pidsInUse.size} are referenced`);
+}
+
+/** What a fair queue holds, entity by entity, agrees with its counts and with the tasks (a review's stronger check). */
+function checkFairQueue(k: Kernel, rq: Kernel["rqs"][number]): void {
+  const fair = k.classes.findIndex((c) => c.name === "eevdf" || c.name === "cfs");
+  if (fair < 0) return;
+  const cfs = rq.cfs as FairRq & { nrDelayed?: number; avgLoad?: number };
+  let n = 0;
+  let load = 0;
+  let delayed = 0;
+  for (let node = cfs.tree.first(); node !== null; node = cfs.tree.next(node)) {
+    const se = node.value;
+    const t = se.task;
+    n++;
+    load += se.weight;
+    if (se.delayed) delayed++;
+    if (!se.onRq) fail(`cpu ${rq.cpu}: an entity in the fair tree is not on the queue`, t);
+    if (t.se !== se) fail(`cpu ${rq.cpu}: a stale entity in the fair tree`, t);
+    if (t.sclass !== fair) fail(`cpu ${rq.cpu}: the entity of a task of class ${k.classes[t.sclass]!.name} in the fair tree`, t);
+    if (t.cpu !== rq.cpu) fail(`cpu ${rq.cpu}: the entity of a task on cpu ${t.cpu} in the fair tree`, t);
+    if (k.tasks.get(t.pid) !== t) fail(`cpu ${rq.cpu}: the entity of a released task in the fair tree`, t);
+    if (se.relDeadline) fail(`cpu ${rq.cpu}: a queued entity still holds a relative deadline`, t);
+    if (!se.delayed && !t.onRq) fail(`cpu ${rq.cpu}: a task off the runqueue, not delayed, in the fair tree`, t);
+  }
+  const c = cfs.curr;
+  if (c !== null && c.onRq) {
+    n++;
+    load += c.weight;
+    if (c.task !== rq.curr) fail(`cpu ${rq.cpu}: the fair queue's curr is not the CPU's curr`, c.task);
+    if (c.delayed) fail(`cpu ${rq.cpu}: the fair queue's curr is delayed between events`, c.task);
+  }
+  if (n !== cfs.nrRunning) fail(`cpu ${rq.cpu}: the fair queue counts ${cfs.nrRunning} entities, holds ${n}`);
+  if (Math.abs(load - cfs.load) > 1e-6) fail(`cpu ${rq.cpu}: the fair queue's load ${cfs.load}, its entities weigh ${load}`);
+  if (cfs.avgLoad !== undefined && Math.abs(load - (c !== null && c.onRq ? c.weight : 0) - cfs.avgLoad) > 1e-6)
+    fail(`cpu ${rq.cpu}: the tree's avg_load ${cfs.avgLoad} is not the weight of its entities`);
+  if (cfs.nrDelayed !== undefined && delayed !== cfs.nrDelayed) fail(`cpu ${rq.cpu}: the fair queue counts ${cfs.nrDelayed} delayed, its tree holds ${delayed}`);
+  for (const t of rq.tasks) if (t.sclass === fair && t !== rq.curr && !seOf(t).node.onTree) fail(`cpu ${rq.cpu}: a queued fair task is not in the tree`, t);
 }
 
 /** The request a task sleeping in wait4/waitid is waiting for, as a side-effect-free WNOWAIT query. */

@@ -43,8 +43,9 @@ type Op =
   | { k: "vfork"; exec: boolean }
   | { k: "pause" }
   | { k: "crash" }
-  | { k: "sched"; policy: number; prio: number }
-  | { k: "affinity"; cpus: number[] };
+  | { k: "sched"; policy: number; prio: number; child: boolean }
+  | { k: "affinity"; cpus: number[]; child: boolean }
+  | { k: "renice"; nice: number };
 
 const time = fc.integer({ min: 0, max: 3_000_000 });
 const sig = fc.constantFrom(SIGKILL, SIGSTOP, SIGCONT, SIGTERM, SIGCONT, SIGUSR1, SIGTSTP, SIGCHLD, 0);
@@ -79,8 +80,10 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant("vfork" as const), exec: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ k: "pause" as const }) },
   { weight: 1, arbitrary: fc.constant({ k: "crash" as const }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant("sched" as const), policy: fc.constantFrom(0, 1, 2, 3, 5, 6), prio: fc.integer({ min: 1, max: 99 }) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant("affinity" as const), cpus: fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 4 }) }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("sched" as const), policy: fc.constantFrom(0, 1, 2, 3, 5, 6), prio: fc.integer({ min: 1, max: 99 }), child: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("affinity" as const), cpus: fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 4 }), child: fc.boolean() }) },
+  // Changes to another task (the last child, asleep or queued or running): the paths that act on a task from outside.
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("renice" as const), nice: fc.integer({ min: -5, max: 10 }) }) },
 );
 
 /** The one handler random programs install: a little work, sometimes a nested syscall that blocks. */
@@ -153,11 +156,12 @@ function* interp(sys: SysApi, ops: Op[], argv: string[]): Generator<any, number,
       case "pause": yield* sys.pause(); break;
       case "crash": throw new Error("random program crash");
       case "sched":
-        // Root may move itself to any policy; a deadline reservation of 1 ms every 20 ms (deadline 10 ms).
-        if (o.policy === 6) yield* sys.syscall("sched_setattr", 0, { sched_policy: 6, sched_flags: 0, sched_runtime: 1_000_000, sched_deadline: 10_000_000, sched_period: 20_000_000 }, 0);
-        else yield* sys.syscall("sched_setscheduler", 0, o.policy, { sched_priority: o.policy === 1 || o.policy === 2 ? o.prio : 0 });
+        // Root may move itself or its last child to any policy; a deadline reservation of 1 ms every 20 ms (deadline 10 ms).
+        if (o.policy === 6) yield* sys.syscall("sched_setattr", o.child ? lastChild : 0, { sched_policy: 6, sched_flags: 0, sched_runtime: 1_000_000, sched_deadline: 10_000_000, sched_period: 20_000_000 }, 0);
+        else yield* sys.syscall("sched_setscheduler", o.child ? lastChild : 0, o.policy, { sched_priority: o.policy === 1 || o.policy === 2 ? o.prio : 0 });
         break;
-      case "affinity": yield* sys.sched_setaffinity(0, o.cpus); break;
+      case "affinity": yield* sys.sched_setaffinity(o.child ? lastChild : 0, o.cpus); break;
+      case "renice": yield* sys.setpriority(0, lastChild, o.nice); break;
       case "vfork": {
         if (gen >= 3 || forks >= 2) break;
         forks++;

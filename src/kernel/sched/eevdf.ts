@@ -416,7 +416,9 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
       p.se = se;
     },
     enqueueTask(rq, p, flags) {
-      updateCurrFair(rq);
+      // requeue_delayed_entity() makes no update_curr, so no reschedule either: only the accounting, which
+      // keeps the lag exact (TaskLab's curr may not have been accounted since several ticks: tickless)
+      updateCurrFair(rq, (flags & ENQUEUE_DELAYED) === 0);
       const cfs = q(rq);
       const se = seOf(p);
       if (flags & ENQUEUE_DELAYED) return requeueDelayed(rq, cfs, se);
@@ -531,7 +533,7 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
     wakeupPreempt,
     yieldTask(rq) {
       const curr = rq.curr;
-      if (rq.nrRunning === 1 || seOf(curr) !== q(rq).curr) return;
+      if (rq.nrRunning + q(rq).nrDelayed === 1 || seOf(curr) !== q(rq).curr) return; // rq->nr_running counts delayed tasks
       updateCurrFair(rq);
       const se = seOf(curr);
       se.deadline += calcDeltaFair(se.slice, se.weight);

@@ -22,7 +22,7 @@ import { type Task, SCHED_NORMAL, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE,
 import { changeSched } from "./core.ts";
 import { checkDlParams, dlAdmit, dlBandwidthUsable, getDlParams, setDlParams, type DlParams } from "./deadline.ts";
 import { MAX_USER_RT_PRIO, MIN_USER_RT_PRIO, rrIntervalNs } from "./rt.ts";
-import { tunableFactor } from "./fair_common.ts";
+import { tunableFactor, type FairRq } from "./fair_common.ts";
 
 /** OR-ed into the policy of sched_setscheduler; also reported by sched_getscheduler. */
 export const SCHED_RESET_ON_FORK = 0x40000000;
@@ -286,7 +286,9 @@ function sysGetattr(k: Kernel, t: Task, r: SyscallReq): SchedAttr | number {
 export function rrInterval(k: Kernel, p: Task): number {
   if (p.policy === SCHED_RR) return rrIntervalNs(k.params);
   if (isRt(p.policy) || p.policy === SCHED_DEADLINE) return 0;
-  if (k.classes[p.sclass]!.nrRunning(k.rqs[p.cpu]!) === 0) return 0;
+  const rq = k.rqs[p.cpu]!;
+  const fairQ = rq.cfs as FairRq | null;
+  if (fairQ !== null ? fairQ.load === 0 : k.classes[p.sclass]!.nrRunning(rq) === 0) return 0; // rq->cfs.load.weight (delayed tasks count)
   const tick = k.tickNs;
   const slice = p.fairSlice > 0 && k.classes[p.sclass]!.name === "eevdf" ? p.fairSlice : k.params.baseSlice * tunableFactor(k.params);
   return Math.floor(slice / tick) * tick;
