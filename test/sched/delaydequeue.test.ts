@@ -217,6 +217,34 @@ describe("EEVDF DELAY_DEQUEUE (Linux 6.12)", () => {
     });
   }
 
+  it("sched_yield counts a delayed task as 6.12's rq->nr_running does: a task alone with a delayed one still moves its deadline back", () => {
+    const m = new Machine({ cpus: 1, sched: "eevdf" });
+    const y = m.spawn(
+      program("yielder", function* (sys) {
+        for (;;) {
+          yield* sys.compute(300_000);
+          yield* sys.sched_yield();
+        }
+      }),
+    );
+    m.spawn(napper(20_000_000, true));
+    const cls = m.kernel.classes[0]!;
+    const cfs = m.kernel.rqs[0]!.cfs as EevdfRq;
+    const orig = cls.yieldTask.bind(cls);
+    let withDelayed = 0;
+    cls.yieldTask = (rq) => {
+      const se = seOf(m.task(y)!);
+      const before = se.deadline;
+      const alone = rq.nrRunning === 1 && cfs.nrDelayed === 1;
+      orig(rq);
+      if (!alone) return;
+      expect(se.deadline).toBeGreaterThan(before);
+      withDelayed++;
+    };
+    m.run(3e9);
+    expect(withDelayed).toBeGreaterThan(0);
+  });
+
   it("schedFeatures rejects an unknown feature with the option, the word and the allowed names", () => {
     expect(() => new Machine({ cpus: 1, schedFeatures: "NO_DELAY_DEQUEUED" })).toThrow(ParamError);
     expect(() => new Machine({ cpus: 1, schedFeatures: "NO_DELAY_DEQUEUED" })).toThrow(/schedFeatures.*NO_DELAY_DEQUEUED.*DELAY_DEQUEUE/);
