@@ -59,6 +59,8 @@ class Effect<T> implements SyscallReq, Iterator<SyscallReq, T, unknown> {
     readonly a?: unknown,
     readonly b?: unknown,
     readonly c?: unknown,
+    /** Turns the kernel's result into what the libc wrapper returns (waitpid's record, getpriority's nice). */
+    private readonly map?: (r: unknown) => unknown,
   ) {}
   [Symbol.iterator](): Iterator<SyscallReq, T, unknown> {
     return this;
@@ -69,7 +71,7 @@ class Effect<T> implements SyscallReq, Iterator<SyscallReq, T, unknown> {
       STEP.value = this;
       STEP.done = false;
     } else {
-      STEP.value = result;
+      STEP.value = this.map === undefined ? result : this.map(result);
       STEP.done = true;
     }
     return STEP as IteratorResult<SyscallReq, T>;
@@ -92,19 +94,25 @@ interface RawWait {
   siStatus: number;
 }
 
-function* waitpid(pid: number, options = 0): Sys<WaitStatus> {
-  const r = (yield { nr: "wait4", a: pid, b: options }) as number | RawWait;
-  return typeof r === "number" ? { pid: r, status: 0 } : { pid: r.pid, status: r.status };
+const waitStatus = (r: unknown): WaitStatus => {
+  const w = r as number | RawWait;
+  return typeof w === "number" ? { pid: w, status: 0 } : { pid: w.pid, status: w.status };
+};
+function waitpid(pid: number, options = 0): Sys<WaitStatus> {
+  return new Effect<WaitStatus>("wait4", pid, options, undefined, waitStatus) as unknown as Sys<WaitStatus>;
 }
 
-function* waitid(idtype: number, id: number, options: number): Sys<WaitidInfo> {
-  const r = (yield { nr: "waitid", a: idtype, b: id, c: options }) as number | RawWait;
-  return typeof r === "number" ? { ret: Math.min(r, 0), pid: 0, code: 0, status: 0 } : { ret: 0, pid: r.pid, code: r.code, status: r.siStatus };
+const waitidInfo = (r: unknown): WaitidInfo => {
+  const w = r as number | RawWait;
+  return typeof w === "number" ? { ret: Math.min(w, 0), pid: 0, code: 0, status: 0 } : { ret: 0, pid: w.pid, code: w.code, status: w.siStatus };
+};
+function waitid(idtype: number, id: number, options: number): Sys<WaitidInfo> {
+  return new Effect<WaitidInfo>("waitid", idtype, id, options, waitidInfo) as unknown as Sys<WaitidInfo>;
 }
 
-function* getpriority(which: number, who: number): Sys<number> {
-  const r = (yield { nr: "getpriority", a: which, b: who }) as number;
-  return r < 0 ? r : 20 - r; // glibc turns the kernel's 20 - nice back into nice
+const niceFromKernel = (r: unknown): number => ((r as number) < 0 ? (r as number) : 20 - (r as number)); // glibc turns the kernel's 20 - nice back into nice
+function getpriority(which: number, who: number): Sys<number> {
+  return new Effect<number>("getpriority", which, who, undefined, niceFromKernel) as unknown as Sys<number>;
 }
 
 export const sys = {
