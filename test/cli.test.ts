@@ -76,6 +76,20 @@ describe("tasklab CLI", () => {
     expect(rows[1]).toMatch(/^linux-6\s+3\/3/);
   });
 
+  it("compare takes sched features per preset (linux-6:NO_DELAY_DEQUEUE+NO_PLACE_LAG); an unknown feature fails naming the allowed ones", async () => {
+    const f = join(process.cwd(), "examples", "workloads", "interactive.yaml");
+    let c = capture();
+    expect(await main(["compare", f, "--sched", "linux-6,linux-6:NO_DELAY_DEQUEUE+NO_PLACE_LAG", "--json"])).toBe(0);
+    const rows = JSON.parse(c.out().trim()).rows as { sched: string }[];
+    expect(rows.map((r) => r.sched)).toEqual(["linux-6", "linux-6:NO_DELAY_DEQUEUE+NO_PLACE_LAG"]);
+    const figures = rows.map(({ sched: _, ...rest }) => JSON.stringify(rest));
+    expect(figures[0]).not.toBe(figures[1]); // the switches change the schedule
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(["compare", f, "--sched", "linux-6:NO_FOO"])).toBe(2);
+    expect(c.err()).toMatch(/schedFeatures.*NO_FOO.*DELAY_DEQUEUE/);
+  });
+
   it("examples lists the built-in examples and runs one by name; an unknown name fails", async () => {
     let c = capture();
     expect(await main(["examples"])).toBe(0);

@@ -183,7 +183,12 @@ async function compareCommand(file: string, o: RunOpts): Promise<void> {
   const scheds = (o.sched ?? Object.keys(PRESETS).join(",")).split(",").map((s) => s.trim()).filter(Boolean);
   if (o.gantt) checkWritable(o.gantt);
   const boots = new Map<string, { m: Machine; until: number }>();
-  for (const s of scheds) boots.set(s, await loadTarget(file, { ...o, sched: s }));
+  for (const s of scheds) {
+    // "linux-6:NO_DELAY_DEQUEUE+NO_RUN_TO_PARITY": a preset with its own sched feature switches
+    const [preset, features] = s.split(":", 2) as [string, string | undefined];
+    const param = features === undefined ? o.param : { ...o.param, schedFeatures: features.replace(/\+/g, " ") };
+    boots.set(s, await loadTarget(file, { ...o, sched: preset, param }));
+  }
   const charts: { sched: string; rec: MetricsRecorder; end: number }[] = [];
   const rows = compareSchedulers((s) => ({ machine: boots.get(s)!.m, until: boots.get(s)!.until }), scheds, {
     keepRuns: !!o.gantt,
@@ -192,7 +197,7 @@ async function compareCommand(file: string, o: RunOpts): Promise<void> {
   out(o.json ? JSON.stringify({ type: "compare", file, rows }) + "\n" : formatCompareTable(rows));
   if (!o.gantt) return;
   for (const c of charts) {
-    const path = o.gantt.replace(/(\.svg)?$/i, `-${c.sched}.svg`);
+    const path = o.gantt.replace(/(\.svg)?$/i, `-${c.sched.replace(/[^A-Za-z0-9_.-]+/g, "-")}.svg`);
     writeFileSync(path, await ganttSvg(c.rec, { end: c.end, title: `${basename(file)}: ${c.sched}` }));
     if (!o.json) out(`wrote ${path}\n`);
   }
@@ -237,7 +242,11 @@ export function buildProgram(): Command {
   cmd
     .command("compare <file>")
     .description("run one workload under several schedulers and compare turnaround, waiting, run delay, fairness")
-    .option("--sched <list>", `comma-separated presets (default: all of ${Object.keys(PRESETS).join(", ")})`)
+    .option(
+      "--sched <list>",
+      `comma-separated presets (default: all of ${Object.keys(PRESETS).join(", ")}); a preset may take sched features after a colon, ` +
+        "e.g. linux-6,linux-6:NO_DELAY_DEQUEUE+NO_RUN_TO_PARITY",
+    )
     .option("--cpus <n>", "number of CPUs (1..1024)", intOpt("--cpus", 1, 1024))
     .option("--seed <n>", "random seed", intOpt("--seed", 0, 2 ** 31 - 1))
     .option("--until <time>", "stop at this simulated time (e.g. 250us, 3ms, 2s)", durationOpt("--until"))
