@@ -104,8 +104,8 @@ export class Kernel {
     if (this.trace.on) this.trace.emit({ name: "kernel_warning", ts: this.now, cpu: p.cpu, pid: p.pid, comm: p.comm, text });
   }
 
-  newTimer(prio: number, fire: (t: Timer) => void, owner: unknown = null): Timer {
-    return new Timer(prio, fire, owner);
+  newTimer(prio: number, fire: (t: Timer) => void, owner: unknown = null, order = -1): Timer {
+    return new Timer(prio, fire, owner, order);
   }
 }
 

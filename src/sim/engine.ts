@@ -34,6 +34,11 @@ export class Timer {
     public fire: (t: Timer) => void,
     /** Whatever the fire function needs to find (a task, a runqueue): lets one function serve many timers. */
     public owner: unknown = null,
+    /**
+     * A fixed tie breaker among timers of the same time and priority, used
+     * instead of the arming order when >= 0 (the CPUs' events: CPU 0 first).
+     */
+    readonly order = -1,
   ) {}
   get armed(): boolean {
     return this.index >= 0;
@@ -70,7 +75,7 @@ export class EventQueue {
     if (this.seq >= SEQ_LIMIT) throw new Error(`event queue: more than ${SEQ_LIMIT} timers armed in one run`);
     t.time = time;
     t.seq = this.seq++;
-    const ord = t.prio * SEQ_LIMIT + t.seq;
+    const ord = t.prio * SEQ_LIMIT + (t.order >= 0 ? t.order : t.seq);
     let i = t.index;
     if (i < 0) {
       i = this.items.length;
@@ -236,6 +241,8 @@ export class Engine {
   lastEventTime = 0;
   /** Priority of the event being fired (or last fired): what has already happened at this instant. */
   firingPrio = -1;
+  /** The fixed order of the event being fired (Timer.order), or -1. */
+  firingOrder = -1;
   private stopRequested = false;
 
   constructor(seed = 1) {
@@ -272,6 +279,7 @@ export class Engine {
       this.now = t.time;
       n++;
       this.firingPrio = t.prio;
+      this.firingOrder = t.order;
       t.fire(t);
     }
     this.fired += n;

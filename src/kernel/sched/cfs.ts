@@ -269,7 +269,7 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
       link.k = k;
     },
     initRq(rq) {
-      rq.cfs = newCfsRq();
+      rq.cfs = { ...newCfsRq(), cpu: rq.cpu };
     },
     initTask(_rq, p) {
       p.se = new SchedEntity(p); // vruntime 0, as __sched_fork leaves it
@@ -281,7 +281,11 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
       syncWeight(se); // CFS keeps vruntime across a weight change
       const wakeup = (flags & ENQUEUE_WAKEUP) !== 0;
       const migrated = (flags & ENQUEUE_MIGRATED) !== 0;
-      if (wakeup && migrated && se.home !== null) se.vruntime -= se.home.minVruntime; // migrate_task_rq_fair
+      if (wakeup && migrated && se.home !== null) {
+        // migrate_task_rq_fair reads the old queue's min_vruntime as of that CPU's last update_curr
+        if (se.home.cpu !== undefined) link.catchUp(se.home.cpu);
+        se.vruntime -= se.home.minVruntime;
+      }
       if (!wakeup || migrated) se.vruntime += cfs.minVruntime; // renormalise
       if (wakeup) c.placeEntity(cfs, se, false);
       cfs.nrRunning++;
@@ -328,7 +332,7 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
       const end = curr.execStart;
       let from = end - delta;
       // Charged tick by tick over the ticks skipped inside this run, as a ticking kernel did (see firstTickIn).
-      for (let t = firstTickIn(from, end, tickNs); t !== -1; t = t + tickNs < end ? t + tickNs : -1) {
+      for (let t = firstTickIn(from, end, tickNs, rq.lastTick); t !== -1; t = t + tickNs < end ? t + tickNs : -1) {
         chargeVruntime(se, t - from);
         from = t;
         updateMinVruntime(cfs);

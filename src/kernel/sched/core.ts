@@ -38,19 +38,62 @@ export function schedInit(k: Kernel, makeIdle: (cpu: number) => Task): void {
     idle.sclass = k.classes.length - 1;
     rq.idle = idle;
     rq.curr = idle;
-    rq.timer = k.newTimer(Prio.CPU, () => cpuEvent(k, rq));
+    // CPUs whose events fall at the same instant run in CPU order, however their events were armed: a CPU that
+    // wakes at every tick and one that wakes only when asked then see the instant's events in the same order.
+    rq.timer = k.newTimer(Prio.CPU, () => cpuEvent(k, rq), null, rq.cpu);
     rq.kick = () => {
       if (k.activeRq !== rq) k.engine.arm(rq.timer, k.now);
     };
   }
 }
 
-/** Charges the time since curr.execStart to curr (update_curr). */
+/**
+ * Charges the time since curr.execStart to curr (update_curr). If now is a
+ * tick boundary whose tick a ticking CPU would already have taken by this
+ * point of the instant (see tickPassed), and this CPU has not, the tick is
+ * taken here: the instant's later events then see what they would see on a
+ * ticking kernel.
+ */
 export function updateCurr(k: Kernel, rq: Rq): void {
   const curr = rq.curr;
   const now = k.now;
   const delta = now - curr.execStart;
-  if (delta <= 0) return;
+  if (delta > 0) charge(k, rq, curr, now, delta);
+  if (curr !== rq.idle && rq.lastTick < now && Math.floor(now / k.tickNs) * k.tickNs === now && tickPassed(k, rq)) {
+    rq.lastTick = now;
+    k.classes[curr.sclass]!.taskTick(rq, curr);
+  }
+}
+
+/**
+ * Brings rq's accounting up to the last tick a ticking CPU would have taken
+ * by now, and takes that tick: what another CPU reads of this one's queue
+ * (CFS's min_vruntime when a task wakes away from it) is then what it would
+ * read on a ticking kernel, not a value left stale by skipped ticks.
+ */
+export function catchUpToTick(k: Kernel, rq: Rq): void {
+  const curr = rq.curr;
+  if (curr === rq.idle) return;
+  const tick = k.tickNs;
+  let b = Math.floor(k.now / tick) * tick;
+  if (b === k.now && !tickPassed(k, rq)) b -= tick;
+  if (b <= rq.lastTick || curr.execStart > b) return; // taken, or accounted past it (which replayed it)
+  if (b > curr.execStart) charge(k, rq, curr, b, b - curr.execStart);
+  rq.lastTick = b;
+  k.classes[curr.sclass]!.taskTick(rq, curr);
+}
+
+/**
+ * At a tick boundary, whether a CPU that wakes at every tick would already
+ * have had its tick at this point of the instant: wakeups (timers) come
+ * first, then the CPUs' events in CPU order, then housekeeping.
+ */
+function tickPassed(k: Kernel, rq: Rq): boolean {
+  const e = k.engine;
+  return e.firingPrio > Prio.CPU || (e.firingPrio === Prio.CPU && e.firingOrder >= rq.cpu);
+}
+
+function charge(k: Kernel, rq: Rq, curr: Task, now: number, delta: number): void {
   curr.execStart = now;
   if (curr === rq.idle) return;
   curr.sumExecRuntime += delta;
@@ -74,14 +117,10 @@ export function updateCurr(k: Kernel, rq: Rq): void {
 export function cpuEvent(k: Kernel, rq: Rq): void {
   const prevActive = k.activeRq;
   k.activeRq = rq;
+  // Accounts curr and, at a tick boundary, takes the tick whether due or not, as a ticking CPU would: only
+  // ticks at which the CPU has no event are skipped, and the fair classes replay those when they next charge
+  // curr (firstTickIn).
   updateCurr(k, rq);
-  const now = k.now;
-  const curr = rq.curr;
-  // A tick is due and now is a tick boundary (floor(now / tick) * tick is exact for integers: no fmod).
-  if (curr !== rq.idle && now >= rq.tickDue && rq.lastTick !== now && Math.floor(now / k.tickNs) * k.tickNs === now) {
-    rq.lastTick = now;
-    k.classes[curr.sclass]!.taskTick(rq, curr);
-  }
   cpuLoop(k, rq);
   k.activeRq = prevActive;
   rearm(k, rq);
@@ -121,7 +160,7 @@ export function rearm(k: Kernel, rq: Rq): void {
     let t = Math.ceil(Math.max(check, now) / tick) * tick;
     // The tick at this instant is over if handled here already, or if the event being fired comes after
     // every CPU's event of the instant (housekeeping, such as the balancer): a ticking CPU had its tick first.
-    if (t === rq.lastTick || (t === now && k.engine.firingPrio > Prio.CPU)) t += tick;
+    if (t === rq.lastTick || (t === now && tickPassed(k, rq))) t += tick;
     rq.tickDue = t;
     if (t < at) at = t;
   } else {

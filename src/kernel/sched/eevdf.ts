@@ -508,7 +508,7 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
       // The ticks skipped inside this run, as a ticking kernel took them (see firstTickIn): update_curr,
       // then the tick's update_deadline. A lone task renews its request there; with company the core
       // woke at the tick where the deadline is reached, so none is renewed here.
-      for (let t = firstTickIn(from, end, e.tickNs); t !== -1; t = t + e.tickNs < end ? t + e.tickNs : -1) {
+      for (let t = firstTickIn(from, end, e.tickNs, rq.lastTick); t !== -1; t = t + e.tickNs < end ? t + e.tickNs : -1) {
         chargeVruntime(se, t - from);
         from = t;
         updateMinVruntime(cfs);

@@ -20,7 +20,7 @@ import { SCHED_IDLE, SCHED_NORMAL, type Task } from "../task/task.ts";
 import { RbNode, type RbTree } from "./rbtree.ts";
 import type { Rq } from "./rq.ts";
 import { calcDeltaFair, weightOf } from "./weights.ts";
-import { updateCurr as coreUpdateCurr } from "./core.ts";
+import { updateCurr as coreUpdateCurr, catchUpToTick as coreCatchUpToTick } from "./core.ts";
 
 /** struct sched_entity: a task's fair-class state (task.se). */
 export class SchedEntity {
@@ -80,6 +80,8 @@ export interface FairRq {
   load: number;
   /** Monotonic floor of vruntime on this queue (cfs_rq->min_vruntime). */
   minVruntime: number;
+  /** The CPU this queue belongs to (set by initRq; -1 in a bare queue). */
+  cpu?: number;
 }
 
 /** task.se, created by initTask. */
@@ -124,17 +126,22 @@ export function chargeVruntime(se: SchedEntity, delta: number): void {
 }
 
 /**
- * Tick boundaries strictly inside a run of curr being charged now: the
- * first is returned, then `nextTickIn` steps; -1 when none is left. A ticking
- * kernel ran update_curr at each of them, and double arithmetic rounds every
+ * The first tick boundary, at or after `start` and before `end`, that this
+ * CPU has not taken yet (after `lastTick`), or -1; the next ones follow every
+ * `tickNs` while before `end`. These are the ticks a ticking kernel took
+ * while curr ran from `start` to `end` and TaskLab skipped (tickless): at each,
+ * update_curr charged the run so far, and double arithmetic rounds every
  * addition, so charging 12 ms in one step and in three 4 ms steps can differ
- * in the last bits. The fair classes therefore charge a long run piece by
- * piece, at the ticks the CPU skipped while nothing could change (tickless),
- * doing at each what the tick would have done. With that, waking at every
- * tick and waking only when asked give bit-identical vruntimes.
+ * in the last bits. The fair classes therefore charge such a run piece by
+ * piece and do at each skipped tick what the tick would have done. A tick at
+ * `start` itself is skipped too if nothing took it: the run's accounting
+ * point was a wakeup or another CPU's event, not this CPU's tick. With this,
+ * waking at every tick and waking only when asked give bit-identical
+ * vruntimes.
  */
-export function firstTickIn(start: number, end: number, tickNs: number): number {
-  const t = Math.floor(start / tickNs) * tickNs + tickNs;
+export function firstTickIn(start: number, end: number, tickNs: number, lastTick: number): number {
+  let t = Math.ceil(start / tickNs) * tickNs;
+  if (t <= lastTick) t = lastTick + tickNs;
   return t < end ? t : -1;
 }
 
@@ -161,6 +168,11 @@ export class KernelLink {
   /** Charges rq.curr its run time up to now (core updateCurr -> class updateCurr). */
   sync(rq: Rq): void {
     if (this.k) coreUpdateCurr(this.k, rq);
+  }
+
+  /** Brings CPU `cpu`'s accounting up to its last tick, as a ticking kernel has it (core catchUpToTick). */
+  catchUp(cpu: number): void {
+    if (this.k) coreCatchUpToTick(this.k, this.k.rqs[cpu]!);
   }
 }
 
