@@ -25,7 +25,11 @@ export const Prio = {
 
 export class Timer {
   time = 0;
-  /** Sequence number given when armed: the last tie breaker, after time and priority. */
+  /**
+   * Sequence number given when armed: the last tie breaker, after time and
+   * priority. A timer with a fixed order keeps -(order + 1) here instead
+   * (no field of its own: every sleeping task has a timer).
+   */
   seq = 0;
   /** Position in the heap, or -1 when not armed. */
   index = -1;
@@ -38,8 +42,14 @@ export class Timer {
      * A fixed tie breaker among timers of the same time and priority, used
      * instead of the arming order when >= 0 (the CPUs' events: CPU 0 first).
      */
-    readonly order = -1,
-  ) {}
+    order = -1,
+  ) {
+    if (order >= 0) this.seq = -(order + 1);
+  }
+  /** The fixed order, or -1. */
+  get order(): number {
+    return this.seq < 0 ? -this.seq - 1 : -1;
+  }
   get armed(): boolean {
     return this.index >= 0;
   }
@@ -74,8 +84,10 @@ export class EventQueue {
   arm(t: Timer, time: number): void {
     if (this.seq >= SEQ_LIMIT) throw new Error(`event queue: more than ${SEQ_LIMIT} timers armed in one run`);
     t.time = time;
-    t.seq = this.seq++;
-    const ord = t.prio * SEQ_LIMIT + (t.order >= 0 ? t.order : t.seq);
+    let key = t.seq;
+    if (key >= 0) key = t.seq = this.seq++;
+    else key = -key - 1; // a fixed order
+    const ord = t.prio * SEQ_LIMIT + key;
     let i = t.index;
     if (i < 0) {
       i = this.items.length;
@@ -279,7 +291,7 @@ export class Engine {
       this.now = t.time;
       n++;
       this.firingPrio = t.prio;
-      this.firingOrder = t.order;
+      this.firingOrder = t.seq < 0 ? -t.seq - 1 : -1;
       t.fire(t);
     }
     this.fired += n;
