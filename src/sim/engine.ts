@@ -255,6 +255,10 @@ export class Engine {
   firingPrio = -1;
   /** The fixed order of the event being fired (Timer.order), or -1. */
   firingOrder = -1;
+  /** The highest priority fired so far at the current instant (how far the instant has got), or -1. */
+  instantPrio = -1;
+  /** Among the events of priority instantPrio fired at this instant, the highest fixed order, or -1. */
+  instantOrder = -1;
   private stopRequested = false;
 
   constructor(seed = 1) {
@@ -288,10 +292,16 @@ export class Engine {
       const t = q.peek();
       if (t === undefined || t.time > until) break;
       q.pop();
+      if (t.time !== this.now) this.instantPrio = this.instantOrder = -1;
       this.now = t.time;
       n++;
       this.firingPrio = t.prio;
-      this.firingOrder = t.seq < 0 ? -t.seq - 1 : -1;
+      const order = t.seq < 0 ? -t.seq - 1 : -1;
+      this.firingOrder = order;
+      if (t.prio > this.instantPrio) {
+        this.instantPrio = t.prio;
+        this.instantOrder = order;
+      } else if (t.prio === this.instantPrio && order > this.instantOrder) this.instantOrder = order;
       t.fire(t);
     }
     this.fired += n;

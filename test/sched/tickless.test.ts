@@ -58,7 +58,8 @@ function trace(sched: string, cpus: number, seed: number, everyTick: boolean): s
 // Seeds 1-8 by default; others on request: TASKLAB_TICKEXACT_SEEDS=1,2,...,40 npx vitest run test/sched/tickless.test.ts.
 // Exactness rests on three things: the fair classes charge a run that spans skipped ticks piece by piece
 // (fair_common.ts firstTickIn; charged in one step, vruntimes differ in the last bits); a tick boundary
-// reached during an instant counts as taken once a ticking CPU would have taken it (core.ts tickPassed);
+// reached during an instant counts as taken once the instant has got past the point where a ticking CPU
+// would have taken it (core.ts tickPassed, engine instantPrio / instantOrder);
 // and the CPUs' events of one instant run in CPU order in both runs.
 const SEEDS = (process.env.TASKLAB_TICKEXACT_SEEDS ?? "1,2,3,4,5,6,7,8").split(",").filter((x) => x !== "").map(Number);
 

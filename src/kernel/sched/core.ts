@@ -86,11 +86,14 @@ export function catchUpToTick(k: Kernel, rq: Rq): void {
 /**
  * At a tick boundary, whether a CPU that wakes at every tick would already
  * have had its tick at this point of the instant: wakeups (timers) come
- * first, then the CPUs' events in CPU order, then housekeeping.
+ * first, then the CPUs' events in CPU order, then housekeeping. What counts
+ * is how far the instant has got, not the event being fired: a CPU event
+ * armed again after housekeeping, or after a higher CPU's event, fires
+ * later in the instant than its number says.
  */
 function tickPassed(k: Kernel, rq: Rq): boolean {
   const e = k.engine;
-  return e.firingPrio > Prio.CPU || (e.firingPrio === Prio.CPU && e.firingOrder >= rq.cpu);
+  return e.instantPrio > Prio.CPU || (e.instantPrio === Prio.CPU && e.instantOrder >= rq.cpu);
 }
 
 function charge(k: Kernel, rq: Rq, curr: Task, now: number, delta: number): void {
