@@ -8,7 +8,7 @@
  * and 4 CPUs; the second is drawn at random from the seed (see mixed()).
  */
 import { describe, expect, it } from "vitest";
-import { Machine } from "../../src/user/machine.ts";
+import { Machine, type MachineOptions } from "../../src/user/machine.ts";
 import { program } from "../../src/user/program.ts";
 import { Rng } from "../../src/sim/engine.ts";
 import { SCHED_DEADLINE, SCHED_FIFO, SCHED_RR } from "../../src/kernel/task/task.ts";
@@ -24,9 +24,14 @@ const periodic = (run: number, nap: number) =>
     }
   });
 
-/** Switches and migrations, per instant and per CPU in the order they happened there (CPUs of one instant are independent). */
-function trace(sched: string, cpus: number, seed: number, everyTick: boolean): string[] {
-  const m = new Machine({ cpus, sched });
+/**
+ * A machine that, with `everyTick`, wakes each busy CPU at every tick (each
+ * class's nextCheck capped at "now"), and a recorder of its switches and
+ * migrations: `lines()` lists them per instant and per CPU in the order they
+ * happened there.
+ */
+function recorded(opts: MachineOptions, everyTick: boolean): { m: Machine; lines: () => string[] } {
+  const m = new Machine(opts);
   if (everyTick) {
     for (let i = 0; i < m.kernel.classes.length - 1; i++) {
       const c = m.kernel.classes[i]!;
@@ -39,6 +44,16 @@ function trace(sched: string, cpus: number, seed: number, everyTick: boolean): s
     if (e.name === "sched_switch") out.push({ ts: e.ts, cpu: e.cpu, line: `${e.ts} cpu${e.cpu} switch ${e.prev_pid}->${e.next_pid}` });
     if (e.name === "sched_migrate_task") out.push({ ts: e.ts, cpu: e.cpu, line: `${e.ts} migrate ${e.pid} ${e.orig_cpu}->${e.dest_cpu}` });
   });
+  const lines = (): string[] => {
+    out.sort((a, b) => a.ts - b.ts || a.cpu - b.cpu); // stable: keeps each CPU's own order within an instant
+    return out.map((x) => x.line);
+  };
+  return { m, lines };
+}
+
+/** The fixed mix: fair hogs and sleepers, FIFO, RR and deadline tasks. */
+function trace(sched: string, cpus: number, seed: number, everyTick: boolean): string[] {
+  const { m, lines } = recorded({ cpus, sched }, everyTick);
   const r = new Rng(seed);
   const us = (lo: number, hi: number): number => r.int(lo, hi) * 1000;
   for (let i = 0; i < 3; i++) m.spawn(hog, { nice: r.int(-5, 5) });
@@ -51,8 +66,7 @@ function trace(sched: string, cpus: number, seed: number, everyTick: boolean): s
   m.spawn(periodic(us(100, 30_000), us(1000, 50_000)), { policy: SCHED_RR, rtPriority: 50 });
   m.spawn(periodic(us(500, 2000), us(5000, 20_000)), { policy: SCHED_DEADLINE, dl: { runtime: 3_000_000, deadline: 20_000_000, period: 20_000_000 } });
   m.run(2e9);
-  out.sort((a, b) => a.ts - b.ts || a.cpu - b.cpu); // stable: keeps each CPU's own order within an instant
-  return out.map((x) => x.line);
+  return lines();
 }
 
 // Seeds 1-8 by default; others on request: TASKLAB_TICKEXACT_SEEDS=1,2,...,40 npx vitest run test/sched/tickless.test.ts.
@@ -90,19 +104,7 @@ function mixed(sched: string, seed: number, everyTick: boolean): string[] {
   const cpus = r0.int(1, 4);
   const cost = r0.int(0, 3) === 0 ? r0.int(1, 40) * 1000 : 0;
   const aligned = r0.int(0, 1) === 1;
-  const m = new Machine({ cpus, sched, contextSwitchCost: cost, threadSwitchCost: cost });
-  if (everyTick) {
-    for (let i = 0; i < m.kernel.classes.length - 1; i++) {
-      const c = m.kernel.classes[i]!;
-      const orig = c.nextCheck;
-      c.nextCheck = (rq, curr) => Math.min(orig(rq, curr), curr.execStart);
-    }
-  }
-  const out: { ts: number; cpu: number; line: string }[] = [];
-  m.kernel.trace.subscribe((e) => {
-    if (e.name === "sched_switch") out.push({ ts: e.ts, cpu: e.cpu, line: `${e.ts} cpu${e.cpu} switch ${e.prev_pid}->${e.next_pid}` });
-    if (e.name === "sched_migrate_task") out.push({ ts: e.ts, cpu: e.cpu, line: `${e.ts} migrate ${e.pid} ${e.orig_cpu}->${e.dest_cpu}` });
-  });
+  const { m, lines } = recorded({ cpus, sched, contextSwitchCost: cost, threadSwitchCost: cost }, everyTick);
   const r = new Rng(seed);
   const worker = (progSeed: number, depth: number) =>
     program("w", function* (sys) {
@@ -135,8 +137,7 @@ function mixed(sched: string, seed: number, everyTick: boolean): string[] {
   }
   if (r.int(0, 1)) m.spawn(periodic(300_000, 7_000_000), { policy: SCHED_FIFO, rtPriority: 10 });
   m.run(1e9);
-  out.sort((a, b) => a.ts - b.ts || a.cpu - b.cpu);
-  return out.map((x) => x.line);
+  return lines();
 }
 
 describe.each(["linux-6", "linux-5"])("preset %s, random mixes", (sched) => {
