@@ -59,8 +59,6 @@ class Effect<T> implements SyscallReq, Iterator<SyscallReq, T, unknown> {
     readonly a?: unknown,
     readonly b?: unknown,
     readonly c?: unknown,
-    /** Turns the kernel's result into what the libc wrapper returns (waitpid's record, getpriority's nice). */
-    private readonly map?: (r: unknown) => unknown,
   ) {}
   [Symbol.iterator](): Iterator<SyscallReq, T, unknown> {
     return this;
@@ -71,7 +69,37 @@ class Effect<T> implements SyscallReq, Iterator<SyscallReq, T, unknown> {
       STEP.value = this;
       STEP.done = false;
     } else {
-      STEP.value = this.map === undefined ? result : this.map(result);
+      STEP.value = result;
+      STEP.done = true;
+    }
+    return STEP as IteratorResult<SyscallReq, T>;
+  }
+}
+
+/**
+ * An effect whose result the libc wrapper turns into something else
+ * (waitpid's record, getpriority's nice). A class of its own, so that the
+ * common effect, which a sleeping task keeps as its pending request, carries
+ * no extra field. These calls never complete with undefined (the kernel
+ * returns a number or a record), so an undefined argument means the start.
+ */
+class MappedEffect<T> implements SyscallReq, Iterator<SyscallReq, T, unknown> {
+  constructor(
+    readonly nr: string,
+    readonly a: unknown,
+    readonly b: unknown,
+    readonly c: unknown,
+    private readonly map: (r: unknown) => T,
+  ) {}
+  [Symbol.iterator](): Iterator<SyscallReq, T, unknown> {
+    return this;
+  }
+  next(result?: unknown): IteratorResult<SyscallReq, T> {
+    if (result === undefined) {
+      STEP.value = this;
+      STEP.done = false;
+    } else {
+      STEP.value = this.map(result);
       STEP.done = true;
     }
     return STEP as IteratorResult<SyscallReq, T>;
@@ -99,7 +127,7 @@ const waitStatus = (r: unknown): WaitStatus => {
   return typeof w === "number" ? { pid: w, status: 0 } : { pid: w.pid, status: w.status };
 };
 function waitpid(pid: number, options = 0): Sys<WaitStatus> {
-  return new Effect<WaitStatus>("wait4", pid, options, undefined, waitStatus) as unknown as Sys<WaitStatus>;
+  return new MappedEffect<WaitStatus>("wait4", pid, options, undefined, waitStatus) as unknown as Sys<WaitStatus>;
 }
 
 const waitidInfo = (r: unknown): WaitidInfo => {
@@ -107,12 +135,12 @@ const waitidInfo = (r: unknown): WaitidInfo => {
   return typeof w === "number" ? { ret: Math.min(w, 0), pid: 0, code: 0, status: 0 } : { ret: 0, pid: w.pid, code: w.code, status: w.siStatus };
 };
 function waitid(idtype: number, id: number, options: number): Sys<WaitidInfo> {
-  return new Effect<WaitidInfo>("waitid", idtype, id, options, waitidInfo) as unknown as Sys<WaitidInfo>;
+  return new MappedEffect<WaitidInfo>("waitid", idtype, id, options, waitidInfo) as unknown as Sys<WaitidInfo>;
 }
 
 const niceFromKernel = (r: unknown): number => ((r as number) < 0 ? (r as number) : 20 - (r as number)); // glibc turns the kernel's 20 - nice back into nice
 function getpriority(which: number, who: number): Sys<number> {
-  return new Effect<number>("getpriority", which, who, undefined, niceFromKernel) as unknown as Sys<number>;
+  return new MappedEffect<number>("getpriority", which, who, undefined, niceFromKernel) as unknown as Sys<number>;
 }
 
 export const sys = {
