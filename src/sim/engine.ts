@@ -253,8 +253,6 @@ export class Engine {
   lastEventTime = 0;
   /** Priority of the event being fired (or last fired): what has already happened at this instant. */
   firingPrio = -1;
-  /** The fixed order of the event being fired (Timer.order), or -1. */
-  firingOrder = -1;
   /** The highest priority fired so far at the current instant (how far the instant has got), or -1. */
   instantPrio = -1;
   /** Among the events of priority instantPrio fired at this instant, the highest fixed order, or -1. */
@@ -297,7 +295,6 @@ export class Engine {
       n++;
       this.firingPrio = t.prio;
       const order = t.seq < 0 ? -t.seq - 1 : -1;
-      this.firingOrder = order;
       if (t.prio > this.instantPrio) {
         this.instantPrio = t.prio;
         this.instantOrder = order;
@@ -306,7 +303,12 @@ export class Engine {
     }
     this.fired += n;
     if (n > 0) this.lastEventTime = this.now;
-    if (!this.stopRequested && n < maxEvents && until !== Infinity && this.now < until) this.now = until;
+    if (!this.stopRequested && n < maxEvents) {
+      if (until !== Infinity && this.now < until) this.now = until;
+      // Every event of this instant has fired: whatever happens next at this time (a spawn between runs)
+      // comes after all of them.
+      this.instantPrio = this.instantOrder = Infinity;
+    }
     return n;
   }
 }

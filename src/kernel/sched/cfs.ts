@@ -227,7 +227,7 @@ class Cfs {
     if (left === null) return bySlice;
     const vdiff = se.vruntime - left.value.vruntime;
     const wall = vdeltaToWall(ideal - vdiff, se.weight);
-    const byLead = Math.max(wall < 0 ? 0 : Math.floor(wall + EPS_NS) + 1, this.t.minGranularity - ran);
+    const byLead = Math.max(wall < 0 ? 0 : Math.ceil(wall - EPS_NS), this.t.minGranularity - ran);
     return Math.min(bySlice, execStart + byLead);
   }
 }

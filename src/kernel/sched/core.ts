@@ -59,9 +59,9 @@ export function updateCurr(k: Kernel, rq: Rq): void {
   const now = k.now;
   const delta = now - curr.execStart;
   if (delta > 0) charge(k, rq, curr, now, delta);
-  if (curr !== rq.idle && rq.lastTick < now && Math.floor(now / k.tickNs) * k.tickNs === now && tickPassed(k, rq)) {
-    rq.lastTick = now;
-    k.classes[curr.sclass]!.taskTick(rq, curr);
+  if (rq.lastTick < now && Math.floor(now / k.tickNs) * k.tickNs === now && tickPassed(k, rq)) {
+    rq.lastTick = now; // an idle CPU's tick passes too: a task switched in later in the instant is not ticked
+    if (curr !== rq.idle) k.classes[curr.sclass]!.taskTick(rq, curr);
   }
 }
 
@@ -306,6 +306,9 @@ export function deactivateTask(k: Kernel, rq: Rq, p: Task, flags: number): void 
   rq.nrRunning--;
   rq.classNr[p.sclass]!--;
   rq.tasks.delete(p);
+  // Taken off from outside this CPU's event (balancer, pull, kill): its current task's next check may move
+  // (CFS's period shrinks with fewer tasks).
+  if (k.activeRq !== rq) rearm(k, rq);
 }
 
 /** Asks rq to preempt its current task for p if p's class or the class's rule says so (wakeup_preempt). */
