@@ -114,8 +114,8 @@ export function cfsTunables(p: Params): CfsTunables {
 
 const byVruntime = (a: SchedEntity, b: SchedEntity): boolean => a.vruntime < b.vruntime;
 
-export function newCfsRq(): CfsRq {
-  return { tree: new RbTree<SchedEntity>(byVruntime), curr: null, nrRunning: 0, load: 0, minVruntime: 0, skip: null, next: null, last: null };
+export function newCfsRq(cpu = -1): CfsRq {
+  return { tree: new RbTree<SchedEntity>(byVruntime), curr: null, nrRunning: 0, load: 0, minVruntime: 0, skip: null, next: null, last: null, cpu };
 }
 
 /** update_min_vruntime(): max(old, min(curr, leftmost)). */
@@ -269,7 +269,7 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
       link.k = k;
     },
     initRq(rq) {
-      rq.cfs = { ...newCfsRq(), cpu: rq.cpu };
+      rq.cfs = newCfsRq(rq.cpu);
     },
     initTask(_rq, p) {
       p.se = new SchedEntity(p); // vruntime 0, as __sched_fork leaves it
@@ -283,7 +283,7 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
       const migrated = (flags & ENQUEUE_MIGRATED) !== 0;
       if (wakeup && migrated && se.home !== null) {
         // migrate_task_rq_fair reads the old queue's min_vruntime as of that CPU's last update_curr
-        if (se.home.cpu !== undefined) link.catchUp(se.home.cpu);
+        if (se.home.cpu !== undefined && se.home.cpu >= 0) link.catchUp(se.home.cpu);
         se.vruntime -= se.home.minVruntime;
       }
       if (!wakeup || migrated) se.vruntime += cfs.minVruntime; // renormalise
