@@ -251,8 +251,6 @@ export class Engine {
   fired = 0;
   /** Time of the last event fired: when the simulated system last did anything. */
   lastEventTime = 0;
-  /** Priority of the event being fired (or last fired): what has already happened at this instant. */
-  firingPrio = -1;
   /** The highest priority fired so far at the current instant (how far the instant has got), or -1. */
   instantPrio = -1;
   /** Among the events of priority instantPrio fired at this instant, the highest fixed order, or -1. */
@@ -293,7 +291,6 @@ export class Engine {
       if (t.time !== this.now) this.instantPrio = this.instantOrder = -1;
       this.now = t.time;
       n++;
-      this.firingPrio = t.prio;
       const order = t.seq < 0 ? -t.seq - 1 : -1;
       if (t.prio > this.instantPrio) {
         this.instantPrio = t.prio;
