@@ -64,25 +64,26 @@ class Log {
     this.length = baseLen;
   }
   push(e: unknown): void {
-    this.length++;
+    if (mergeable(e)) this.pushRun(e, 1);
+    else {
+      this.length++;
+      if (this.own === NO_ENTRIES) this.own = [e];
+      else this.own.push(e);
+    }
+  }
+  /** Appends `count` entries equal to the primitive `value`, merged with a last entry of the same value. */
+  pushRun(value: unknown, count: number): void {
+    this.length += count;
     const own = this.own;
     if (own === NO_ENTRIES) {
-      this.own = [e];
+      this.own = [count === 1 ? value : new Run(value, count)];
       return;
     }
     const i = own.length - 1;
     const last = own[i];
-    if (mergeable(e)) {
-      if (last instanceof Run && last.value === e) {
-        last.count++;
-        return;
-      }
-      if (last === e) {
-        own[i] = new Run(e, 2);
-        return;
-      }
-    }
-    own.push(e);
+    if (last instanceof Run && last.value === value) last.count += count;
+    else if (last === value) own[i] = new Run(value, count + 1);
+    else own.push(count === 1 ? value : new Run(value, count));
   }
   /** Calls f on the first n entries in order. Iterative over the chain of ancestors. */
   forEach(n: number, f: (e: unknown) => void): void {
@@ -121,8 +122,17 @@ export type GenFn = (sys: unknown, arg: unknown) => ProgramGen;
 const NO_FRAMES: ProgramGen[] = [];
 
 export class GenCoroutine implements Coroutine {
-  /** The generator stack: main at the bottom, running signal handlers above it. */
+  /** The running generator: main, or the innermost running signal handler; null before the first step. */
+  private top: ProgramGen | null = null;
+  /** The generators below top (main at the bottom) while signal handlers run. */
   private frames: ProgramGen[] = NO_FRAMES;
+  /**
+   * The trailing run of equal primitive results, not yet written to the log:
+   * the common step (compute, sleep: 0 again) then touches only this object.
+   * Written out before anything reads the log (fork, a handler entry).
+   */
+  private tailValue: unknown = undefined;
+  private tailCount = 0;
   private readonly replayLen: number;
 
   /**
@@ -142,17 +152,35 @@ export class GenCoroutine implements Coroutine {
   }
 
   next(result: unknown): SyscallReq {
-    if (this.frames === NO_FRAMES) this.begin();
-    this.log.push(result);
+    if (this.top === null) this.begin();
+    if (this.tailCount > 0 && result === this.tailValue) this.tailCount++;
+    else this.record(result);
     return this.step(result);
   }
 
+  /** A result that does not extend the trailing run: it starts a new one, or goes to the log. */
+  private record(result: unknown): void {
+    this.flush();
+    if (mergeable(result)) {
+      this.tailValue = result;
+      this.tailCount = 1;
+    } else this.log.push(result);
+  }
+
+  /** Writes the trailing run to the log. */
+  private flush(): void {
+    if (this.tailCount === 0) return;
+    this.log.pushRun(this.tailValue, this.tailCount);
+    this.tailCount = 0;
+    this.tailValue = undefined;
+  }
+
   private begin(): void {
-    this.frames = [this.fn(this.sys, this.arg)]; // exact size: handlers are rare
+    this.top = this.fn(this.sys, this.arg);
     if (this.replayLen === 0) return;
     let last: SyscallReq | null = null;
     this.log.forEach(this.replayLen, (e) => {
-      if (e instanceof HandlerEntry) this.frames.push((e.fn as GenFn)(this.sys, e.sig));
+      if (e instanceof HandlerEntry) this.enterHandler(e.fn as GenFn, e.sig);
       else last = this.step(e);
     });
     const req = last as SyscallReq | null;
@@ -163,18 +191,24 @@ export class GenCoroutine implements Coroutine {
       );
   }
 
+  private enterHandler(fn: GenFn, sig: number): void {
+    if (this.frames === NO_FRAMES) this.frames = [];
+    this.frames.push(this.top!);
+    this.top = fn(this.sys, sig);
+  }
+
   private step(result: unknown): SyscallReq {
-    const frames = this.frames;
-    const r = frames[frames.length - 1]!.next(result);
+    const r = this.top!.next(result);
     if (!r.done) return r.value;
-    if (frames.length > 1) {
-      frames.pop();
+    if (this.frames.length > 0) {
+      this.top = this.frames.pop()!;
       return SIGRETURN;
     }
     return { nr: this.thread ? "exit" : "exit_group", a: exitCode(r.value) };
   }
 
   fork(): Coroutine {
+    this.flush();
     return new GenCoroutine(this.fn, this.arg, this.sys, this.thread, new Log(this.log, this.log.length));
   }
 
@@ -183,9 +217,10 @@ export class GenCoroutine implements Coroutine {
   }
 
   pushHandler(fn: unknown, sig: number): void {
-    if (this.frames === NO_FRAMES) this.begin();
+    if (this.top === null) this.begin();
+    this.flush();
     this.log.push(new HandlerEntry(fn, sig));
-    this.frames.push((fn as GenFn)(this.sys, sig));
+    this.enterHandler(fn as GenFn, sig);
   }
 }
 
