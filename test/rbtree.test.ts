@@ -8,10 +8,9 @@ interface Item {
   id: number;
 }
 
-const less = (x: Item, y: Item): boolean => x.key < y.key;
+const keyOf = (x: Item): number => x.key;
 /** aug = min of `b` over the subtree. */
-const minB = (n: RbNode<Item>): number =>
-  Math.min(n.value.b, n.left?.aug ?? Infinity, n.right?.aug ?? Infinity);
+const minB = (x: Item): number => x.b;
 
 let nextId = 0;
 const mk = (key: number, b = 0): RbNode<Item> => new RbNode({ key, b, id: nextId++ });
@@ -34,7 +33,7 @@ function leftmostAtMost(t: RbTree<Item>, limit: number): { node: RbNode<Item> | 
 
 describe("RbTree basics", () => {
   it("empty tree", () => {
-    const t = new RbTree<Item>(less);
+    const t = new RbTree<Item>(keyOf);
     expect(t.first()).toBeNull();
     expect(t.last()).toBeNull();
     expect(t.size).toBe(0);
@@ -43,7 +42,7 @@ describe("RbTree basics", () => {
   });
 
   it("insert keeps order; first/last/next/prev", () => {
-    const t = new RbTree<Item>(less);
+    const t = new RbTree<Item>(keyOf);
     const nodes = [5, 3, 8, 1, 4, 7, 9, 2, 6].map((k) => mk(k));
     for (const n of nodes) {
       t.insert(n);
@@ -64,7 +63,7 @@ describe("RbTree basics", () => {
   });
 
   it("erase updates first and keeps order", () => {
-    const t = new RbTree<Item>(less);
+    const t = new RbTree<Item>(keyOf);
     const nodes = Array.from({ length: 50 }, (_, i) => mk((i * 37) % 50));
     nodes.forEach((n) => t.insert(n));
     const byKey = [...nodes].sort((a, b) => a.value.key - b.value.key);
@@ -83,7 +82,7 @@ describe("RbTree basics", () => {
   });
 
   it("equal keys are FIFO (inserted to the right)", () => {
-    const t = new RbTree<Item>(less);
+    const t = new RbTree<Item>(keyOf);
     const a = [mk(1), mk(0), mk(1), mk(1), mk(2), mk(1), mk(0)];
     a.forEach((n) => t.insert(n));
     t.check();
@@ -93,7 +92,7 @@ describe("RbTree basics", () => {
   });
 
   it("a removed node is reset and can be re-inserted", () => {
-    const t = new RbTree<Item>(less, minB);
+    const t = new RbTree<Item>(keyOf, minB);
     const nodes = [3, 1, 4, 1, 5, 9, 2, 6].map((k) => mk(k, 10 - k));
     nodes.forEach((n) => t.insert(n));
     const n = nodes[2]!;
@@ -116,7 +115,7 @@ describe("RbTree basics", () => {
   });
 
   it("erasing the yielded node during iteration is safe", () => {
-    const t = new RbTree<Item>(less);
+    const t = new RbTree<Item>(keyOf);
     const nodes = Array.from({ length: 20 }, (_, i) => mk(i));
     nodes.forEach((n) => t.insert(n));
     const seen: number[] = [];
@@ -130,7 +129,7 @@ describe("RbTree basics", () => {
   });
 
   it("clear resets all nodes", () => {
-    const t = new RbTree<Item>(less, minB);
+    const t = new RbTree<Item>(keyOf, minB);
     const nodes = Array.from({ length: 100 }, (_, i) => mk(i % 13, i));
     nodes.forEach((n) => t.insert(n));
     t.clear();
@@ -143,7 +142,7 @@ describe("RbTree basics", () => {
   });
 
   it("updateAug repairs aug after a value's augmented field changes", () => {
-    const t = new RbTree<Item>(less, minB);
+    const t = new RbTree<Item>(keyOf, minB);
     const nodes = Array.from({ length: 64 }, (_, i) => mk(i, 100 + i));
     nodes.forEach((n) => t.insert(n));
     const n = nodes[40]!;
@@ -155,7 +154,7 @@ describe("RbTree basics", () => {
   });
 
   it("check() names broken invariants", () => {
-    const t = new RbTree<Item>(less);
+    const t = new RbTree<Item>(keyOf);
     const nodes = Array.from({ length: 10 }, (_, i) => mk(i));
     nodes.forEach((n) => t.insert(n));
     t.root!.red = true;
@@ -165,11 +164,16 @@ describe("RbTree basics", () => {
     expect(() => t.check()).toThrow(/size/);
     t.size--;
     nodes[3]!.value.key = 100;
+    expect(() => t.check()).toThrow(/key copy/); // an owner's key moved while its node is on the tree
+    nodes[3]!.value.key = 3;
+    t.check();
+    nodes[3]!.key = 100; // the node's own copy out of order
+    nodes[3]!.value.key = 100;
     expect(() => t.check()).toThrow(/BST order/);
   });
 
   it("stays balanced on sequential inserts", () => {
-    const t = new RbTree<Item>(less);
+    const t = new RbTree<Item>(keyOf);
     for (let i = 0; i < 4096; i++) t.insert(mk(i));
     t.check();
     let depth = 0;
@@ -189,7 +193,7 @@ describe("RbTree properties", () => {
   it("random insert/erase sequences keep every invariant and match a sorted reference", () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1000, maxLength: 4000 }), (ops) => {
-        const t = new RbTree<Item>(less, minB);
+        const t = new RbTree<Item>(keyOf, minB);
         let ref: RbNode<Item>[] = []; // sorted by key, then insertion order
         let seq = 0;
         for (const op of ops) {
@@ -219,7 +223,7 @@ describe("RbTree properties", () => {
   it("re-inserting removed nodes keeps invariants", () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(31), fc.integer({ min: 0, max: 20 })), { minLength: 500, maxLength: 2000 }), (steps) => {
-        const t = new RbTree<Item>(less, minB);
+        const t = new RbTree<Item>(keyOf, minB);
         const pool = Array.from({ length: 32 }, (_, i) => mk(i % 7, i));
         for (const [i, key] of steps) {
           const n = pool[i]!;
@@ -243,7 +247,7 @@ describe("RbTree properties", () => {
         fc.array(fc.integer({ min: -10, max: 10010 }), { minLength: 1, maxLength: 30 }),
         fc.nat(),
         (items, limits, delSeed) => {
-          const t = new RbTree<Item>(less, minB);
+          const t = new RbTree<Item>(keyOf, minB);
           const nodes = items.map(([key, b]) => mk(key, b));
           nodes.forEach((n) => t.insert(n));
           // Erase a deterministic third of the nodes to exercise erase paths too.

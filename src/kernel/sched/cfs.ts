@@ -112,7 +112,7 @@ export function cfsTunables(p: Params): CfsTunables {
   };
 }
 
-const byVruntime = (a: SchedEntity, b: SchedEntity): boolean => a.vruntime < b.vruntime;
+const byVruntime = (se: SchedEntity): number => se.vruntime;
 
 export function newCfsRq(cpu = -1): CfsRq {
   return { tree: new RbTree<SchedEntity>(byVruntime), curr: null, nrRunning: 0, load: 0, minVruntime: 0, skip: null, next: null, last: null, cpu };

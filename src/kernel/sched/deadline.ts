@@ -105,7 +105,7 @@ export class DlEntity {
 
 /** rq.dl (struct dl_rq): ready entities by absolute deadline, FIFO among equals. */
 class DlRq {
-  readonly tree = new RbTree<DlEntity>((a, b) => a.deadline < b.deadline);
+  readonly tree = new RbTree<DlEntity>((e) => e.deadline);
   /** Deadline tasks on this CPU (curr and throttled ones included). */
   nr = 0;
 }

@@ -87,7 +87,7 @@ import { parseSchedFeatures, type Params } from "../param.ts";
 import type { Task } from "../task/task.ts";
 import { KernelPanic } from "../errno.ts";
 import { DEQUEUE_SAVE, ENQUEUE_INITIAL, type SchedClass, DEQUEUE_MOVE, DEQUEUE_SLEEP, DEQUEUE_SPECIAL, DEQUEUE_DELAYED, ENQUEUE_DELAYED } from "./class.ts";
-import { RbTree, type RbNode } from "./rbtree.ts";
+import { RbTree } from "./rbtree.ts";
 import type { Rq } from "./rq.ts";
 import {
   EPS_NS, KernelLink, SchedEntity, cfsRqOf, chargeVruntime, firstTickIn, prioChangedFair, seOf, syncWeight, tunableFactor,
@@ -145,19 +145,14 @@ export interface EevdfRq extends FairRq {
 }
 
 /** Tree order: earlier virtual deadline first; equal deadlines FIFO. */
-const byDeadline = (a: SchedEntity, b: SchedEntity): boolean => a.deadline < b.deadline;
+const byDeadline = (se: SchedEntity): number => se.deadline;
 
-/** Augment: the smallest vruntime in the subtree (se->min_vruntime). */
-function minVruntimeAug(n: RbNode<SchedEntity>): number {
-  let m = n.value.vruntime;
-  if (n.left !== null && n.left.aug < m) m = n.left.aug;
-  if (n.right !== null && n.right.aug < m) m = n.right.aug;
-  return m;
-}
+/** Augment: each node keeps the smallest vruntime in its subtree (se->min_vruntime). */
+const ownVruntime = (se: SchedEntity): number => se.vruntime;
 
 export function newEevdfRq(): EevdfRq {
   return {
-    tree: new RbTree<SchedEntity>(byDeadline, minVruntimeAug),
+    tree: new RbTree<SchedEntity>(byDeadline, ownVruntime),
     curr: null, nrRunning: 0, load: 0, minVruntime: 0, avgVruntime: 0, avgLoad: 0, nrDelayed: 0,
   };
 }
@@ -288,7 +283,7 @@ export function pickEevdf(cfs: EevdfRq, runToParity = true): SchedEntity | null 
   if (curr !== null && (!curr.onRq || !entityEligible(cfs, curr))) curr = null;
   if (runToParity && curr !== null && curr.pickDeadline === curr.deadline) return curr;
   let best: SchedEntity | null = null;
-  if (first !== null && entityEligible(cfs, first.value)) best = first.value; // O(1) fast path
+  if (first !== null && vruntimeEligible(cfs, first.sub)) best = first.value; // O(1) fast path (sub: its vruntime)
   else best = heapSearch(cfs);
   if (best === null || (curr !== null && curr.deadline < best.deadline)) best = curr;
   // Rounding can in principle leave nobody eligible; 6.6 then falls back to the leftmost.
@@ -308,7 +303,7 @@ export function heapSearch(cfs: EevdfRq): SchedEntity | null {
       node = left;
       continue;
     }
-    if (entityEligible(cfs, node.value)) return node.value;
+    if (vruntimeEligible(cfs, node.sub)) return node.value; // sub: the node's own vruntime
     node = node.right;
   }
   return null;

@@ -16,31 +16,41 @@
  * so first() is O(1). CFS keys the tree by vruntime and only ever needs
  * the leftmost entity.
  *
- * Augmentation: each node carries a number `aug` that summarises its
- * whole subtree, computed from the node's own value and its children's
- * `aug` (e.g. the minimum of some field). The tree keeps it exact across
- * inserts, erases and rotations with the kernel's three callbacks:
- * propagate (recompute up a path, stopping once nothing changes), copy
- * (a node taking another's place inherits its summary) and rotate (the
- * new subtree top inherits the old top's summary; the old top is
- * recomputed). EEVDF keys the tree by virtual deadline and augments each
- * node with the minimum vruntime of its subtree, so the eligible entity
- * with the earliest deadline can be found in O(log n) by pruning subtrees
- * whose minimum vruntime proves nothing in them is eligible.
+ * Keys: every user here orders by one number (vruntime, a deadline), so
+ * the tree copies it into the node when the node is inserted (`key`) and
+ * compares nodes, never their owners. A descent then touches one object per
+ * level instead of two, which matters: with thousands of tasks the owners
+ * are rarely in cache. The key must not change while the node is on the
+ * tree (the kernel's rule too: an entity leaves the tree before its key
+ * moves); check() verifies the copies.
+ *
+ * Augmentation: each node can carry `aug`, the minimum over its subtree of a
+ * second number of its owner (copied at insert as `sub`). The tree keeps it
+ * exact across inserts, erases and rotations with the kernel's three
+ * callbacks: propagate (recompute up a path, stopping once nothing
+ * changes), copy (a node taking another's place inherits its summary) and
+ * rotate (the new subtree top inherits the old top's summary; the old top
+ * is recomputed). Linux's callbacks are generic; the minimum is the one
+ * summary the kernel's fair class needs. EEVDF keys the tree by virtual
+ * deadline and augments each node with the minimum vruntime of its
+ * subtree, so the eligible entity with the earliest deadline can be found
+ * in O(log n) by pruning subtrees whose minimum vruntime proves nothing in
+ * them is eligible.
  */
 
-/** Strict ordering: true iff `a` sorts before `b`. */
-export type RbLess<T> = (a: T, b: T) => boolean;
-
-/** Computes a node's `aug` from its value and its children's `aug`. */
-export type RbAugment<T> = (node: RbNode<T>) => number;
+/** The number a value is ordered by; equal keys keep insertion order. */
+export type RbKeyOf<T> = (value: T) => number;
 
 export class RbNode<T> {
   left: RbNode<T> | null = null;
   right: RbNode<T> | null = null;
   parent: RbNode<T> | null = null;
   red = false;
-  /** Augmented subtree summary; maintained by the tree if it has an augment callback. */
+  /** The owner's sort key, copied at insert. */
+  key = 0;
+  /** The owner's augmented number, copied at insert (only in an augmented tree). */
+  sub = 0;
+  /** The minimum of `sub` over the subtree (only in an augmented tree). */
   aug = 0;
   /** True while the node is linked into a tree. */
   onTree = false;
@@ -50,14 +60,30 @@ export class RbNode<T> {
 
 const isRed = <T>(n: RbNode<T> | null): boolean => n !== null && n.red;
 
+/** A node's subtree minimum from its own number and its children's minima. */
+function augOf<T>(n: RbNode<T>): number {
+  let m = n.sub;
+  const l = n.left;
+  const r = n.right;
+  if (l !== null && l.aug < m) m = l.aug;
+  if (r !== null && r.aug < m) m = r.aug;
+  return m;
+}
+
+const sameNumber = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b));
+
 export class RbTree<T> {
   root: RbNode<T> | null = null;
   size = 0;
   private leftmost: RbNode<T> | null = null;
 
+  /**
+   * @param keyOf the sort key of a value
+   * @param subOf in an augmented tree, the number whose subtree minimum each node keeps in `aug`
+   */
   constructor(
-    readonly less: RbLess<T>,
-    readonly augment?: RbAugment<T>,
+    readonly keyOf: RbKeyOf<T>,
+    readonly subOf: RbKeyOf<T> | null = null,
   ) {}
 
   /** Smallest node, O(1). */
@@ -107,13 +133,15 @@ export class RbTree<T> {
   /** Insert `node`; equal keys go after existing ones (FIFO). */
   insert(node: RbNode<T>): void {
     if (node.onTree) throw new Error("rbtree: insert of a node already on a tree");
+    const key = this.keyOf(node.value);
+    node.key = key;
     let parent: RbNode<T> | null = null;
     let cur = this.root;
     let goLeft = false;
     let isLeftmost = true;
     while (cur !== null) {
       parent = cur;
-      goLeft = this.less(node.value, cur.value);
+      goLeft = key < cur.key;
       if (goLeft) cur = cur.left;
       else {
         cur = cur.right;
@@ -129,8 +157,8 @@ export class RbTree<T> {
     else parent.right = node;
     if (isLeftmost) this.leftmost = node;
     this.size++;
-    if (this.augment) {
-      node.aug = this.augment(node);
+    if (this.subOf !== null) {
+      node.aug = node.sub = this.subOf(node.value);
       this.propagate(parent, null);
     }
     this.insertFixup(node);
@@ -148,8 +176,10 @@ export class RbTree<T> {
     this.size--;
   }
 
-  /** Recompute `aug` from `node` up after its owner's augmented field changed. */
+  /** Re-reads the owner's augmented number and recomputes `aug` from `node` up. */
   updateAug(node: RbNode<T>): void {
+    if (this.subOf === null) return;
+    node.sub = this.subOf(node.value);
     this.propagate(node, null);
   }
 
@@ -179,10 +209,9 @@ export class RbTree<T> {
 
   /** Recompute aug from `n` upwards until `stop` (exclusive) or no change. */
   private propagate(n: RbNode<T> | null, stop: RbNode<T> | null): void {
-    const f = this.augment;
-    if (!f) return;
+    if (this.subOf === null) return;
     while (n !== null && n !== stop) {
-      const v = f(n);
+      const v = augOf(n);
       if (v === n.aug) return;
       n.aug = v;
       n = n.parent;
@@ -223,9 +252,9 @@ export class RbTree<T> {
 
   /** Rotate callback: new top covers the old top's subtree set. */
   private rotateAug(oldTop: RbNode<T>, newTop: RbNode<T>): void {
-    if (!this.augment) return;
+    if (this.subOf === null) return;
     newTop.aug = oldTop.aug;
-    oldTop.aug = this.augment(oldTop);
+    oldTop.aug = augOf(oldTop);
   }
 
   private insertFixup(node: RbNode<T>): void {
@@ -377,7 +406,7 @@ export class RbTree<T> {
     let prev: RbNode<T> | null = null;
     for (let n: RbNode<T> | null = lm; n !== null; n = this.next(n)) {
       if (++count > this.size) fail("size (more nodes than size)");
-      if (prev !== null && this.less(n.value, prev.value)) fail("BST order");
+      if (prev !== null && n.key < prev.key) fail("BST order");
       prev = n;
     }
     if (count !== this.size) fail("size");
@@ -396,9 +425,10 @@ export class RbTree<T> {
     const bl = this.checkSubtree(n.left, fail, seen);
     const br = this.checkSubtree(n.right, fail, seen);
     if (bl !== br) fail("equal black height");
-    if (this.augment) {
-      const v = this.augment(n);
-      if (v !== n.aug && !(Number.isNaN(v) && Number.isNaN(n.aug))) fail("aug value");
+    if (!sameNumber(n.key, this.keyOf(n.value))) fail("key copy (the owner's key changed while on the tree)");
+    if (this.subOf !== null) {
+      if (!sameNumber(n.sub, this.subOf(n.value))) fail("aug source copy (the owner's number changed while on the tree)");
+      if (!sameNumber(augOf(n), n.aug)) fail("aug value");
     }
     return bl + (n.red ? 0 : 1);
   }

@@ -62,7 +62,7 @@ export function sigPendingFast(p: Task): boolean {
   // Only "nothing pending" is cached: a true answer is always recomputed, so a
   // stale cache could never make the return-to-user loop chase a signal that is not there.
   const pending = signalPending(p);
-  p.sigPendingCache = pending ? NaN : sigEpoch;
+  p.sigPendingCache = pending ? -1 : sigEpoch;
   return pending;
 }
 

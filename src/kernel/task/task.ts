@@ -300,9 +300,10 @@ export class Task {
   private jobctlBits = 0;
   /**
    * The sigEpoch at which signal_pending() was last found false for this task
-   * (signal.ts sigPendingFast); NaN when not known to be false.
+   * (signal.ts sigPendingFast); -1 when not known to be false (an integer, so the field stays a small
+   * integer held in the object, not a boxed double: this is read at every return to user mode).
    */
-  sigPendingCache = NaN;
+  sigPendingCache = -1;
   /** Absolute end of a sleep in progress. */
   wakeAt = 0;
 
