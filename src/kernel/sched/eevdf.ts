@@ -296,14 +296,18 @@ export function pickEevdf(cfs: EevdfRq, runToParity = true): SchedEntity | null 
  * and a subtree whose minimum v is not eligible holds nobody eligible.
  */
 export function heapSearch(cfs: EevdfRq): SchedEntity | null {
+  // vruntimeEligible() with the sums read once: they do not change during the search
+  const avg = sumAvg(cfs);
+  const load = sumLoad(cfs);
+  const v0 = cfs.minVruntime;
   let node = cfs.tree.root;
   while (node !== null) {
     const left = node.left;
-    if (left !== null && vruntimeEligible(cfs, left.aug)) {
+    if (left !== null && avg >= (left.aug - v0) * load) {
       node = left;
       continue;
     }
-    if (vruntimeEligible(cfs, node.sub)) return node.value; // sub: the node's own vruntime
+    if (avg >= (node.sub - v0) * load) return node.value; // sub: the node's own vruntime
     node = node.right;
   }
   return null;
