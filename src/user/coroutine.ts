@@ -19,6 +19,14 @@
  * A parent that has made h syscalls costs O(h) generator steps per replayed
  * child: a loop forking n children costs O(n^2) steps in all (see the README
  * for measured figures).
+ *
+ * Signal handlers are closures too: a handler the parent installed captures
+ * the parent's variables, and the child's copy of the dispositions (made by
+ * the kernel at fork) still holds it. The replayed child installs its own
+ * closures at the same points of the same history, so each program keeps the
+ * functions it passed to sigaction in order, and the child runs, for a
+ * handler installed before the fork, its own closure at the same index: a
+ * handler then updates the memory of the process it runs in, as in Linux.
  */
 import type { Coroutine, Image, SyscallReq } from "../kernel/task/program.ts";
 
@@ -120,6 +128,21 @@ const FORKS = new Set(["fork", "vfork", "clone"]);
 export type GenFn = (sys: unknown, arg: unknown) => ProgramGen;
 
 const NO_FRAMES: ProgramGen[] = [];
+const NO_FNS: unknown[] = [];
+
+/** An ancestor's handler functions: the first `len` of `fns` line up with ours (same history). */
+interface FnChain {
+  readonly fns: unknown[];
+  readonly len: number;
+  readonly up: FnChain | null;
+}
+
+/** The handler function a sigaction request installs, if it is one. */
+function installedFn(req: SyscallReq): unknown {
+  if (req.nr !== "rt_sigaction") return undefined;
+  const act = req.b as { handler?: unknown } | null | undefined;
+  return act !== null && typeof act === "object" && typeof act.handler === "function" ? act.handler : undefined;
+}
 
 export class GenCoroutine implements Coroutine {
   /** The running generator: main, or the innermost running signal handler; null before the first step. */
@@ -133,6 +156,8 @@ export class GenCoroutine implements Coroutine {
    */
   private tailValue: unknown = undefined;
   private tailCount = 0;
+  /** Every function this program passed to sigaction as a handler, in order (replayed ones included). */
+  private fns: unknown[] = NO_FNS;
   private readonly replayLen: number;
 
   /**
@@ -147,6 +172,7 @@ export class GenCoroutine implements Coroutine {
     private readonly sys: unknown,
     private readonly thread: boolean,
     private readonly log: Log = new Log(null, 0),
+    private readonly ancestors: FnChain | null = null,
   ) {
     this.replayLen = log.baseLen;
   }
@@ -180,7 +206,7 @@ export class GenCoroutine implements Coroutine {
     if (this.replayLen === 0) return;
     let last: SyscallReq | null = null;
     this.log.forEach(this.replayLen, (e) => {
-      if (e instanceof HandlerEntry) this.enterHandler(e.fn as GenFn, e.sig);
+      if (e instanceof HandlerEntry) this.enterHandler(this.own(e.fn) as GenFn, e.sig);
       else last = this.step(e);
     });
     const req = last as SyscallReq | null;
@@ -199,7 +225,11 @@ export class GenCoroutine implements Coroutine {
 
   private step(result: unknown): SyscallReq {
     const r = this.top!.next(result);
-    if (!r.done) return r.value;
+    if (!r.done) {
+      const req = r.value;
+      if (req.nr === "rt_sigaction") this.noteInstall(req);
+      return req;
+    }
     if (this.frames.length > 0) {
       this.top = this.frames.pop()!;
       return SIGRETURN;
@@ -207,9 +237,31 @@ export class GenCoroutine implements Coroutine {
     return { nr: this.thread ? "exit" : "exit_group", a: exitCode(r.value) };
   }
 
+  private noteInstall(req: SyscallReq): void {
+    const f = installedFn(req);
+    if (f === undefined) return;
+    if (this.fns === NO_FNS) this.fns = [];
+    this.fns.push(f);
+  }
+
+  /**
+   * Our own closure for a handler function installed by this program or, before
+   * a fork, by an ancestor (found at the same index of its list); any other
+   * function (installed by another thread of the process) as it is.
+   */
+  private own(fn: unknown): unknown {
+    if (this.fns.includes(fn)) return fn;
+    for (let c = this.ancestors; c !== null; c = c.up) {
+      const i = c.fns.indexOf(fn);
+      if (i >= 0 && i < c.len && i < this.fns.length) return this.fns[i];
+    }
+    return fn;
+  }
+
   fork(): Coroutine {
     this.flush();
-    return new GenCoroutine(this.fn, this.arg, this.sys, this.thread, new Log(this.log, this.log.length));
+    const chain: FnChain | null = this.fns.length > 0 ? { fns: this.fns, len: this.fns.length, up: this.ancestors } : this.ancestors;
+    return new GenCoroutine(this.fn, this.arg, this.sys, this.thread, new Log(this.log, this.log.length), chain);
   }
 
   spawn(fn: unknown, arg: unknown): Coroutine {
@@ -219,8 +271,9 @@ export class GenCoroutine implements Coroutine {
   pushHandler(fn: unknown, sig: number): void {
     if (this.top === null) this.begin();
     this.flush();
-    this.log.push(new HandlerEntry(fn, sig));
-    this.enterHandler(fn as GenFn, sig);
+    const f = this.own(fn);
+    this.log.push(new HandlerEntry(f, sig));
+    this.enterHandler(f as GenFn, sig);
   }
 }
 

@@ -44,6 +44,69 @@ describe("fork", () => {
     expect(one(m, "parent.x")).toBe(-1);
   });
 
+  it("forkreplayhistory: children rebuilt by replay match the parent across runs of equal results, distinct results, handler runs and forks from a handler", () => {
+    // The parent's history mixes what the log compresses (runs of equal results), what it cannot
+    // (getrandom), handler frames, and forks made at several points; every child must see the
+    // state its parent had at its fork.
+    const { m } = run(function* (sys) {
+      let acc = 0;
+      let handled = 0;
+      yield* sys.sigaction(10, {
+        handler: function* (s) {
+          handled++;
+          acc += 1000;
+          const c = yield* s.fork(); // a fork from inside a handler frame
+          if (c === 0) {
+            yield* say(s, "hchild", `${acc}/${handled}`);
+            yield* s.exit(0);
+          }
+          yield* say(s, "hparent", `${acc}/${handled}`);
+          yield* s.waitpid(c, 0);
+        },
+      });
+      const me = yield* sys.getpid();
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 4 + round; i++) acc += yield* sys.getpid(); // equal results: one run
+        const c1 = yield* sys.fork();
+        if (c1 === 0) {
+          yield* say(sys, `child${round}`, `${acc}/${handled}`);
+          return 0;
+        }
+        yield* say(sys, `parent${round}`, `${acc}/${handled}`);
+        for (let i = 0; i < 3; i++) acc += (yield* sys.getrandom()) % 7; // distinct results
+        yield* sys.waitpid(c1, 0); // the same pid again and again: extends a run
+        yield* sys.kill(me, 10); // the handler runs on the way back to user mode
+        acc += 1;
+      }
+    });
+    for (const r of [0, 1, 2]) expect(one(m, `child${r}`)).toBe(one(m, `parent${r}`));
+    const sorted = (k: string): string[] => said(m, k).map(String).sort();
+    expect(sorted("hchild")).toEqual(sorted("hparent"));
+    expect(sorted("hchild")).toHaveLength(3);
+  });
+
+  it("forkhandlermemory: a handler installed before fork, run in the child, updates the child's memory, not the parent's (fork copies the handler with the address space)", () => {
+    const { m } = run(function* (sys) {
+      let hits = 0;
+      yield* sys.sigaction(10, {
+        handler: function* () {
+          hits++;
+        },
+      });
+      const c = yield* sys.fork();
+      if (c === 0) {
+        yield* sys.kill(yield* sys.getpid(), 10);
+        yield* sys.kill(yield* sys.getpid(), 10);
+        yield* say(sys, "child.hits", hits);
+        return 0;
+      }
+      yield* sys.waitpid(c, 0);
+      yield* say(sys, "parent.hits", hits);
+    });
+    expect(one(m, "child.hits")).toBe(2);
+    expect(one(m, "parent.hits")).toBe(0);
+  });
+
   it("forkisolation: processes do not share memory (a child's write is not seen by the parent)", () => {
     const { m } = run(function* (sys) {
       const box = { v: 1 };
