@@ -20,6 +20,8 @@ import { fileURLToPath } from "node:url";
 import type { Task } from "../src/kernel/task/task.ts";
 import { parseWorkload } from "../src/scenario/load.ts";
 import { bootWorkload } from "../src/scenario/run.ts";
+import { GenCoroutine } from "../src/user/coroutine.ts";
+import { sys as sysApi } from "../src/user/sys.ts";
 
 const json = process.argv.includes("--json");
 const quick = process.argv.includes("--quick");
@@ -129,6 +131,25 @@ function bareQueue(n: number, events: number): number {
     }
   });
   return fired / (r.ms / 1000);
+}
+
+/**
+ * The user side of the events figure alone: n programs of the same
+ * compute/sleep loop, resumed in a scattered order as the kernel would, each
+ * resume returning the next syscall request. ns per resume.
+ */
+function resumeCost(n: number, steps: number): number {
+  const body = function* (s: typeof sysApi) {
+    for (;;) {
+      yield* s.compute(1_000_000);
+      yield* s.sleep(3_000_000);
+    }
+  };
+  const cos = Array.from({ length: n }, () => new GenCoroutine(body as never, [], sysApi, false));
+  const r = wall(() => {
+    for (let i = 0; i < steps; i++) cos[(i * 7919) % n]!.next(0);
+  });
+  return (r.ms * 1e6) / steps;
 }
 
 /** JS heap in use plus typed-array backing stores (which live outside the JS heap). */
@@ -261,6 +282,12 @@ const groups: Record<string, () => void> = {
     const bare = median(RUNS, () => bareQueue(1000, quick ? 2_000_000 : 5_000_000));
     report("bare event-queue loop, 1000 timers", bare, "events/s");
     report("cost per simulated event as a ratio to the bare event-queue loop", bare / ev, "x");
+    // Each compute/sleep cycle is two events (burst end, wakeup) and two program resumes; the
+    // queue and the programs alone, with no kernel work, set a floor under the ratio.
+    resumeCost(1000, 1_000_000);
+    const resume = median(RUNS, () => resumeCost(1000, quick ? 2_000_000 : 4_000_000));
+    report("program resume (next syscall request), 1000 programs in scattered order", resume, "ns");
+    report("floor under the ratio: queue + one program resume per event, no kernel work", 1 + (resume * bare) / 1e9, "x");
   },
   pick: () => {
     const ns = quick ? [10, 1000, 10000] : [10, 100, 1000, 10000, 100000];
