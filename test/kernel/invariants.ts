@@ -6,6 +6,7 @@ import type { Kernel } from "../../src/kernel/kernel.ts";
 import { fatalSignalPending, signalPending } from "../../src/kernel/signal/signal.ts";
 import { sigEpoch } from "../../src/kernel/signal/signals.ts";
 import { seOf, type FairRq } from "../../src/kernel/sched/fair_common.ts";
+import { weightOf } from "../../src/kernel/sched/weights.ts";
 import { doWaitOnce, WNOWAIT, WEXITED, P_ALL, P_PID, P_PGID, type WaitReq } from "../../src/kernel/task/wait.ts";
 import {
   type Task, TASK_RUNNING, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, TASK_KILLABLE, TASK_STOPPED, TASK_DEAD, EXIT_ZOMBIE,
@@ -64,6 +65,13 @@ export function checkInvariants(k: Kernel): void {
       if (fairQ.nrRunning !== rq.classNr[fair]! + fairQ.nrDelayed) fail(`cpu ${rq.cpu}: the fair queue holds ${fairQ.nrRunning}, runnable ${rq.classNr[fair]} + delayed ${fairQ.nrDelayed}`);
     }
     checkFairQueue(k, rq);
+    let load = 0;
+    for (const t of rq.tasks) {
+      load += t.loadWeight;
+      // Only a realtime or deadline task's nice may change without a requeue (set_user_nice only remembers it).
+      if (t.loadWeight !== weightOf(t) && (t.policy === 0 || t.policy === 3 || t.policy === 5)) fail(`cpu ${rq.cpu}: a fair task queued with weight ${t.loadWeight}, its nice says ${weightOf(t)}`, t);
+    }
+    if (load !== rq.load) fail(`cpu ${rq.cpu}: load ${rq.load}, its tasks weigh ${load}`);
     // The class trees: balanced, ordered, and no key changed behind the tree's back.
     for (const q of [rq.cfs, rq.dl] as ({ tree?: { check(): void } } | null)[]) {
       try {

@@ -162,6 +162,63 @@ describe.each(SMP_PRESETS)("preset %s on 4 CPUs", (sched) => {
     });
   });
 
+  describe("weighted load", () => {
+    /**
+     * Two nice-0 and two nice-19 hogs on 2 CPUs, held as [nice0, nice0 | nice19, nice19] and
+     * then let go. By task counts this is balanced (2 and 2), and nice would mean nothing across
+     * the CPUs: each nice-0 task would get half a CPU. Linux balances load, the sum of weights
+     * (1024 + 1024 against 15 + 15): CPU 1 asks for min(2048 - avg, avg - 30) = 1009 of load,
+     * skips a nice-0 task (1024 > 1009), counts the pass as failed, and at the next pass judges
+     * it at 1024 >> 1 (shr_bound with nr_balance_failed 1) and takes it; then CPU 0, now the
+     * lighter, takes one nice-19 task back (imbalance 15, its weight 15).
+     */
+    it("weightedbalance: nice-0 hogs paired on one CPU and nice-19 hogs on the other end one nice-0 per CPU, each with most of a CPU", () => {
+      const m = new Machine({ cpus: 2, sched });
+      const heavy = [m.spawn(hog, { affinity: [0] }), m.spawn(hog, { affinity: [0] })];
+      const light = [m.spawn(hog, { affinity: [1], nice: 19 }), m.spawn(hog, { affinity: [1], nice: 19 })];
+      m.run(20 * MS);
+      expect(loads(m)).toEqual([2, 2]);
+      const w = watchAffinity(m);
+      control(m, function* (sys) {
+        for (const pid of [...heavy, ...light]) yield* sys.sched_setaffinity(pid, [0, 1]);
+      });
+      m.run(m.now + 200 * MS);
+      const cpuOf = (pid: number): number => m.kernel.task(pid)!.cpu;
+      expect(heavy.map(cpuOf).sort()).toEqual([0, 1]); // one nice-0 task per CPU
+      expect(light.map(cpuOf).sort()).toEqual([0, 1]);
+      expect(w.migrations).toBe(2); // the nice-0 task one way, a nice-19 task the other: no ping-pong
+      const t0 = heavy.map((pid) => m.kernel.task(pid)!.sumExecRuntime);
+      m.run(m.now + 2 * SEC);
+      const share = heavy.map((pid, i) => (m.kernel.task(pid)!.sumExecRuntime - t0[i]!) / (2 * SEC));
+      // Each nice-0 task shares its CPU with one nice-19 task: 1024 / (1024 + 15) = 98.6 %.
+      for (const s of share) expect(s).toBeCloseTo(1024 / 1039, 2);
+      expect(w.errors).toEqual([]);
+    });
+
+    it("weightedbalance: a pass that moved nothing is counted, and the next judges the heavy task at half its weight (nr_balance_failed)", () => {
+      const m = new Machine({ cpus: 2, sched });
+      const heavy = [m.spawn(hog, { affinity: [0] }), m.spawn(hog, { affinity: [0] })];
+      for (let i = 0; i < 2; i++) m.spawn(hog, { affinity: [1], nice: 19 });
+      m.run(20 * MS);
+      control(m, function* (sys) {
+        for (const pid of heavy) yield* sys.sched_setaffinity(pid, [0, 1]);
+      });
+      const at: number[] = [];
+      m.kernel.trace.subscribe((e) => {
+        if (e.name === "sched_migrate_task") at.push(e.ts);
+      });
+      const start = m.now;
+      m.run(m.now + 100 * MS);
+      expect(at).toHaveLength(1);
+      // Balance passes run every 4 ticks (16 ms): the first one after the release skips the task
+      // (1024 > 1009), the second takes it.
+      const pass = 16 * MS;
+      const first = Math.ceil(start / pass) * pass;
+      expect(at[0]).toBe(first + pass);
+      expect(m.kernel.rqs[1]!.balanceFailed).toBe(0);
+    });
+  });
+
   describe("pinned", () => {
     it("balancepinned: a movable task behind 40 tasks pinned to its CPU is still found and moved to an idle CPU (LBF_ALL_PINNED)", () => {
       const m = new Machine({ cpus: CPUS, sched });

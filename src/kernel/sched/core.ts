@@ -23,6 +23,7 @@ import {
 import { runUser } from "../syscall/entry.ts";
 import { stateLetter } from "../task/state.ts";
 import { newIdleBalance, armBalance } from "./balance.ts";
+import { weightOf } from "./weights.ts";
 
 /** Sets up runqueues, idle tasks and CPU events. `makeIdle` builds swapper/N. */
 export function schedInit(k: Kernel, makeIdle: (cpu: number) => Task): void {
@@ -288,6 +289,8 @@ export function activateTask(k: Kernel, rq: Rq, p: Task, flags: number): void {
   k.classes[p.sclass]!.enqueueTask(rq, p, flags);
   p.onRq = true;
   rq.nrRunning++;
+  p.loadWeight = weightOf(p);
+  rq.load += p.loadWeight;
   rq.classNr[p.sclass]!++;
   rq.tasks.add(p);
   if (rq.curr !== p) p.lastQueued = k.now;
@@ -304,6 +307,7 @@ export function deactivateTask(k: Kernel, rq: Rq, p: Task, flags: number): void 
   k.classes[p.sclass]!.dequeueTask(rq, p, flags); // false: the class keeps it queued (delayed); to the core it is off
   p.onRq = false;
   rq.nrRunning--;
+  rq.load -= p.loadWeight;
   rq.classNr[p.sclass]!--;
   rq.tasks.delete(p);
   // Taken off from outside this CPU's event (balancer, pull, kill): its current task's next check may move
@@ -475,6 +479,10 @@ export function changeSched(k: Kernel, p: Task, change: () => void): void {
   if (running) k.classes[p.sclass]!.putPrevTask(rq, p);
   const oldClass = p.sclass;
   change();
+  if (queued) {
+    rq.load += weightOf(p) - p.loadWeight;
+    p.loadWeight = weightOf(p);
+  }
   if (p.sclass !== oldClass) {
     k.classes[p.sclass]!.initTask(rq, p);
     if (queued) {

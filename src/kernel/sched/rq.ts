@@ -8,6 +8,13 @@ import type { Timer } from "../../sim/engine.ts";
 export class Rq {
   /** Runnable tasks on this CPU, curr included. */
   nrRunning = 0;
+  /**
+   * Their weights summed (rq->load.weight, what the balancer compares): the
+   * weight of each task's nice level, as the fair class weighs it.
+   */
+  load = 0;
+  /** Periodic balance passes in a row that found an imbalance here and moved nothing (sd->nr_balance_failed). */
+  balanceFailed = 0;
   curr!: Task;
   idle!: Task;
   /** Set when curr must be switched out at the next opportunity (TIF_NEED_RESCHED). */

@@ -247,6 +247,8 @@ export class Task {
   nvcsw = 0; // voluntary context switches
   nivcsw = 0; // involuntary context switches
   nrMigrations = 0;
+  /** The weight it adds to its runqueue's load while on it (rq.load), fixed when it joined or its parameters changed. */
+  loadWeight = 0;
   /** Links of the runqueue's list of its tasks (Rq.tasks). */
   rqList: { delete(p: Task): boolean } | null = null;
   rqPrev: Task | null = null;
