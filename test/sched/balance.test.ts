@@ -195,6 +195,38 @@ describe.each(SMP_PRESETS)("preset %s on 4 CPUs", (sched) => {
       expect(w.errors).toEqual([]);
     });
 
+    /**
+     * Fork placement (sched_balance_find_dst_cpu): the forking CPU is kept unless another is of a
+     * lower group type (idle < one task < more), or, both busy, less loaded by the margins of
+     * find_idlest_group: more than NICE_0_LOAD x 17 % below, and the local load above 117 % of it.
+     */
+    function forkWhere(m: Machine, light: { n: number; nice: number }[]): number {
+      m.spawn(hog, { affinity: [0] }); // CPU 0: the forking parent and this hog, load 2048
+      for (const { n, nice } of light) for (let i = 0; i < n; i++) m.spawn(hog, { affinity: [1], nice });
+      const cpus: number[] = [];
+      m.spawn(
+        program("forker", function* (sys) {
+          yield* sys.sched_setaffinity(0, [0, 1]); // still running on CPU 0
+          const pid = yield* sys.fork();
+          if (pid === 0) for (;;) yield* sys.compute(100 * SEC);
+          cpus.push(m.kernel.task(pid)!.cpu);
+          for (;;) yield* sys.compute(100 * SEC);
+        }),
+        { affinity: [0] },
+      );
+      m.run(10 * MS);
+      expect(cpus).toHaveLength(1);
+      return cpus[0]!;
+    }
+
+    it("forkload: a child goes to the CPU with three nice-19 hogs (load 45), not the one with fewer tasks but load 2048", () => {
+      expect(forkWhere(new Machine({ cpus: 2, sched }), [{ n: 3, nice: 19 }])).toBe(1);
+    });
+
+    it("forkload: a child stays on the forking CPU (2048) when the other is less loaded but within 117 % (1975)", () => {
+      expect(forkWhere(new Machine({ cpus: 2, sched }), [{ n: 2, nice: 1 }, { n: 1, nice: 5 }])).toBe(0);
+    });
+
     it("weightedbalance: a pass that moved nothing is counted, and the next judges the heavy task at half its weight (nr_balance_failed)", () => {
       const m = new Machine({ cpus: 2, sched });
       const heavy = [m.spawn(hog, { affinity: [0] }), m.spawn(hog, { affinity: [0] })];

@@ -339,7 +339,8 @@ export function mayMigrate(p: Task): boolean {
 
 /**
  * Chooses a CPU for p (select_task_rq). Classes may decide; otherwise: on fork,
- * the least loaded allowed CPU (sched_balance_fork); on wakeup, the previous CPU
+ * an idle allowed CPU, else the least loaded if clearly less loaded than the
+ * forking CPU (forkCpu); on wakeup, the previous CPU
  * if idle, else an idle allowed CPU, else the previous CPU (select_idle_sibling).
  */
 export function selectTaskRq(k: Kernel, p: Task, flags: number): number {
@@ -348,18 +349,7 @@ export function selectTaskRq(k: Kernel, p: Task, flags: number): number {
   if (cls.selectTaskRq) return cls.selectTaskRq(p, prev, flags);
   const rqs = k.rqs;
   if (rqs.length === 1) return 0;
-  if (flags & WF_FORK) {
-    let best = prev;
-    let load = rqs[prev]!.nrRunning;
-    for (let i = 0; i < rqs.length; i++) {
-      const c = (prev + i) % rqs.length;
-      if (allowed(p, c) && rqs[c]!.nrRunning < load) {
-        best = c;
-        load = rqs[c]!.nrRunning;
-      }
-    }
-    return best;
-  }
+  if (flags & WF_FORK) return forkCpu(rqs, p, prev);
   if (idleCpu(rqs[prev]!)) return prev;
   for (let i = 1; i < rqs.length; i++) {
     const c = (prev + i) % rqs.length;
@@ -373,6 +363,44 @@ export function selectTaskRq(k: Kernel, p: Task, flags: number): number {
  * control (CBS-throttled deadline tasks, which Linux dequeues but TaskLab keeps
  * counted, or a throttled RT queue) runs its idle task and counts as idle.
  */
+/** A CPU as a single-CPU group: 0 has spare (no task), 1 fully busy (one), 2 overloaded (more). */
+const groupTypeOf = (rq: Rq): number => (rq.nrRunning < 2 ? rq.nrRunning : 2);
+
+/** update_pick_idlest for single-CPU groups: the lower group type, then (busy) the lower load. */
+function idlerForFork(a: Rq, b: Rq): boolean {
+  const ta = groupTypeOf(a);
+  const tb = groupTypeOf(b);
+  if (ta !== tb) return ta < tb;
+  return ta !== 0 && a.load < b.load;
+}
+
+/** NICE_0_LOAD x (imbalance_pct - 100) / 100: how much less loaded another CPU must be to take a fork. */
+const FORK_IMBALANCE = Math.floor((1024 * 17) / 100);
+
+/**
+ * sched_balance_find_dst_cpu for one flat domain of single CPUs: the idlest
+ * other allowed CPU (find_idlest_group), then whether it beats the local one
+ * (prev): by a lower group type, or, both busy, by being less loaded by more
+ * than the imbalance margin and imbalance_pct; both idle, stay.
+ */
+function forkCpu(rqs: Rq[], p: Task, prev: number): number {
+  let idlest = -1;
+  for (let i = 1; i < rqs.length; i++) {
+    const c = (prev + i) % rqs.length;
+    if (allowed(p, c) && (idlest < 0 || idlerForFork(rqs[c]!, rqs[idlest]!))) idlest = c;
+  }
+  if (idlest < 0) return prev;
+  const local = rqs[prev]!;
+  const other = rqs[idlest]!;
+  const tl = groupTypeOf(local);
+  const to = groupTypeOf(other);
+  if (tl !== to) return to < tl ? idlest : prev;
+  if (tl === 0) return prev;
+  if (other.load >= local.load + FORK_IMBALANCE) return prev; // the idlest other CPU is busier than this one
+  if (100 * local.load <= 117 * other.load) return prev;
+  return idlest;
+}
+
 function idleCpu(rq: Rq): boolean {
   return rq.nrRunning === 0 || (rq.curr === rq.idle && !rq.needResched);
 }
