@@ -41,8 +41,10 @@ export class Kernel {
   readonly ttyPgrp = new Map<string, number>();
   /** Live threads, for threads-max. */
   nrThreads = 0;
-  /** Processes per user (one user here), for RLIMIT_NPROC. */
+  /** Tasks made by fork or clone and not yet released. */
   nrProcesses = 0;
+  /** Tasks (threads included) per real uid, for RLIMIT_NPROC (the kernel's per-user ucounts). */
+  readonly tasksOfUid = new Map<number, number>();
   /** Task count ever created, for /proc/stat "processes". */
   totalForks = 0;
   /** The child reaper of the (single) pid namespace. */

@@ -20,6 +20,13 @@
  * child: a loop forking n children costs O(n^2) steps in all (see the README
  * for measured figures).
  *
+ * A process's memory is its own, so what the program receives is its own
+ * copy: each start or replay gets a fresh copy of argv (a program may shift
+ * it), and each object result (a wait record, a signal mask, a sched_attr) is
+ * handed over as a copy while the log keeps the original, so a parent that
+ * changes a result after a fork cannot change what its child replays. Results
+ * are flat records and arrays: one level is copied.
+ *
  * Signal handlers are closures too: a handler the parent installed captures
  * the parent's variables, and the child's copy of the dispositions (made by
  * the kernel at fork) still holds it. The replayed child installs its own
@@ -137,6 +144,13 @@ interface FnChain {
   readonly up: FnChain | null;
 }
 
+/** A private copy of an array or plain-object result (one level); anything else as it is. */
+function own<T>(v: T): T {
+  if (typeof v !== "object" || v === null) return v;
+  if (Array.isArray(v)) return v.slice() as T;
+  return Object.getPrototypeOf(v) === Object.prototype ? { ...v } : v;
+}
+
 /** The handler function a sigaction request installs, if it is one. */
 function installedFn(req: SyscallReq): unknown {
   if (req.nr !== "rt_sigaction") return undefined;
@@ -181,7 +195,7 @@ export class GenCoroutine implements Coroutine {
     if (this.top === null) this.begin();
     if (this.tailCount > 0 && result === this.tailValue) this.tailCount++;
     else this.record(result);
-    return this.step(result);
+    return this.step(own(result));
   }
 
   /** A result that does not extend the trailing run: it starts a new one, or goes to the log. */
@@ -202,12 +216,12 @@ export class GenCoroutine implements Coroutine {
   }
 
   private begin(): void {
-    this.top = this.fn(this.sys, this.arg);
+    this.top = this.fn(this.sys, this.thread ? this.arg : own(this.arg)); // a thread shares its argument; a process owns its argv
     if (this.replayLen === 0) return;
     let last: SyscallReq | null = null;
     this.log.forEach(this.replayLen, (e) => {
-      if (e instanceof HandlerEntry) this.enterHandler(this.own(e.fn) as GenFn, e.sig);
-      else last = this.step(e);
+      if (e instanceof HandlerEntry) this.enterHandler(this.ownHandler(e.fn) as GenFn, e.sig);
+      else last = this.step(own(e));
     });
     const req = last as SyscallReq | null;
     if (req === null || !FORKS.has(req.nr))
@@ -249,7 +263,7 @@ export class GenCoroutine implements Coroutine {
    * a fork, by an ancestor (found at the same index of its list); any other
    * function (installed by another thread of the process) as it is.
    */
-  private own(fn: unknown): unknown {
+  private ownHandler(fn: unknown): unknown {
     if (this.fns.includes(fn)) return fn;
     for (let c = this.ancestors; c !== null; c = c.up) {
       const i = c.fns.indexOf(fn);
@@ -271,7 +285,7 @@ export class GenCoroutine implements Coroutine {
   pushHandler(fn: unknown, sig: number): void {
     if (this.top === null) this.begin();
     this.flush();
-    const f = this.own(fn);
+    const f = this.ownHandler(fn);
     this.log.push(new HandlerEntry(f, sig));
     this.enterHandler(f as GenFn, sig);
   }

@@ -2,7 +2,11 @@
 import { describe, expect, it } from "vitest";
 import { Machine } from "../../src/user/machine.ts";
 import { program } from "../../src/user/program.ts";
-import { SIGCHLD, SIGSTOP, SA_NOCLDSTOP, SIG_BLOCK, SIG_UNBLOCK, EBUSY, EBADF, EPERM } from "../../src/user/libc.ts";
+import {
+  SIGCHLD, SIGSTOP, SIGCONT, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_RESETHAND, SIG_BLOCK, SIG_UNBLOCK, EBUSY, EBADF, EPERM, ECHILD, EAGAIN, ESRCH,
+  EINVAL, WNOHANG, WUNTRACED, WCONTINUED, CLONE_THREAD_FLAGS,
+} from "../../src/user/libc.ts";
+import type { SysApi } from "../../src/user/sys.ts";
 
 const MS = 1e6;
 
@@ -95,5 +99,175 @@ describe("review fixes", () => {
     );
     m.run();
     expect(r).toBe(-EPERM);
+  });
+});
+
+describe("fourth review: core semantics (each case failed before its fix)", () => {
+  const said = (m: Machine, key: string): unknown[] =>
+    m.output
+      .split("\n")
+      .filter((l) => l.startsWith(`${key}=`))
+      .map((l) => JSON.parse(l.slice(key.length + 1)) as unknown);
+  const say = function* (sys: SysApi, key: string, v: unknown) {
+    yield* sys.print(`${key}=${JSON.stringify(v)}\n`);
+  };
+
+  it("argvcopy: a program that shifts argv and then forks has a child with the same argv (fork copies memory; replay starts from a fresh argv)", () => {
+    const m = new Machine({ cpus: 2 });
+    m.spawn(
+      program("args", function* (sys, argv) {
+        const name = argv.shift();
+        const c = yield* sys.fork();
+        yield* say(sys, c === 0 ? "child" : "parent", { name, argv });
+        if (c !== 0) yield* sys.waitpid(c, 0);
+      }),
+      { argv: ["args", "-v", "file"] },
+    );
+    m.run();
+    expect(said(m, "child")).toEqual([{ name: "args", argv: ["-v", "file"] }]);
+    expect(said(m, "parent")).toEqual(said(m, "child"));
+  });
+
+  it("resultcopy: an object result the parent changes after a fork is seen unchanged by the child", () => {
+    const m = new Machine({ cpus: 1 });
+    m.spawn(
+      program("p", function* (sys) {
+        const old = (yield* sys.sigprocmask(SIG_BLOCK, [10])) as number[];
+        const c = yield* sys.fork();
+        if (c === 0) {
+          yield* say(sys, "child", old);
+          return 0;
+        }
+        old.push(99); // the parent's own memory
+        yield* sys.waitpid(c, 0);
+      }),
+    );
+    m.run();
+    expect(said(m, "child")).toEqual([[]]);
+  });
+
+  it("zombieleaderstop: a process whose main thread exited still reports stop and continue to WUNTRACED / WCONTINUED (wait_consider_task falls through)", () => {
+    const m = new Machine({ cpus: 2 });
+    m.spawn(
+      program("p", function* (sys) {
+        const c = yield* sys.fork();
+        if (c === 0) {
+          yield* sys.clone(CLONE_THREAD_FLAGS, function* (s) {
+            yield* s.sleep(20 * MS);
+            return 0;
+          });
+          yield* sys.exitThread(0);
+        }
+        yield* sys.sleep(1 * MS);
+        yield* sys.kill(c, SIGSTOP);
+        yield* sys.sleep(1 * MS);
+        yield* say(sys, "stopped", (yield* sys.waitpid(c, WUNTRACED | WNOHANG)).status);
+        yield* sys.kill(c, SIGCONT);
+        yield* sys.sleep(1 * MS);
+        yield* say(sys, "continued", (yield* sys.waitpid(c, WCONTINUED | WNOHANG)).status);
+        yield* say(sys, "exited", (yield* sys.waitpid(c, 0)).status);
+      }),
+    );
+    m.run();
+    expect(said(m, "stopped")).toEqual([(SIGSTOP << 8) | 0x7f]);
+    expect(said(m, "continued")).toEqual([0xffff]);
+    expect(said(m, "exited")).toEqual([0]);
+  });
+
+  it("resethandflags: SA_RESETHAND puts back only the handler; SA_NOCLDWAIT stays, so later children are still reaped at once (get_signal: SA_ONESHOT)", () => {
+    const m = new Machine({ cpus: 2 });
+    m.spawn(
+      program("p", function* (sys) {
+        yield* sys.sigaction(SIGCHLD, { handler: function* () {}, flags: SA_RESETHAND | SA_NOCLDWAIT });
+        for (let i = 0; i < 2; i++) if ((yield* sys.fork()) === 0) {
+          yield* sys.sleep((i + 1) * MS);
+          return 0;
+        }
+        for (let i = 0; i < 10; i++) yield* sys.sleep(1 * MS); // a handler cuts a sleep short (EINTR): sleep in pieces
+        yield* say(sys, "wait", (yield* sys.waitpid(-1, WNOHANG)).pid);
+      }),
+    );
+    m.run();
+    expect(said(m, "wait")).toEqual([-ECHILD]);
+  });
+
+  it("killallperm: kill(-1, sig) that no target permits returns 0, not EPERM (kill_something_info ignores EPERM)", () => {
+    const m = new Machine({ cpus: 1 });
+    m.spawn(program("rootd", function* (sys) { yield* sys.sleep(10 * MS); }), { uid: 0 });
+    m.spawn(
+      program("user", function* (sys) {
+        yield* say(sys, "term", yield* sys.kill(-1, 15));
+        yield* say(sys, "probe", yield* sys.kill(-1, 0));
+      }),
+    );
+    m.run();
+    expect(said(m, "term")).toEqual([0]);
+    expect(said(m, "probe")).toEqual([0]);
+  });
+
+  it("nprocperuser: RLIMIT_NPROC counts the forking user's own tasks, and root is exempt", () => {
+    const m = new Machine({ cpus: 2, rlimitNproc: 2 });
+    for (let i = 0; i < 3; i++) m.spawn(program("rootd", function* (sys) { yield* sys.sleep(10 * MS); }), { uid: 0 });
+    const forker = (key: string) =>
+      program(key, function* (sys) {
+        const r: (string | number)[] = [];
+        for (let i = 0; i < 3; i++) {
+          const c = yield* sys.fork();
+          if (c === 0) {
+            yield* sys.sleep(5 * MS);
+            return 0;
+          }
+          r.push(c > 0 ? "ok" : c);
+        }
+        yield* say(sys, key, r);
+      });
+    m.spawn(forker("user"));
+    m.spawn(forker("root"), { uid: 0 });
+    m.run();
+    expect(said(m, "user")).toEqual([["ok", -EAGAIN, -EAGAIN]]); // itself and one child make 2
+    expect(said(m, "root")).toEqual([["ok", "ok", "ok"]]);
+  });
+
+  it("tgkillzombie: tgkill to an unreaped zombie is 0, as kill is (do_send_specific still finds it)", () => {
+    const m = new Machine({ cpus: 1 });
+    m.spawn(
+      program("p", function* (sys) {
+        const c = yield* sys.fork();
+        if (c === 0) return 0;
+        yield* sys.sleep(1 * MS);
+        yield* say(sys, "r", [yield* sys.kill(c, 0), yield* sys.tgkill(c, c, 0), yield* sys.tgkill(c, c, 15)]);
+        yield* sys.waitpid(c, 0);
+        yield* say(sys, "gone", yield* sys.tgkill(c, c, 0));
+      }),
+    );
+    m.run();
+    expect(said(m, "r")).toEqual([[0, 0, 0]]);
+    expect(said(m, "gone")).toEqual([-ESRCH]);
+  });
+
+  it("sigactionquery: sigaction(SIGKILL or SIGSTOP, NULL) is allowed; installing a handler for them is EINVAL", () => {
+    const m = new Machine({ cpus: 1 });
+    m.spawn(
+      program("p", function* (sys) {
+        yield* say(sys, "query", [yield* sys.syscall("rt_sigaction", 9, null), yield* sys.syscall("rt_sigaction", 19, null)]);
+        yield* say(sys, "set", yield* sys.sigaction(9, { handler: "ign" }));
+      }),
+    );
+    m.run();
+    expect(said(m, "query")).toEqual([[0, 0]]);
+    expect(said(m, "set")).toEqual([-EINVAL]);
+  });
+
+  it("budgetinit: zero-time syscalls spread over many tasks never make the machine-wide budget kill init (it used to panic the machine)", () => {
+    const m = new Machine({ cpus: 1, stepBudget: 1000 });
+    for (let i = 0; i < 20; i++)
+      m.spawn(
+        program("w", function* (sys) {
+          for (let j = 0; j < 999; j++) yield* sys.getpid();
+        }),
+      );
+    expect(() => m.run()).not.toThrow();
+    expect(m.kernel.task(1)?.exitState).toBe(0);
+    expect(m.kernel.warnings.some((w) => /at one instant/.test(w))).toBe(true); // the budget did act, on a worker
   });
 });

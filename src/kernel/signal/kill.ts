@@ -31,14 +31,14 @@ export function kill(k: Kernel, t: Task, pid: number, sig: number): number {
     return p ? sendTo(t, p.leader, sig, k) : -ESRCH;
   }
   if (pid === -1) {
+    // kill_something_info: EPERM from some (or all) targets is not an error; ESRCH only if there were none.
     let found = 0;
-    let err = -ESRCH;
+    let err = 0;
     for (const p of [...k.tasks.values()]) {
       if (!p.isLeader() || p === k.init || p.tgid === t.tgid) continue;
       found++;
       const r = sendTo(t, p, sig, k);
-      if (r === 0) err = 0;
-      else if (err !== 0) err = r;
+      if (r !== -EPERM) err = r;
     }
     return found ? err : -ESRCH;
   }
@@ -54,8 +54,9 @@ export function kill(k: Kernel, t: Task, pid: number, sig: number): number {
 export function tgkill(k: Kernel, t: Task, tgid: number, tid: number, sig: number): number {
   if (!Number.isInteger(sig) || sig < 0 || sig > NSIG || tid <= 0 || (tgid <= 0 && tgid !== -1)) return -EINVAL;
   const p = k.task(tid);
-  if (!p || (tgid !== -1 && p.tgid !== tgid) || (p.exitState !== 0)) return -ESRCH;
+  if (!p || (tgid !== -1 && p.tgid !== tgid)) return -ESRCH;
   if (!mayKill(t, p, sig)) return -EPERM;
-  if (sig !== 0) sendSignal(k, p, sig, false, SI_TKILL);
+  // do_send_specific: a zombie is still found until reaped; the signal to it is lost, and that is 0.
+  if (sig !== 0 && p.exitState === 0) sendSignal(k, p, sig, false, SI_TKILL);
   return 0;
 }

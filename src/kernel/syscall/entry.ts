@@ -106,7 +106,9 @@ function resume(k: Kernel, t: Task): SyscallReq | null {
     t.stepsAt = now;
     t.steps = 0;
   }
-  if (++t.steps > k.params.stepBudget) {
+  // init is TaskLab's own reaping loop, never a runaway program: neither budget may kill it (that would
+  // panic the machine), though its syscalls count towards the machine's.
+  if (++t.steps > k.params.stepBudget && t !== k.init) {
     k.warn(t, `made ${k.params.stepBudget} syscalls without using CPU time (step budget): killed with SIGXCPU`);
     forceFatal(k, t, SIGXCPU);
     return null;
@@ -116,7 +118,7 @@ function resume(k: Kernel, t: Task): SyscallReq | null {
     k.instantAt = now;
     k.instantSteps = 0;
   }
-  if (++k.instantSteps > MACHINE_BUDGET_FACTOR * k.params.stepBudget) {
+  if (++k.instantSteps > MACHINE_BUDGET_FACTOR * k.params.stepBudget && t !== k.init) {
     k.warn(t, `the machine made ${MACHINE_BUDGET_FACTOR * k.params.stepBudget} syscalls at one instant without time passing (step budget): killed with SIGXCPU`);
     k.instantSteps = 0;
     forceFatal(k, t, SIGXCPU);
@@ -278,7 +280,7 @@ function handleSignal(k: Kernel, t: Task, sig: number, fn: unknown, flags: numbe
   if (!(flags & SA_NODEFER)) t.blocked.add(sig);
   t.blocked.del(SIGKILL);
   t.blocked.del(SIGSTOP);
-  if (flags & SA_RESETHAND) t.sighand.set(sig, undefined);
+  if (flags & SA_RESETHAND) t.sighand.set(sig, { ...getAction(t, sig), handler: "dfl" }); // SA_ONESHOT: only the handler goes back to SIG_DFL
   t.co!.pushHandler(fn, sig);
 }
 

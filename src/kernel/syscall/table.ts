@@ -92,9 +92,10 @@ function waitSelector(pid: number): Pick<WaitReq, "type" | "id"> | null {
 
 function sigaction(k: Kernel, t: Task, req: SyscallReq): SysRet {
   const sig = int(req.a);
-  if (sig === null || sig < 1 || sig > NSIG || sig === SIGKILL || sig === SIGSTOP) return -EINVAL;
+  if (sig === null || sig < 1 || sig > NSIG) return -EINVAL;
   const act = req.b as { handler?: unknown; flags?: number; mask?: number[] } | undefined;
-  if (act === undefined || act === null) return 0;
+  if (act === undefined || act === null) return 0; // a query: allowed for every signal, SIGKILL and SIGSTOP included
+  if (sig === SIGKILL || sig === SIGSTOP) return -EINVAL; // do_sigaction: act && sig_kernel_only(sig)
   const h = act.handler;
   const handler = h === "dfl" || h === "ign" ? h : typeof h === "function" ? { fn: h } : null;
   if (handler === null) return -EFAULT;

@@ -10,7 +10,7 @@
 import type { Kernel } from "../kernel.ts";
 import { ENOENT, EFAULT } from "../errno.ts";
 import { type Task, Mm, SigHand, FilesStruct, PF_FORKNOEXEC, PF_EXITING, SIGNAL_GROUP_EXIT } from "./task.ts";
-import { completeVfork, releaseTask } from "./exit.ts";
+import { completeVfork, releaseTask, uncountUid } from "./exit.ts";
 import { SIGCHLD } from "../signal/signals.ts";
 import { TASK_COMM_LEN } from "../param.ts";
 import type { Image } from "./program.ts";
@@ -81,6 +81,7 @@ function deThread(k: Kernel, t: Task): void {
     const idx = sg.threads.indexOf(leader);
     if (idx >= 0) sg.threads.splice(idx, 1);
     k.nrProcesses--;
+    uncountUid(k, leader.uid);
     k.nrThreads--;
     t.pid = leaderPid;
     k.tasks.set(leaderPid, t);

@@ -31,6 +31,13 @@ export const WCOREFLAG = 0x80;
  * do_group_exit: ends every thread of t's process with `code` (a wait status).
  * Does not return to user code: t is dead when this returns.
  */
+/** A released task no longer counts against its user's RLIMIT_NPROC. */
+export function uncountUid(k: Kernel, uid: number): void {
+  const n = (k.tasksOfUid.get(uid) ?? 0) - 1;
+  if (n > 0) k.tasksOfUid.set(uid, n);
+  else k.tasksOfUid.delete(uid);
+}
+
 export function doGroupExit(k: Kernel, t: Task, code: number): void {
   const sg = t.signal;
   if (sg.flags & SIGNAL_GROUP_EXIT) code = sg.groupExitCode;
@@ -242,6 +249,7 @@ export function releaseTask(k: Kernel, t: Task): void {
   k.tasks.delete(t.pid);
   k.pids.put(t.pid);
   k.nrProcesses--;
+  uncountUid(k, t.uid);
   k.nrThreads--; // a zombie still counts against threads-max, as in __exit_signal
   t.exitState = EXIT_DEAD;
   if (t.isLeader()) {

@@ -58,8 +58,9 @@ export function copyProcess(k: Kernel, parent: Task, flags: number, co: Coroutin
   const bad = checkCloneFlags(parent, flags);
   if (bad) return bad;
   if (parent.policy === SCHED_DEADLINE && !parent.resetOnFork) return -EAGAIN;
-  // RLIMIT_NPROC counts every task of the user; init (root) is exempt.
-  if (parent !== k.init && k.nrProcesses >= k.params.rlimitNproc) return -EAGAIN;
+  // RLIMIT_NPROC counts the tasks (threads included) of the parent's user; root is exempt
+  // (INIT_USER and CAP_SYS_RESOURCE in copy_process), and so is init starting programs.
+  if (parent.uid !== 0 && (k.tasksOfUid.get(parent.uid) ?? 0) >= k.params.rlimitNproc) return -EAGAIN;
   if (k.nrThreads >= k.params.threadsMax) return -EAGAIN;
   const pid = k.pids.alloc();
   if (pid < 0) return -EAGAIN;
@@ -79,6 +80,7 @@ export function copyProcess(k: Kernel, parent: Task, flags: number, co: Coroutin
   const rq = taskRq(k, parent);
   p.cpu = parent.cpu;
   setup?.(p);
+  k.tasksOfUid.set(p.uid, (k.tasksOfUid.get(p.uid) ?? 0) + 1);
   k.classes[p.sclass]!.initTask(rq, p);
   k.classes[p.sclass]!.taskFork(rq, p, parent);
   if (k.trace.on)

@@ -78,12 +78,10 @@ export function doWaitOnce(k: Kernel, t: Task, r: WaitReq): WaitResult | number 
 function consider(k: Kernel, w: Task, c: Task, options: number): WaitResult | null {
   const sg = c.signal;
   if (c.exitState === EXIT_ZOMBIE) {
-    // delay_group_leader: a zombie leader with live threads is not reaped yet.
-    if (sg.threads.length > 1) return null;
-    if (!(options & WEXITED)) return null;
-    return waitTaskZombie(k, w, c, options);
-  }
-  if (c.exitState === EXIT_DEAD) return null;
+    // A zombie leader with live threads is not reaped yet (delay_group_leader), but its group's
+    // stops and continues are still reported: wait_consider_task falls through to them.
+    if (sg.threads.length <= 1) return options & WEXITED ? waitTaskZombie(k, w, c, options) : null;
+  } else if (c.exitState === EXIT_DEAD) return null;
   if (options & WSTOPPED && sg.stopReport !== 0) {
     const sig = sg.stopReport;
     if (!(options & WNOWAIT)) sg.stopReport = 0;
