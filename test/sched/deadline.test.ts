@@ -102,6 +102,28 @@ describe.each(FAIRS)("with $name as the fair class", ({ make }) => {
       expect(m.task(fair)!.sumExecRuntime).toBe(8 * SEC);
     });
 
+    it("dlexactfit: a job whose burst uses exactly its runtime still goes to sleep at the end of it, not a period later (the burst ends before the throttle)", () => {
+      const m = machine();
+      const starts: number[] = [];
+      const d = m.spawn(
+        program("audio", function* (sys) {
+          yield* sys.syscall("sched_setattr", 0, dl(5 * MS, 20 * MS, 20 * MS), 0);
+          for (let i = 0; i < 10; i++) {
+            starts.push(m.now);
+            yield* sys.compute(5 * MS);
+            yield* sys.sleep(15 * MS);
+          }
+        }),
+        { uid: 0 },
+      );
+      const fair = m.spawn(hog);
+      m.run(200 * MS);
+      expect(m.task(d)?.policy ?? SCHED_DEADLINE).toBe(SCHED_DEADLINE);
+      // One job per 20 ms period: 5 ms of compute, then the 15 ms sleep starts at once.
+      expect(starts).toEqual(Array.from({ length: 10 }, (_, i) => i * 20 * MS));
+      expect(m.task(fair)!.sumExecRuntime).toBe(150 * MS);
+    });
+
     it("dlbudgetrt: the budget holds against an RT hog too; RT throttling counts deadline time", () => {
       const m = machine();
       const d = m.spawn(dlHog(dl(20 * MS, 100 * MS, 100 * MS)));

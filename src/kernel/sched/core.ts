@@ -124,10 +124,27 @@ export function cpuEvent(k: Kernel, rq: Rq): void {
   // Accounts curr and, at a tick boundary, takes the tick whether due or not, as a ticking CPU would: only
   // ticks at which the CPU has no event are skipped, and the fair classes replay those when they next charge
   // curr (firstTickIn).
+  const curr = rq.curr;
+  const computing = curr !== rq.idle && curr.computeLeft > 0;
   updateCurr(k, rq);
+  if (computing && curr.computeLeft === 0 && rq.needResched && rq.curr === curr) burstEndFirst(k, rq, curr);
   cpuLoop(k, rq);
   k.activeRq = prevActive;
   rearm(k, rq);
+}
+
+/**
+ * A burst that ends at the very instant a reschedule falls due (a slice or a
+ * deadline budget used up exactly, a wakeup at that instant) is complete:
+ * the task makes its next, zero-time, syscall before the switch, so a job
+ * that fits its budget exactly can still go to sleep in it. (The order of
+ * two things at one nanosecond is TaskLab's to choose; this is the one that
+ * lets a deadline task with runtime equal to its burst meet its deadlines.)
+ */
+function burstEndFirst(k: Kernel, rq: Rq, curr: Task): void {
+  rq.needResched = false;
+  runUser(k, rq, curr);
+  rq.needResched = true;
 }
 
 /** Runs user code and schedule() on this CPU until curr needs time to pass. */
