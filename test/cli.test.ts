@@ -41,7 +41,7 @@ describe("tasklab CLI", () => {
     vi.restoreAllMocks();
     c = capture();
     expect(await main(["run", f, "--param", "rrTimeslice=0"])).toBe(2);
-    expect(c.err()).toMatch(/invalid rrTimeslice 0: expected an integer from/);
+    expect(c.err()).toMatch(/--param rrTimeslice: invalid rrTimeslice 0: expected a whole number of ns from 1ms to 10s/);
     vi.restoreAllMocks();
     c = capture();
     expect(await main(["run", f, "--until", "3zz"])).toBe(2);
@@ -115,6 +115,9 @@ describe("Machine.spawn rejects bad scheduling attributes with the allowed range
     expect(() => m.spawn(p, { policy: 1, rtPriority: 100 })).toThrow(/rtPriority 100: expected an integer from 1 to 99/);
     expect(() => m.spawn(p, { policy: 6, dl: { runtime: 10e6, deadline: 5e6, period: 20e6 } })).toThrow(/runtime <= deadline <= period/);
     expect(() => m.spawn(p, { policy: 4 })).toThrow(/policy 4: expected/);
+    // A realtime policy without a priority used to reach the kernel and panic it.
+    expect(() => m.spawn(p, { policy: 1 })).toThrow(/spawn p: policy 1 \(fifo\) needs rtPriority, an integer from 1 to 99/);
+    expect(() => m.spawn(p, { rtPriority: 5 })).toThrow(/rtPriority 5: only for policy 1 \(fifo\) or 2 \(rr\)/);
     m.run();
     expect([...m.kernel.tasks.keys()]).toEqual([1]); // nothing half-made was left behind
   });
@@ -132,5 +135,54 @@ describe("run --metrics", () => {
     expect(await main(["run", f, "--metrics", "--json"])).toBe(0);
     const m = c.out().trim().split("\n").map((l) => JSON.parse(l) as { type?: string; summary?: { exited: number } }).find((o) => o.type === "metrics")!;
     expect(m.summary!.exited).toBe(2);
+  });
+});
+
+describe("tasklab CLI, after a user review", () => {
+  it("runend: a run cut by the workload's stop time ends there, with the CPU time in the metrics (a lone hog makes no events)", async () => {
+    const f = file("lonehog.yaml", "until: 2s\ntasks:\n  - name: hog\n    run:\n      - compute: 10s\n");
+    const c = capture();
+    expect(await main(["run", f, "--metrics"])).toBe(0);
+    expect(c.out()).toContain("-- end at t=2s");
+    expect(c.out()).toMatch(/\n +2 +hog +0 +- +0 +0 +2s +100\.0%/); // 2 s of CPU in the 2 s run
+    expect(c.out()).toMatch(/utilisation 50\.0%/); // one of two CPUs
+  });
+
+  it("runend: a run whose tasks all exit ends at the last exit, not at a later housekeeping event", async () => {
+    const f = file("short.yaml", "tasks:\n  - name: a\n    policy: fifo\n    priority: 10\n    run:\n      - compute: 1ms\n");
+    const c = capture();
+    expect(await main(["run", f])).toBe(0);
+    expect(c.out()).toContain("-- end at t=1ms");
+  });
+
+  it("runend: a program that never ends is stopped at the default limit, and the output says so", async () => {
+    const f = file("forever.yaml", "tasks:\n  - name: hog\n    run:\n      - compute: 100000s\n");
+    const c = capture();
+    expect(await main(["run", f])).toBe(0);
+    expect(c.out()).toMatch(/stopped at the default limit of 60s with tasks still running/);
+    expect(c.out()).toContain("-- end at t=60s");
+  });
+
+  it("comparewarn: compare prints each run's warnings (a preset without a deadline class drops the deadline task)", async () => {
+    const f = file("dl.yaml", "tasks:\n  - name: audio\n    policy: deadline\n    runtime: 5ms\n    deadline: 20ms\n    period: 20ms\n    run:\n      - compute: 5ms\n");
+    const c = capture();
+    expect(await main(["compare", f, "--sched", "linux-6,eevdf"])).toBe(0);
+    expect(c.out()).toMatch(/warning \(eevdf\): .*spawn audio: policy 6 \(deadline\) has no scheduling class in scheduler "eevdf" \(task "audio", line 2\)/);
+    expect(c.out()).not.toMatch(/warning \(linux-6\)/);
+  });
+
+  it("comparesched: a scheduler listed twice, an empty list, or EEVDF features on CFS: exit 2 with one line", async () => {
+    const f = file("one.yaml", "tasks:\n  - name: a\n    run:\n      - compute: 1ms\n");
+    for (const [sched, msg] of [
+      ["linux-6,linux-6", /--sched: "linux-6" is listed twice/],
+      [",", /--sched: no scheduler named/],
+      ["cfs:NO_DELAY_DEQUEUE", /the feature switches are the EEVDF class's; scheduler "cfs" has none/],
+    ] as const) {
+      const c = capture();
+      expect(await main(["compare", f, "--sched", sched])).toBe(2);
+      expect(c.err()).toMatch(msg);
+      expect(c.err().trim().split("\n")).toHaveLength(1);
+      vi.restoreAllMocks();
+    }
   });
 });

@@ -8,7 +8,7 @@ import { resolve, extname, basename, dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EXAMPLES, findExample } from "../../examples/index.ts";
 import { runExample } from "./examples.ts";
-import { parseDuration, TimeParseError } from "../sim/units.ts";
+import { formatDuration, parseDuration, TimeParseError } from "../sim/units.ts";
 import { Machine } from "../user/machine.ts";
 import { isProgram } from "../user/program.ts";
 import { OutputCursor, showView, logPrinter, timeLabel, type Out } from "./render.ts";
@@ -70,7 +70,8 @@ function paramOpt(v: string, prev?: Partial<Params>): Partial<Params> {
     try {
       value = parseDuration(raw, `--param ${key}`);
     } catch (e) {
-      throw new InvalidArgumentError((e as Error).message);
+      const hint = key === "rtRuntime" ? " (rtRuntime=-1 turns RT throttling off)" : "";
+      throw new InvalidArgumentError((e as Error).message + hint);
     }
   } else {
     value = Number(raw);
@@ -107,6 +108,8 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
     try {
       r = bootWorkload(w, { cpus: o.cpus, seed: o.seed, sched: o.sched, until, params: o.param });
     } catch (e) {
+      // A tunable given with --param is the command line's fault, not the file's.
+      if (e instanceof ParamError && o.param !== undefined && e.option in o.param) throw new InputError(`--param ${e.option}: ${e.message}`);
       if (e instanceof RangeError || e instanceof ParamError) throw new InputError(`${file}: ${e.message}`);
       throw e;
     }
@@ -152,8 +155,11 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   m.run(until);
   cursor.flush();
   const k = m.kernel;
-  // Without --until, the run ends when the system last did anything.
-  const end = o.until?.length ? m.now : Math.max(k.engine.lastEventTime, lastShown);
+  // With work left (a task other than init), the run ended at its stop time; with none, when the last task
+  // exited (or at the last --ps-at), unless --until asked for a time.
+  const workLeft = [...k.tasks.values()].some((t) => t !== k.init);
+  const end = o.until?.length || workLeft ? m.now : Math.max(k.lastExitAt, lastShown);
+  const capped = workLeft && !o.until?.length && until === DEFAULT_UNTIL;
   if (rec && o.metrics) {
     const metrics = rec.finish(end);
     out(o.json ? JSON.stringify({ type: "metrics", ...metrics }) + "\n" : `\n-- metrics\n${formatMetrics(metrics)}`);
@@ -167,6 +173,7 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   if (o.json) out(JSON.stringify(summary) + "\n");
   else {
     for (const w of k.warnings) out(`warning: ${w}\n`);
+    if (capped) out(`\nnote: stopped at the default limit of ${formatDuration(DEFAULT_UNTIL)} with tasks still running; --until sets another\n`);
     out(`\n-- end at ${timeLabel(end)}: ${k.totalForks} processes created, ${k.engine.fired} events\n`);
     showView(m, "ps", out);
   }
@@ -181,6 +188,9 @@ function checkWritable(path: string): void {
 /** Runs one workload under each scheduler of --sched (default: every preset) and prints a table. */
 async function compareCommand(file: string, o: RunOpts): Promise<void> {
   const scheds = (o.sched ?? Object.keys(PRESETS).join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+  if (scheds.length === 0) throw new InputError(`--sched: no scheduler named; expected a comma-separated list of ${Object.keys(PRESETS).join(", ")}`);
+  const twice = scheds.find((s, i) => scheds.indexOf(s) !== i);
+  if (twice !== undefined) throw new InputError(`--sched: "${twice}" is listed twice`);
   if (o.gantt) checkWritable(o.gantt);
   const boots = new Map<string, { m: Machine; until: number }>();
   for (const s of scheds) {

@@ -45,6 +45,8 @@ export class Kernel {
   nrProcesses = 0;
   /** Tasks (threads included) per real uid, for RLIMIT_NPROC (the kernel's per-user ucounts). */
   readonly tasksOfUid = new Map<number, number>();
+  /** When a task last exited (0 if none has). */
+  lastExitAt = 0;
   /** Task count ever created, for /proc/stat "processes". */
   totalForks = 0;
   /** The child reaper of the (single) pid namespace. */

@@ -2,6 +2,8 @@
  * Tunables, one per line with its kernel default (xv6 param.h style).
  * A machine is booted with `Params`; every field can be overridden.
  */
+import { formatDuration } from "../sim/units.ts";
+
 export interface Params {
   /** CPUs in the machine. */
   cpus: number;
@@ -103,7 +105,11 @@ export function defaultParams(): Params {
 
 /** A bad boot parameter: names the option and the allowed range. */
 export class ParamError extends Error {
-  constructor(option: string, value: unknown, allowed: string) {
+  constructor(
+    readonly option: string,
+    value: unknown,
+    allowed: string,
+  ) {
     super(`invalid ${option} ${JSON.stringify(value)}: ${allowed}`);
     this.name = "ParamError";
   }
@@ -118,7 +124,10 @@ export const DURATION_PARAMS: readonly (keyof Params)[] = [
 export function checkParams(p: Params): void {
   const int = (k: keyof Params, lo: number, hi: number): void => {
     const v = p[k] as number;
-    if (!Number.isInteger(v) || v < lo || v > hi) throw new ParamError(k, v, `expected an integer from ${lo} to ${hi}`);
+    if (Number.isInteger(v) && v >= lo && v <= hi) return;
+    // Durations read best with units, as the command line takes them (a bare number there is ns).
+    if (DURATION_PARAMS.includes(k)) throw new ParamError(k, v, `expected a whole number of ns from ${formatDuration(lo)} to ${formatDuration(hi)}`);
+    throw new ParamError(k, v, `expected an integer from ${lo} to ${hi}`);
   };
   int("cpus", 1, 1024);
   int("hz", 100, 1000);
@@ -136,7 +145,7 @@ export function checkParams(p: Params): void {
   int("rrTimeslice", 1_000_000, 10_000_000_000);
   int("rtPeriod", 1_000_000, 10_000_000_000);
   if (!(p.rtRuntime === -1 || (Number.isInteger(p.rtRuntime) && p.rtRuntime >= 0 && p.rtRuntime <= p.rtPeriod)))
-    throw new ParamError("rtRuntime", p.rtRuntime, `expected -1 (no throttling) or an integer from 0 to rtPeriod (${p.rtPeriod})`);
+    throw new ParamError("rtRuntime", p.rtRuntime, `expected -1 (no throttling) or a duration from 0 to rtPeriod (${formatDuration(p.rtPeriod)})`);
   if (typeof p.schedFeatures !== "string") throw new ParamError("schedFeatures", p.schedFeatures, "expected a string of feature names");
   parseSchedFeatures(p.schedFeatures);
   if (!(p.rlimitNproc === Infinity || (Number.isInteger(p.rlimitNproc) && p.rlimitNproc >= 0)))

@@ -36,6 +36,8 @@ export interface CompareRow {
   /** Exits per simulated second. */
   throughput: number;
   jain: number | null;
+  /** What the kernel warned about in this run (tasks it refused or killed): a row is only as good as these. */
+  warnings: string[];
 }
 
 /** A booted, not yet run, machine and when to stop it (undefined: when nothing is left to do). */
@@ -60,11 +62,11 @@ export function compareSchedulers(makeMachine: (sched: string) => CompareTarget,
     recorder.detach();
     const metrics = recorder.finish(recorder.workEnd(machine.now));
     opts.onRun?.(sched, { machine, recorder, metrics });
-    return compareRow(sched, metrics);
+    return { ...compareRow(sched, metrics), warnings: [...machine.kernel.warnings] };
   });
 }
 
-/** The compare row of one run's metrics. */
+/** The compare row of one run's metrics (no warnings: compareSchedulers adds the machine's). */
 export function compareRow(sched: string, m: RunMetrics): CompareRow {
   const s = m.summary;
   return {
@@ -83,6 +85,7 @@ export function compareRow(sched: string, m: RunMetrics): CompareRow {
     utilisation: s.utilisation,
     throughput: s.throughput,
     jain: s.jain,
+    warnings: [],
   };
 }
 
@@ -113,5 +116,7 @@ export function formatCompareTable(rows: readonly CompareRow[]): string {
   const cells = [COLUMNS.map(([h]) => h), ...rows.map((r) => COLUMNS.map(([, f]) => f(r)))];
   const widths = COLUMNS.map((_, c) => Math.max(...cells.map((line) => line[c]!.length)));
   const pad = (s: string, c: number) => (c === 0 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!));
-  return cells.map((line) => line.map(pad).join("  ").trimEnd()).join("\n") + "\n";
+  const table = cells.map((line) => line.map(pad).join("  ").trimEnd()).join("\n") + "\n";
+  const notes = rows.flatMap((r) => r.warnings.map((w) => `warning (${r.sched}): ${w}\n`));
+  return notes.length === 0 ? table : `${table}\n${notes.join("")}`;
 }

@@ -110,10 +110,16 @@ function scheduleTask(boot: WorkloadBoot, t: TaskSpec, programs: Workload["progr
   const pids: number[] = [];
   boot.pids.set(t.name, pids);
   for (let i = 0; i < t.count; i++) {
-    boot.machine.spawnAt(t.start, img, opts, (pid) => {
-      pids.push(pid);
-      if (dl) boot.deadline.set(pid, dl);
-    });
+    boot.machine.spawnAt(
+      t.start,
+      img,
+      opts,
+      (pid) => {
+        pids.push(pid);
+        if (dl) boot.deadline.set(pid, dl);
+      },
+      `task "${t.name}", line ${t.loc.line}`,
+    );
   }
 }
 

@@ -18,6 +18,9 @@ import type { Task } from "../kernel/task/task.ts";
 import { Prio } from "../sim/engine.ts";
 import { errnoName } from "../kernel/errno.ts";
 import { changeSched } from "../kernel/sched/core.ts";
+import { formatDuration } from "../sim/units.ts";
+
+const POLICY_NAMES: Record<number, string> = { 0: "normal", 1: "fifo", 2: "rr", 3: "batch", 5: "idle", 6: "deadline" };
 
 export interface MachineOptions extends Partial<Params> {
   seed?: number;
@@ -70,7 +73,11 @@ export class Machine {
     const k = this.kernel;
     const parent = k.task(opts.parent ?? 1);
     if (!parent || parent.exitState !== 0) throw new Error(`spawn ${prog.name}: no live parent pid ${opts.parent ?? 1}`);
-    validate(k, opts);
+    try {
+      validate(k, opts, this.sched);
+    } catch (e) {
+      throw new Error(`spawn ${opts.name ?? prog.name}: ${(e as Error).message}`);
+    }
     const r = spawn(k, parent, prog, opts.argv ?? defaultArgv(prog), (p) => {
       applySched(k, p, opts);
       if (opts.uid !== undefined) p.uid = opts.uid;
@@ -81,7 +88,7 @@ export class Machine {
   }
 
   /** Starts `prog` at simulated time `at` (ns). The pid is reported through `onSpawn`. */
-  spawnAt(at: number, prog: Image, opts: SpawnOptions = {}, onSpawn?: (pid: number) => void): void {
+  spawnAt(at: number, prog: Image, opts: SpawnOptions = {}, onSpawn?: (pid: number) => void, origin?: string): void {
     const t = this.kernel.newTimer(Prio.SPAWN, () => {
       // A process that cannot be created at its time (no free pid, admission refused) is a
       // warning, as a failed fork is: the rest of the run goes on.
@@ -89,7 +96,7 @@ export class Machine {
       try {
         pid = this.spawn(prog, opts);
       } catch (e) {
-        this.kernel.warnings.push(`[${(this.kernel.now / 1e6).toFixed(3)} ms] ${(e as Error).message}`);
+        this.kernel.warnings.push(`[${(this.kernel.now / 1e6).toFixed(3)} ms] ${(e as Error).message}${origin ? ` (${origin})` : ""}`);
         return;
       }
       onSpawn?.(pid);
@@ -122,14 +129,17 @@ function defaultArgv(img: Image): readonly string[] {
 }
 
 /** Checks a spawn's scheduling attributes before anything is created; throws naming the option and range. */
-function validate(k: Kernel, o: SpawnOptions): void {
+function validate(k: Kernel, o: SpawnOptions, sched: string): void {
   if (o.nice !== undefined && (!Number.isInteger(o.nice) || o.nice < -20 || o.nice > 19))
     throw new Error(`nice ${o.nice}: expected an integer from -20 to 19`);
   if (o.policy !== undefined) {
     if (![0, 1, 2, 3, 5, 6].includes(o.policy))
       throw new Error(`policy ${o.policy}: expected 0 (normal), 1 (fifo), 2 (rr), 3 (batch), 5 (idle) or 6 (deadline)`);
-    if (k.classOfPolicy[o.policy] === undefined) throw new Error(`policy ${o.policy} has no scheduling class in this preset`);
+    if (k.classOfPolicy[o.policy] === undefined) throw new Error(`policy ${o.policy} (${POLICY_NAMES[o.policy]}) has no scheduling class in scheduler "${sched}"`);
   }
+  const rt = o.policy === 1 || o.policy === 2;
+  if (rt && o.rtPriority === undefined) throw new Error(`policy ${o.policy} (${POLICY_NAMES[o.policy!]}) needs rtPriority, an integer from 1 to 99`);
+  if (o.rtPriority !== undefined && !rt) throw new Error(`rtPriority ${o.rtPriority}: only for policy 1 (fifo) or 2 (rr) (sched_setscheduler: EINVAL)`);
   if (o.rtPriority !== undefined && (!Number.isInteger(o.rtPriority) || o.rtPriority < 1 || o.rtPriority > 99))
     throw new Error(`rtPriority ${o.rtPriority}: expected an integer from 1 to 99`);
   if (o.affinity) {
@@ -147,7 +157,10 @@ function validate(k: Kernel, o: SpawnOptions): void {
       throw new Error("deadline policy needs runtime <= deadline <= period, each at least 1024 ns (period 100us..4.19s)");
     const { total, limit } = dlBandwidth(k);
     if (limit !== -1 && total + toRatio(dl.period || dl.deadline, dl.runtime) > limit)
-      throw new Error(`deadline task refused by admission control (EBUSY): bandwidth ${dl.runtime}/${dl.period} exceeds what is left`);
+      throw new Error(
+        `refused by deadline admission control (EBUSY): runtime ${formatDuration(dl.runtime)} every ${formatDuration(dl.period || dl.deadline)} ` +
+          `exceeds the bandwidth left (${(total / 2 ** 20).toFixed(3)} of ${(limit / 2 ** 20).toFixed(3)} CPUs already admitted)`,
+      );
   }
 }
 

@@ -3,7 +3,7 @@
  * The chain always ends with the idle class.
  */
 import type { SchedClass } from "./class.ts";
-import type { Params } from "../param.ts";
+import { ParamError, type Params } from "../param.ts";
 import { idleClass } from "./idle.ts";
 import { simpleClass } from "./simple.ts";
 import { eevdfClass } from "./eevdf.ts";
@@ -65,5 +65,9 @@ export class UnknownSchedulerError extends Error {
 export function presetClasses(name: string, p: Params): SchedClass[] {
   const preset = PRESETS[name];
   if (!preset) throw new UnknownSchedulerError(name);
-  return preset.classes(p);
+  const classes = preset.classes(p);
+  // The feature switches are EEVDF's: under another fair class they would silently change nothing.
+  if ((p.schedFeatures ?? "").trim() !== "" && !classes.some((c) => c.name === "eevdf"))
+    throw new ParamError("schedFeatures", p.schedFeatures, `the feature switches are the EEVDF class's; scheduler "${name}" has none (use ${Object.keys(PRESETS).filter((n) => PRESETS[n]!.classes(p).some((c) => c.name === "eevdf")).join(" or ")})`);
+  return classes;
 }

@@ -60,6 +60,7 @@ export function doExit(k: Kernel, t: Task, code: number): void {
   if (t.flags & PF_EXITING) throw new KernelPanic(`pid ${t.pid} exits twice`);
   if (t === k.init) throw new KernelPanic(`Attempted to kill init! exitcode=0x${code.toString(16).padStart(8, "0")}`);
   t.flags |= PF_EXITING;
+  k.lastExitAt = k.now;
   leaveLoadD(k, t); // killed in D (exec's de_thread): no longer counted as uninterruptible
   if (t.timer?.armed) k.engine.cancel(t.timer);
   if (t.waitingOn) {
