@@ -60,6 +60,14 @@ describe("tasklab CLI", () => {
     expect(objs.some((o) => o.name === "sched_process_exit")).toBe(true);
     expect(objs.some((o) => o.type === "ps")).toBe(true);
     expect(objs.at(-1)!.type).toBe("summary");
+    expect(objs.at(-2)!.type).toBe("ps"); // the final table, as the text output ends with it
+    vi.restoreAllMocks();
+    // A program's own output is kept in JSON mode, as lines of its own.
+    const prog = file("hello.mts", `import { program } from ${JSON.stringify(join(process.cwd(), "src", "index.ts"))};\nexport default program("hello", function* (sys) { yield* sys.print("hi there\\n"); });\n`);
+    c = capture();
+    expect(await main(["run", prog, "--json"])).toBe(0);
+    const lines = c.out().trim().split("\n").map((l) => JSON.parse(l) as { type?: string; text?: string; pid?: number });
+    expect(lines.find((o) => o.type === "output")).toMatchObject({ type: "output", text: "hi there\n", pid: 2 });
   });
 
   it("run --gantt writes an SVG; compare prints one row per scheduler", async () => {

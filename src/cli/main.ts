@@ -133,7 +133,7 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
 
 async function runCommand(file: string, o: RunOpts): Promise<void> {
   const { m, until } = await loadTarget(file, o);
-  const cursor = new OutputCursor(m, o.json ? () => {} : out);
+  const cursor = new OutputCursor(m, out, !!o.json);
   if (o.gantt) checkWritable(o.gantt);
   const rec = o.gantt || o.metrics ? MetricsRecorder.attach(m, { keepRuns: !!o.gantt }) : null;
   if (o.log) logPrinter(m, out, !!o.json);
@@ -170,7 +170,7 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
     if (!o.json) out(`wrote ${o.gantt}\n`);
   }
   const summary = { type: "summary", ts: end, cpus: k.rqs.length, sched: m.sched, events: k.engine.fired, processesCreated: k.totalForks, warnings: k.warnings };
-  if (o.json) out(JSON.stringify(summary) + "\n");
+  if (o.json) out(JSON.stringify({ type: "ps", ts: end, rows: psRows(k) }) + "\n" + JSON.stringify(summary) + "\n");
   else {
     for (const w of k.warnings) out(`warning: ${w}\n`);
     if (capped) out(`\nnote: stopped at the default limit of ${formatDuration(DEFAULT_UNTIL)} with tasks still running; --until sets another\n`);

@@ -19,13 +19,18 @@ export function indent(text: string, pad = "    "): string {
 /** Prints program output written up to time `upTo`, from where the last call stopped. */
 export class OutputCursor {
   private next = 0;
+  /** @param json each write as a JSON line {"type":"output","ts","pid","fd","text"} instead of the bare text */
   constructor(
     private readonly m: Machine,
     private readonly out: Out,
+    private readonly json = false,
   ) {}
   flush(upTo = Infinity): void {
     const o = this.m.kernel.output;
-    while (this.next < o.length && o[this.next]!.ts <= upTo) this.out(o[this.next++]!.text);
+    while (this.next < o.length && o[this.next]!.ts <= upTo) {
+      const w = o[this.next++]!;
+      this.out(this.json ? JSON.stringify({ type: "output", ts: w.ts, pid: w.pid, fd: w.fd, text: w.text }) + "\n" : w.text);
+    }
   }
 }
 
