@@ -1,6 +1,7 @@
 /** The tasklab command: exit codes and one-line errors for bad input. */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { main } from "../src/cli/main.ts";
@@ -192,5 +193,26 @@ describe("tasklab CLI, after a user review", () => {
       expect(c.err().trim().split("\n")).toHaveLength(1);
       vi.restoreAllMocks();
     }
+  });
+});
+
+describe("programs that misbehave, through the tasklab command", () => {
+  const bin = join(process.cwd(), "bin", "tasklab.js");
+  const index = JSON.stringify(join(process.cwd(), "src", "index.ts"));
+
+  it("spinwatchdog: a program that loops without ever yielding is stopped by the watchdog, named, and what it printed before stays", () => {
+    const f = file("spin.mts", `import { program } from ${index};\nexport default program("spinner", function* (sys) {\n  yield* sys.print("before the loop\\n");\n  yield* sys.compute(1000);\n  for (;;) {}\n});\n`);
+    const r = spawnSync(process.execPath, [bin, "run", f], { encoding: "utf8", env: { ...process.env, TASKLAB_WATCHDOG: "1" }, timeout: 60_000 });
+    expect(r.status).toBe(3);
+    expect(r.stdout).toContain("before the loop");
+    expect(r.stderr).toMatch(/pid 2 has run its own JavaScript for 1 s without reaching a syscall/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  }, 60_000);
+
+  it("crashwhere: a program that throws dies with SIGSEGV and the warning gives the file, line and column of the throw", async () => {
+    const f = file("throws.mts", `import { program } from ${index};\nexport default program("thrower", function* (sys) {\n  yield* sys.compute(1000);\n  const o: any = null;\n  return o.field;\n});\n`);
+    const c = capture();
+    expect(await main(["run", f])).toBe(0);
+    expect(c.out()).toMatch(new RegExp(`program crashed: Cannot read properties of null \\(reading 'field'\\) at ${f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:5:\\d+ \\(killed with SIGSEGV\\)`));
   });
 });

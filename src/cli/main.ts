@@ -133,7 +133,7 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
 
 async function runCommand(file: string, o: RunOpts): Promise<void> {
   const { m, until } = await loadTarget(file, o);
-  const cursor = new OutputCursor(m, out, !!o.json);
+  const cursor = new OutputCursor(m, out, !!o.json, true);
   if (o.gantt) checkWritable(o.gantt);
   const rec = o.gantt || o.metrics ? MetricsRecorder.attach(m, { keepRuns: !!o.gantt }) : null;
   if (o.log) logPrinter(m, out, !!o.json);

@@ -19,12 +19,18 @@ export function indent(text: string, pad = "    "): string {
 /** Prints program output written up to time `upTo`, from where the last call stopped. */
 export class OutputCursor {
   private next = 0;
-  /** @param json each write as a JSON line {"type":"output","ts","pid","fd","text"} instead of the bare text */
+  /**
+   * @param json each write as a JSON line {"type":"output","ts","pid","fd","text"} instead of the bare text
+   * @param live print each write as the program makes it (nothing is held back if the run is stopped)
+   */
   constructor(
     private readonly m: Machine,
     private readonly out: Out,
     private readonly json = false,
-  ) {}
+    live = false,
+  ) {
+    if (live) m.kernel.onOutput = () => this.flush();
+  }
   flush(upTo = Infinity): void {
     const o = this.m.kernel.output;
     while (this.next < o.length && o[this.next]!.ts <= upTo) {

@@ -20,7 +20,23 @@ export interface BootOptions extends Partial<Params> {
   /** Maps a policy to the index of the class serving it; built from `classes` when absent. */
 }
 
+/**
+ * A watchdog's view of the running program (set by a front end that runs the
+ * simulator in a worker thread): [0] the pid whose JavaScript is running now,
+ * 0 between programs; [1] a count of program resumes. A program that loops
+ * without ever yielding cannot be interrupted from inside the thread; the
+ * thread that owns the worker sees [0] stuck on one pid and [1] not moving.
+ */
+let programHeartbeat: Int32Array | null = null;
+
+/** Every kernel booted from now on reports its program resumes to `hb` (null: none). */
+export function setProgramHeartbeat(hb: Int32Array | null): void {
+  programHeartbeat = hb;
+}
+
 export class Kernel {
+  /** See setProgramHeartbeat. */
+  readonly heartbeat: Int32Array | null = programHeartbeat;
   readonly engine: Engine;
   readonly params: Params;
   readonly trace = new TraceBus();
@@ -59,6 +75,8 @@ export class Kernel {
   readonly warnings: string[] = [];
   /** What programs wrote to stdout/stderr (fds 1 and 2 of the console). */
   readonly output: { ts: number; pid: number; fd: number; text: string }[] = [];
+  /** Called after each write to `output` (a front end printing as the simulation goes). */
+  onOutput: (() => void) | null = null;
   /** Tasks in uninterruptible sleep (D, not TASK_NOLOAD): they count in the load average. */
   nrUninterruptible = 0;
   /** Load averages (1, 5, 15 min) in 11-bit fixed point, and when the next sample is due. */

@@ -127,13 +127,30 @@ function resume(k: Kernel, t: Task): SyscallReq | null {
   const result = t.result;
   t.result = undefined;
   t.computeSys = false;
+  const hb = k.heartbeat;
+  if (hb !== null) {
+    hb[0] = t.pid;
+    hb[1]!++;
+  }
   try {
     return t.co!.next(result);
   } catch (e) {
-    k.warn(t, `program crashed: ${e instanceof Error ? e.message : String(e)} (killed with SIGSEGV)`);
+    k.warn(t, `program crashed: ${e instanceof Error ? e.message : String(e)}${whereThrown(e)} (killed with SIGSEGV)`);
     forceFatal(k, t, SIGSEGV);
     return null;
+  } finally {
+    if (hb !== null) hb[0] = 0;
   }
+}
+
+/** " at file:line:col" of the first stack frame outside TaskLab's own code, if any. */
+function whereThrown(e: unknown): string {
+  if (!(e instanceof Error) || typeof e.stack !== "string") return "";
+  for (const line of e.stack.split("\n").slice(1)) {
+    const m = /\(?((?:file:\/\/)?[^()\s]+:\d+:\d+)\)?\s*$/.exec(line);
+    if (m && !/\/src\/(kernel|user|sim|scenario|observe|cli)\/|node:internal|node_modules/.test(m[1]!)) return ` at ${m[1]!.replace(/^file:\/\//, "")}`;
+  }
+  return "";
 }
 
 /**

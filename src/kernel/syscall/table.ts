@@ -128,7 +128,10 @@ function write(k: Kernel, t: Task, fd: unknown, text: unknown): SysRet {
   if (f === null || f < 0 || !t.files.fds[f]) return -EBADF;
   const s = String(text);
   const file = t.files.fds[f]!;
-  if (file !== "/dev/null") k.output.push({ ts: k.now, pid: t.tgid, fd: f, text: s });
+  if (file !== "/dev/null") {
+    k.output.push({ ts: k.now, pid: t.tgid, fd: f, text: s });
+    k.onOutput?.();
+  }
   if (k.trace.on && file !== "/dev/null") k.trace.emit({ name: "print", ts: k.now, cpu: t.cpu, pid: t.pid, text: s });
   return s.length;
 }
