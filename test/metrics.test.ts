@@ -283,6 +283,25 @@ describe("gantt", () => {
     expect(d.top).toEqual([{ pid: 5, comm: "a", cpuTime: 20 }]);
   });
 
+  it("binsdominant: runs narrower than a pixel are drawn in the colour of the task that ran most in each pixel, and an idle stretch stays empty", () => {
+    // 100 ns per pixel (96,000 ns over 960 px). CPU 0: A (pid 5) 30 ns, B (pid 6) 10 ns, over and
+    // over until 48,000 ns, then idle. Every pixel is 3/4 A: one A bar to 48,000 and nothing after.
+    const ev: TraceEvent[] = [];
+    const sw = (ts: number, prev: number, next: number): TraceEvent => ({
+      name: "sched_switch", ts, cpu: 0, prev_comm: `t${prev}`, prev_pid: prev, prev_prio: 120, prev_state: "R+", next_comm: `t${next}`, next_pid: next, next_prio: 120,
+    });
+    let prev = 0;
+    for (let t = 0; t < 48_000; t += 40) {
+      ev.push(sw(t, prev, 5), sw(t + 30, 5, 6));
+      prev = 6;
+    }
+    ev.push(sw(48_000, 6, 0));
+    const d = ganttData(ev, { cpus: 1, end: 96_000 });
+    expect(d.bars).toEqual([{ cpu: 0, pid: 5, start: 0, end: 48_000 }]);
+    expect(d.bins).toBe(1);
+    expect(d.top.map((t) => t.pid)).toEqual([5, 6]);
+  });
+
   it("stays bounded for 10,000 switches on 64 CPUs", async () => {
     const ev = syntheticSwitches(10_000, 64, 300);
     const svg = await ganttSvg(ev, { cpus: 64, title: "synthetic" });

@@ -9,9 +9,10 @@
  * Staying readable from 2 to 1024 CPUs and from ten to millions of switches:
  * - lane height shrinks with the CPU count, total height is capped;
  * - back-to-back runs of the same pid on a lane merge into one bar;
- * - runs narrower than `minPx` pixels become grey "short runs" shading, merged
- *   with their neighbours; if more than `maxBars` marks remain, `minPx` doubles
- *   until they fit, so the SVG size is bounded whatever the trace.
+ * - runs narrower than `minPx` pixels are binned per `minPx` pixels, each bin
+ *   drawn in the colour of the task that ran longest in it (see mergeLane); if
+ *   more than `maxBars` marks remain, `minPx` doubles until they fit, so the
+ *   SVG size is bounded whatever the trace.
  *
  * @example
  * const rec = MetricsRecorder.attach(machine, { keepRuns: true });
@@ -35,13 +36,13 @@ export interface GanttOptions {
   width?: number;
   /** Tasks in the legend (default 12). */
   legend?: number;
-  /** Runs narrower than this many pixels are shaded as "short runs" (default 1). */
+  /** Runs narrower than this many pixels are binned and drawn by their dominant task (default 1). */
   minPx?: number;
   /** Upper bound on drawn marks (default 12000). */
   maxBars?: number;
 }
 
-/** One drawn bar; `pid` -1 is "short runs" shading. */
+/** One drawn bar. */
 export interface GanttBar {
   cpu: number;
   pid: number;
@@ -59,16 +60,17 @@ export interface GanttData {
   top: { pid: number; comm: string; cpuTime: number }[];
   tasks: number;
   runs: number;
+  /** Bars drawn from bins of runs narrower than binPx pixels (0: every run drawn as it is). */
+  bins: number;
+  binPx: number;
 }
 
-/** 20 distinct base colours (grey is kept for short runs), then the same 20 darkened: 40 in all. */
+/** 20 distinct base colours, then the same 20 darkened: 40 in all. */
 const BASE = [
   "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#1f77b4",
   "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#ff7f0e", "#393b79", "#637939",
 ];
 export const PALETTE: readonly string[] = [...BASE, ...BASE.map((c) => shade(c, 0.6))];
-const OTHERS = "#8f8f8f";
-const OTHERS_LABEL = "short runs (< 1 px), merged";
 
 /** `hex` with each channel scaled by `f`. */
 function shade(hex: string, f: number): string {
@@ -114,18 +116,72 @@ function collect(src: Source, o: GanttOptions) {
   return { rec, start, end, lanes, cpuTime, runs, cpus };
 }
 
-/** Merges one lane's runs into bars at a given resolution (ns per pixel x minPx). */
-function mergeLane(cpu: number, lane: number[], minNs: number, out: GanttBar[]): void {
-  let cur: GanttBar | null = null;
-  let others: GanttBar | null = null;
-  const widen = (b: GanttBar) => out.push({ ...b, end: Math.max(b.end, b.start + minNs) }); // visible
-  const flush = (b: GanttBar) => {
-    if (b.end - b.start >= minNs) return void out.push(b);
-    if (others && b.start - others.end < minNs) others.end = b.end;
-    else {
-      if (others) widen(others);
-      others = { cpu, pid: -1, start: b.start, end: b.end };
+/**
+ * Merges one lane's runs into bars at a given resolution (minNs: ns per
+ * pixel x minPx). Runs at least that wide are drawn as they are (back-to-back
+ * runs of one pid merged). Narrower runs are binned on a grid of that width
+ * starting at `origin`, and each bin that was busy for at least a quarter of
+ * its width is drawn in the colour of the pid that ran longest in it; equal
+ * neighbours merge. So a lane where tasks swap faster than the eye can follow
+ * still shows who held the CPU, and an idle gap stays a gap.
+ */
+function mergeLane(cpu: number, lane: number[], minNs: number, origin: number, out: GanttBar[]): number {
+  let binBars = 0;
+  let cur: GanttBar | null = null; // the last exact bar, still growing
+  let bin = -1; // the bin short runs are being added to
+  const acc = new Map<number, number>(); // pid -> ns in that bin
+  let binBar: GanttBar | null = null; // the last bar drawn from bins, still growing
+  let limit = Infinity; // where the next exact bar starts: a bin bar stops there
+  const closeBin = (): void => {
+    if (bin < 0) return;
+    let best = -1;
+    let bestNs = 0;
+    let busy = 0;
+    for (const [pid, ns] of acc) {
+      busy += ns;
+      if (ns > bestNs || (ns === bestNs && pid < best)) {
+        best = pid;
+        bestNs = ns;
+      }
     }
+    acc.clear();
+    const b0 = origin + bin * minNs;
+    const b1 = Math.min(b0 + minNs, limit);
+    bin = -1;
+    if (busy * 4 < minNs || b1 <= b0) return;
+    if (binBar !== null && binBar.pid === best && binBar.end >= b0) binBar.end = b1;
+    else {
+      if (binBar !== null) {
+        out.push(binBar);
+        binBars++;
+      }
+      binBar = { cpu, pid: best, start: b0, end: b1 };
+    }
+  };
+  const flushBins = (): void => {
+    closeBin();
+    if (binBar !== null) {
+      out.push(binBar);
+      binBars++;
+    }
+    binBar = null;
+  };
+  const addShort = (pid: number, s: number, e: number): void => {
+    for (let b = Math.floor((s - origin) / minNs); origin + b * minNs < e; b++) {
+      if (b !== bin) {
+        closeBin();
+        bin = b;
+      }
+      const ns = Math.min(e, origin + (b + 1) * minNs) - Math.max(s, origin + b * minNs);
+      acc.set(pid, (acc.get(pid) ?? 0) + ns);
+    }
+  };
+  const flush = (b: GanttBar): void => {
+    if (b.end - b.start < minNs) return addShort(b.pid, b.start, b.end);
+    limit = b.start;
+    flushBins();
+    limit = Infinity;
+    out.push(b);
   };
   for (let i = 0; i < lane.length; i += 3) {
     const [pid, s, e] = [lane[i]!, lane[i + 1]!, lane[i + 2]!];
@@ -136,7 +192,8 @@ function mergeLane(cpu: number, lane: number[], minNs: number, out: GanttBar[]):
     }
   }
   if (cur) flush(cur);
-  if (others) widen(others);
+  flushBins();
+  return binBars;
 }
 
 /** What to draw: merged bars within the mark budget, and the legend's tasks. */
@@ -147,16 +204,18 @@ export function ganttData(src: Source, o: GanttOptions = {}): GanttData {
   const maxBars = o.maxBars ?? 12000;
   let minPx = o.minPx ?? 1;
   let bars: GanttBar[] = [];
+  let bins = 0;
   for (let pass = 0; pass < 40; pass++, minPx *= 2) {
     bars = [];
-    for (let cpu = 0; cpu < c.cpus; cpu++) mergeLane(cpu, c.lanes[cpu] ?? [], minPx * nsPerPx, bars);
+    bins = 0;
+    for (let cpu = 0; cpu < c.cpus; cpu++) bins += mergeLane(cpu, c.lanes[cpu] ?? [], minPx * nsPerPx, c.start, bars);
     if (bars.length <= maxBars) break;
   }
   const top = [...c.cpuTime.entries()]
     .sort((a, b) => b[1] - a[1] || a[0] - b[0])
     .slice(0, o.legend ?? 12)
     .map(([pid, cpuTime]) => ({ pid, comm: c.rec.commOf(pid) ?? "?", cpuTime }));
-  return { cpus: c.cpus, start: c.start, end: c.end, bars, top, tasks: c.cpuTime.size, runs: c.runs };
+  return { cpus: c.cpus, start: c.start, end: c.end, bars, top, tasks: c.cpuTime.size, runs: c.runs, bins, binPx: minPx };
 }
 
 /** The display unit of the time axis for a window span. */
@@ -195,12 +254,12 @@ export function ganttSpec(d: GanttData, o: GanttOptions = {}): Spec {
     lane: lane(b.cpu),
     t0: (b.start - d.start) / scale,
     t1: (b.end - d.start) / scale,
-    fill: b.pid < 0 ? OTHERS : pidColour(b.pid),
+    fill: pidColour(b.pid),
   }));
   const names = d.top.map((t) => `${t.comm} [${t.pid}]  ${formatDuration(t.cpuTime)}`);
-  const subtitle = `${d.cpus} CPUs, ${d.tasks} tasks, ${d.runs} runs, ${formatDuration(d.start)} to ${formatDuration(d.end)}`;
+  const binned = d.bins > 0 ? `; where runs are shorter than ${d.binPx === 1 ? "a pixel" : `${d.binPx} pixels`}, each shows the task that ran most there` : "";
+  const subtitle = `${d.cpus} CPUs, ${d.tasks} tasks, ${d.runs} runs, ${formatDuration(d.start)} to ${formatDuration(d.end)}${binned}`;
   const laneNames = Array.from({ length: d.cpus }, (_, i) => lane(i));
-  const others = d.bars.some((b) => b.pid < 0) ? [OTHERS] : [];
   const every = labelStep(lh);
   return {
     $schema: "https://vega.github.io/schema/vega/v6.json",
@@ -216,7 +275,7 @@ export function ganttSpec(d: GanttData, o: GanttOptions = {}): Spec {
     scales: [
       { name: "x", type: "linear", domain: [0, (d.end - d.start) / scale], range: "width", zero: false, nice: false },
       { name: "y", type: "band", domain: laneNames, range: "height", paddingInner: lh >= 8 ? 0.15 : 0, paddingOuter: 0, round: lh >= 4 },
-      { name: "legend", type: "ordinal", domain: [...names, ...others.map(() => OTHERS_LABEL)], range: [...d.top.map((t) => pidColour(t.pid)), ...others] },
+      { name: "legend", type: "ordinal", domain: names, range: d.top.map((t) => pidColour(t.pid)) },
     ],
     axes: [
       { orient: "bottom", scale: "x", title: `time (${unit})${d.start ? ` from ${formatDuration(d.start)}` : ""}`, grid: true, gridOpacity: 0.35, tickCount: Math.max(4, Math.round(width / 90)), labelFlush: true, format: "~r" },
