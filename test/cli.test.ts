@@ -180,6 +180,23 @@ describe("tasklab CLI, after a user review", () => {
     expect(c.out()).not.toMatch(/warning \(linux-6\)/);
   });
 
+  it("smallinput: a missing file and a chart not named .svg are exit 2 with one line; --version prints the version", async () => {
+    const f = file("ok.yaml", "tasks:\n  - name: a\n    run:\n      - compute: 1ms\n");
+    for (const [args, msg] of [
+      [["run", join(dir, "missing.yaml")], /missing\.yaml: no such file/],
+      [["run", f, "--gantt", join(dir, "chart.png")], /--gantt .*chart\.png: the chart is written as SVG; name the file \.svg/],
+    ] as const) {
+      const c = capture();
+      expect(await main([...args])).toBe(2);
+      expect(c.err()).toMatch(msg);
+      expect(c.err().trim().split("\n")).toHaveLength(1);
+      vi.restoreAllMocks();
+    }
+    const c = capture();
+    expect(await main(["--version"])).toBe(0);
+    expect(c.out().trim()).toBe(JSON.parse(readFileSync(join(process.cwd(), "package.json"), "utf8")).version);
+  });
+
   it("comparesched: a scheduler listed twice, an empty list, or EEVDF features on CFS: exit 2 with one line", async () => {
     const f = file("one.yaml", "tasks:\n  - name: a\n    run:\n      - compute: 1ms\n");
     for (const [sched, msg] of [

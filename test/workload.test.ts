@@ -437,6 +437,17 @@ describe("parseWorkload: errors", () => {
     );
   });
 
+  it("childnames: wait and kill name a child that some fork step names; a typo is an error at its line", () => {
+    expect(errorOf("tasks:\n  - name: p\n    run:\n      - fork: { name: kid, run: [ { compute: 1ms } ] }\n      - wait: kdi\n").message).toBe(
+      'w.yaml:5:15: tasks[0].run[1].wait: no child is named "kdi": expected any, all or a child\'s name; children are named "kid"',
+    );
+    expect(errorOf("tasks:\n  - name: p\n    run:\n      - kill: { target: nobody }\n").message).toBe(
+      'w.yaml:4:25: tasks[0].run[0].kill.target: no child is named "nobody": expected parent, children or a child\'s name; no fork step names its child (fork: { name: ... })',
+    );
+    // A name given in another task's or a program's fork counts (programs may be exec'd anywhere).
+    expect(() => parseWorkload("programs:\n  w:\n    - fork: { name: kid, run: [] }\ntasks:\n  - name: p\n    run: [ { wait: kid } ]\n", "w.yaml")).not.toThrow();
+  });
+
   it("wait and yield values are checked", () => {
     expect(errorOf("tasks:\n  - name: a\n    run:\n      - wait: 3\n").message).toBe(
       "w.yaml:4:15: tasks[0].run[0].wait: expected any, all or the name of a child, got 3",

@@ -96,11 +96,18 @@ interface RunOpts {
   metrics?: boolean;
 }
 
+/** The version in package.json. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+  return pkg.version ?? "unknown";
+}
+
 /** Default stop for runs without --until: programs that never end are cut here. */
 const DEFAULT_UNTIL = 60e9;
 
 async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until: number }> {
   const ext = extname(file).toLowerCase();
+  if (!existsSync(file)) throw new InputError(`${file}: no such file`);
   const until = o.until?.at(-1);
   if (ext === ".yaml" || ext === ".yml" || ext === ".json") {
     const w = parseWorkload(readFileSync(file, "utf8"), file);
@@ -181,6 +188,7 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
 
 /** Fails before a long run if the chart could not be written afterwards. */
 function checkWritable(path: string): void {
+  if (!/\.svg$/i.test(path)) throw new InputError(`--gantt ${path}: the chart is written as SVG; name the file .svg`);
   const dir = dirname(resolve(path));
   if (!existsSync(dir)) throw new InputError(`--gantt ${path}: the folder ${dir} does not exist`);
 }
@@ -233,6 +241,7 @@ function tourCommand(o: { cpus?: number; seed?: number }): void {
 export function buildProgram(): Command {
   const cmd = new Command("tasklab")
     .description("A deterministic simulator of the Linux process subsystem")
+    .version(packageVersion(), "--version", "print the version")
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: (s) => process.stderr.write(s) });
   cmd

@@ -652,6 +652,34 @@ export function workloadSchema(opts: SchemaOptions = {}): z.ZodType<Workload, un
     for (const k of names) checkExec(programs[k]!, ["programs", k]);
     v.tasks.forEach((t, i) => checkExec(t.body, ["tasks", i, "run"]));
 
+    // `wait: NAME` and `kill: { target: NAME }` name children made by a fork step with that name: a
+    // name no fork step gives is a typo (it would wait for, or signal, nobody).
+    const childNames = new Set<string>();
+    const collect = (steps: Step[]): void => {
+      for (const s of steps) {
+        if (s.op === "fork") {
+          if (s.child.name !== undefined) childNames.add(s.child.name);
+          collect(s.child.body);
+        } else if (s.op === "repeat") collect(s.body);
+      }
+    };
+    for (const k of names) collect(programs[k]!);
+    for (const t of v.tasks) collect(t.body);
+    const known = childNames.size ? `children are named ${[...childNames].map((n) => JSON.stringify(n)).join(", ")}` : "no fork step names its child (fork: { name: ... })";
+    const checkTargets = (steps: Step[], path: Path): void => {
+      steps.forEach((s, i) => {
+        const target = s.op === "wait" || s.op === "kill" ? s.target : null;
+        if (target !== null && target.kind === "child" && !childNames.has(target.name)) {
+          const where = s.op === "wait" ? [...path, i, "wait"] : [...path, i, "kill", "target"];
+          const allowed = s.op === "wait" ? "any, all" : "parent, children";
+          addIssue(ctx, where, `no child is named ${JSON.stringify(target.name)}: expected ${allowed} or a child's name; ${known}`);
+        } else if (s.op === "fork") checkTargets(s.child.body, [...path, i, "fork", "run"]);
+        else if (s.op === "repeat") checkTargets(s.body, [...path, i, "repeat", "run"]);
+      });
+    };
+    for (const k of names) checkTargets(programs[k]!, ["programs", k]);
+    v.tasks.forEach((t, i) => checkTargets(t.body, ["tasks", i, "run"]));
+
     const out: Record<string, unknown> = {};
     for (const k of ["name", "description", "cpus", "seed", "until", "sched"] as const) {
       if (v[k] !== undefined) out[k] = v[k];
