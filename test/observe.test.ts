@@ -412,3 +412,34 @@ describe("observers change nothing", () => {
     expect(run(() => {}).hash).toBe(quiet.hash);
   });
 });
+
+describe("event log CPU column", () => {
+  it("eventcpu: events are recorded on the CPU that did the work, as ftrace's [CPU] column: a fork's sched_wakeup_new on the parent's CPU (target_cpu the child's), a kill's signal_generate on the sender's", () => {
+    const m = new Machine({ cpus: 2 });
+    const events: TraceEvent[] = [];
+    m.kernel.trace.subscribe((e) => events.push(e));
+    let parentCpu = -1;
+    let childCpu = -1;
+    m.spawn(
+      program("p", function* (sys) {
+        yield* sys.compute(1_000_000);
+        const c = yield* sys.fork();
+        if (c === 0) {
+          yield* sys.compute(10_000_000);
+          return 0;
+        }
+        parentCpu = m.kernel.task(yield* sys.getpid())!.cpu;
+        childCpu = m.kernel.task(c)!.cpu;
+        yield* sys.kill(c, 15);
+        yield* sys.waitpid(c, 0);
+      }),
+    );
+    m.run();
+    expect(parentCpu).not.toBe(childCpu); // the child went to the idle CPU
+    const wn = events.filter((e) => e.name === "sched_wakeup_new").at(-1) as TraceEvent & { target_cpu: number };
+    expect(wn.cpu).toBe(parentCpu);
+    expect(wn.target_cpu).toBe(childCpu);
+    const sig = events.find((e) => e.name === "signal_generate" && (e as { sig?: number }).sig === 15)!;
+    expect(sig.cpu).toBe(parentCpu);
+  });
+});

@@ -71,6 +71,16 @@ export class Kernel {
   readonly tickNs: number;
   /** The runqueue whose CPU is executing right now, or null between events. */
   activeRq: Rq | null = null;
+
+  /**
+   * The CPU that is doing the current work, for the [CPU] column of an event
+   * as ftrace records it (where the tracepoint fired, not the task it is
+   * about): the CPU whose event is running, else `fallback` (a timer fires on
+   * the CPU that armed it, which is the sleeper's own).
+   */
+  cpuNow(fallback: number): number {
+    return this.activeRq !== null ? this.activeRq.cpu : fallback;
+  }
   /** Human-readable warnings (runaway programs, crashes), also traced. */
   readonly warnings: string[] = [];
   /** What programs wrote to stdout/stderr (fds 1 and 2 of the console). */

@@ -482,7 +482,7 @@ export function wakeUp(k: Kernel, p: Task, mask: number): boolean {
 
 /** sched_wakeup fires once the task is queued and preemption was checked (ttwu_do_wakeup). */
 function traceWakeup(k: Kernel, p: Task): void {
-  if (k.trace.on) k.trace.emit({ name: "sched_wakeup", ts: k.now, cpu: p.cpu, comm: p.comm, pid: p.pid, prio: p.prio, target_cpu: p.cpu });
+  if (k.trace.on) k.trace.emit({ name: "sched_wakeup", ts: k.now, cpu: k.cpuNow(p.cpu), comm: p.comm, pid: p.pid, prio: p.prio, target_cpu: p.cpu });
 }
 
 /** A task counted as uninterruptible (for the load average) no longer is. */
@@ -497,11 +497,12 @@ export function leaveLoadD(k: Kernel, p: Task): void {
 export function wakeUpNew(k: Kernel, p: Task): void {
   if (p.state !== TASK_NEW) throw new KernelPanic(`wake_up_new_task on pid ${p.pid} not TASK_NEW`);
   p.state = TASK_RUNNING;
+  const from = k.cpuNow(p.cpu); // the parent's CPU: wake_up_new_task runs in the forking task
   const cpu = selectTaskRq(k, p, WF_FORK);
   p.cpu = cpu;
   const rq = k.rqs[cpu]!;
   activateTask(k, rq, p, ENQUEUE_INITIAL);
-  if (k.trace.on) k.trace.emit({ name: "sched_wakeup_new", ts: k.now, cpu, comm: p.comm, pid: p.pid, prio: p.prio, target_cpu: cpu });
+  if (k.trace.on) k.trace.emit({ name: "sched_wakeup_new", ts: k.now, cpu: from, comm: p.comm, pid: p.pid, prio: p.prio, target_cpu: cpu });
   checkPreempt(k, rq, p, ENQUEUE_INITIAL);
   k.classes[p.sclass]!.taskWoken?.(rq, p);
 }

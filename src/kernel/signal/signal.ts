@@ -129,7 +129,7 @@ function sigIgnored(p: Task, sig: number): boolean {
  */
 export function sendSignal(k: Kernel, p: Task, sig: number, group: boolean, code = SI_USER): void {
   const result = sendSignalInner(k, p, sig, group);
-  if (k.trace.on) k.trace.emit({ name: "signal_generate", ts: k.now, cpu: p.cpu, sig, errno: 0, code, comm: p.comm, pid: p.pid, group, result });
+  if (k.trace.on) k.trace.emit({ name: "signal_generate", ts: k.now, cpu: k.cpuNow(p.cpu), sig, errno: 0, code, comm: p.comm, pid: p.pid, group, result });
 }
 
 function sendSignalInner(k: Kernel, p: Task, sig: number, group: boolean): number {

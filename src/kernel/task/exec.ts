@@ -77,7 +77,7 @@ function deThread(k: Kernel, t: Task): void {
     k.tasks.delete(t.pid);
     k.pids.put(t.pid);
     k.tasks.delete(leaderPid);
-    if (k.trace.on) k.trace.emit({ name: "sched_process_free", ts: k.now, cpu: leader.cpu, comm: leader.comm, pid: leaderPid });
+    if (k.trace.on) k.trace.emit({ name: "sched_process_free", ts: k.now, cpu: k.cpuNow(leader.cpu), comm: leader.comm, pid: leaderPid });
     const idx = sg.threads.indexOf(leader);
     if (idx >= 0) sg.threads.splice(idx, 1);
     k.nrProcesses--;

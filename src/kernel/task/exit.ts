@@ -184,7 +184,7 @@ function forgetOriginalParent(k: Kernel, t: Task): void {
     reaper.addChild(c); // children are per thread, as in Linux (list_splice to reaper->children)
     for (const th of c.signal.threads) th.realParent = th.parent = reaper;
     if (k.trace.on)
-      k.trace.emit({ name: "sched_process_reparent", ts: k.now, cpu: c.cpu, comm: c.comm, pid: c.pid, old_ppid: t.tgid, new_ppid: reaper.tgid });
+      k.trace.emit({ name: "sched_process_reparent", ts: k.now, cpu: k.cpuNow(t.cpu), comm: c.comm, pid: c.pid, old_ppid: t.tgid, new_ppid: reaper.tgid });
     if (c.pdeathSignal) sendSignal(k, c, c.pdeathSignal, true, 0x80);
     if (reaper.signal === t.signal) continue; // a threaded reparent: nobody needs to hear of it
     c.exitSignal = SIGCHLD;
@@ -257,7 +257,7 @@ export function releaseTask(k: Kernel, t: Task): void {
     t.realParent?.removeChild(t);
     detachPgrp(k, sg);
   }
-  if (k.trace.on) k.trace.emit({ name: "sched_process_free", ts: k.now, cpu: t.cpu, comm: t.comm, pid: t.pid });
+  if (k.trace.on) k.trace.emit({ name: "sched_process_free", ts: k.now, cpu: k.cpuNow(t.cpu), comm: t.comm, pid: t.pid });
   // A zombie leader whose last thread just went is now reportable to its parent.
   const leader = sg.leader;
   if (leader !== t && leader.exitState === EXIT_ZOMBIE && sg.threads.length === 1) {
