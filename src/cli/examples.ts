@@ -12,6 +12,9 @@ export function runExample(e: Example, out: Out, opts: { cpus?: number; seed?: n
   const cursor = new OutputCursor(m, out);
   out(`\n== ${e.title} (${e.name}) ==\n`);
   out(wrap(e.description, 78) + "\n\n");
+  const written = e.options?.cpus ?? 2;
+  if (m.kernel.rqs.length !== written)
+    out(`  (the notes below were written for ${cpusLabel(written)}; on ${cpusLabel(m.kernel.rqs.length)} what the snapshots show may differ)\n\n`);
   for (const s of e.snapshots) {
     m.run(s.at);
     cursor.flush(s.at);
@@ -22,9 +25,11 @@ export function runExample(e: Example, out: Out, opts: { cpus?: number; seed?: n
   m.run(e.until ?? EXAMPLE_CAP);
   cursor.flush();
   for (const w of m.kernel.warnings) out(`  warning: ${w}\n`);
-  out(`  (finished at ${timeLabel(m.kernel.engine.lastEventTime)} on ${m.kernel.rqs.length} CPUs, ${m.kernel.totalForks} processes created)\n`);
+  out(`  (finished at ${timeLabel(m.kernel.engine.lastEventTime)} on ${cpusLabel(m.kernel.rqs.length)}, ${m.kernel.totalForks} processes created)\n`);
   return m;
 }
+
+const cpusLabel = (n: number): string => (n === 1 ? "1 CPU" : `${n} CPUs`);
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
