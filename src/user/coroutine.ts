@@ -72,9 +72,14 @@ class Log {
   own: unknown[] = NO_ENTRIES;
   /** Entries in all, ancestors' prefix included. */
   length: number;
+  /**
+   * @param base    the parent's log, whose first baseLen entries come first
+   * @param basePath the parent's path signature at the fork (see GenCoroutine.path): a replay must reproduce it
+   */
   constructor(
     readonly base: Log | null,
     readonly baseLen: number,
+    readonly basePath = 0,
   ) {
     this.length = baseLen;
   }
@@ -172,6 +177,12 @@ export class GenCoroutine implements Coroutine {
   private tailCount = 0;
   /** Every function this program passed to sigaction as a handler, in order (replayed ones included). */
   private fns: unknown[] = NO_FNS;
+  /**
+   * A signature of the syscalls requested so far (which ones, in order): a
+   * replay that makes other calls than its parent did, even as many, ends with
+   * another signature, and is caught at the fork.
+   */
+  private path = 0;
   private readonly replayLen: number;
 
   /**
@@ -229,6 +240,11 @@ export class GenCoroutine implements Coroutine {
         `fork replay diverged: the replayed program issued ${req ? `"${req.nr}"` : "nothing"} where its parent forked ` +
           "(programs must be deterministic functions of their syscall results)",
       );
+    if (this.path !== this.log.basePath)
+      throw new Error(
+        "fork replay diverged: the replayed program made other syscalls than its parent on the way to the fork " +
+          "(programs must be deterministic functions of their syscall results)",
+      );
   }
 
   private enterHandler(fn: GenFn, sig: number): void {
@@ -241,7 +257,9 @@ export class GenCoroutine implements Coroutine {
     const r = this.top!.next(result);
     if (!r.done) {
       const req = r.value;
-      if (req.nr === "rt_sigaction") this.noteInstall(req);
+      const nr = req.nr;
+      if (nr === "rt_sigaction") this.noteInstall(req);
+      this.path = (Math.imul(this.path, 31) + nr.length * 131 + nr.charCodeAt(0) + nr.charCodeAt(nr.length >> 1) * 7 + nr.charCodeAt(nr.length - 1) * 3) | 0;
       return req;
     }
     if (this.frames.length > 0) {
@@ -275,7 +293,7 @@ export class GenCoroutine implements Coroutine {
   fork(): Coroutine {
     this.flush();
     const chain: FnChain | null = this.fns.length > 0 ? { fns: this.fns, len: this.fns.length, up: this.ancestors } : this.ancestors;
-    return new GenCoroutine(this.fn, this.arg, this.sys, this.thread, new Log(this.log, this.log.length), chain);
+    return new GenCoroutine(this.fn, this.arg, this.sys, this.thread, new Log(this.log, this.log.length, this.path), chain);
   }
 
   spawn(fn: unknown, arg: unknown): Coroutine {

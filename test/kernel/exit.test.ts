@@ -410,4 +410,19 @@ describe("bad input", () => {
     expect(one(m, "child")).toEqual([true, 11]);
     expect(m.kernel.warnings.join("\n")).toMatch(/fork replay diverged.*deterministic/);
   });
+
+  it("replaydiverge: other syscalls, as many, on the way to the fork are caught too", () => {
+    let runs = 0;
+    const { m } = run(function* (sys) {
+      runs++; // outside state: the replay takes the other branch
+      if (runs === 1) yield* sys.getpid();
+      else yield* sys.getppid();
+      const c = yield* sys.fork();
+      if (c === 0) return 0;
+      const r = yield* sys.waitpid(c, 0);
+      yield* say(sys, "child", [WIFSIGNALED(r.status), WTERMSIG(r.status)]);
+    });
+    expect(one(m, "child")).toEqual([true, 11]);
+    expect(m.kernel.warnings.join("\n")).toMatch(/fork replay diverged: the replayed program made other syscalls than its parent/);
+  });
 });
