@@ -144,6 +144,13 @@ describe("run --metrics", () => {
     expect(await main(["run", f, "--metrics", "--json"])).toBe(0);
     const m = c.out().trim().split("\n").map((l) => JSON.parse(l) as { type?: string; summary?: { exited: number } }).find((o) => o.type === "metrics")!;
     expect(m.summary!.exited).toBe(2);
+    vi.restoreAllMocks();
+    // NI as ps shows it: "-" for realtime (and deadline, idle) tasks, the nice value for normal and batch.
+    const g = file("ni.yaml", "cpus: 1\ntasks:\n  - name: rt\n    policy: fifo\n    priority: 5\n    run: [ { compute: 1ms } ]\n  - name: nb\n    policy: batch\n    nice: 5\n    run: [ { compute: 1ms } ]\n");
+    c = capture();
+    expect(await main(["run", g, "--metrics"])).toBe(0);
+    expect(c.out()).toMatch(/\n +\d+ +rt +- /);
+    expect(c.out()).toMatch(/\n +\d+ +nb +5 /);
   });
 });
 

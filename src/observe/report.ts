@@ -12,7 +12,8 @@ const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 const TASK_COLUMNS: [string, (r: TaskMetrics) => string][] = [
   ["PID", (r) => String(r.pid)],
   ["COMMAND", (r) => r.comm],
-  ["NI", (r) => (r.nice === null ? "-" : String(r.nice))],
+  // As ps prints it: a number for SCHED_NORMAL and SCHED_BATCH only (procps shows "-" for the others).
+  ["NI", (r) => (r.nice === null || (r.policy !== null && r.policy !== 0 && r.policy !== 3) ? "-" : String(r.nice))],
   ["TURNAROUND", (r) => t(r.turnaround)],
   ["WAITING", (r) => t(r.waiting)],
   ["RESPONSE", (r) => t(r.response)],
