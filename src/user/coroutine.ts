@@ -22,10 +22,11 @@
  *
  * A process's memory is its own, so what the program receives is its own
  * copy: each start or replay gets a fresh copy of argv (a program may shift
- * it), and each object result (a wait record, a signal mask, a sched_attr) is
- * handed over as a copy while the log keeps the original, so a parent that
- * changes a result after a fork cannot change what its child replays. Results
- * are flat records and arrays: one level is copied.
+ * it), and each plain object or array result (a signal mask, a sched_attr,
+ * an affinity list) is handed over as a copy while the log keeps the
+ * original, so a parent that changes a result after a fork cannot change what
+ * its child replays. Results are flat: one level is copied. Kernel records of
+ * a class of their own (wait's WaitResult) are read-only and not copied.
  *
  * Signal handlers are closures too: a handler the parent installed captures
  * the parent's variables, and the child's copy of the dispositions (made by
@@ -153,7 +154,7 @@ interface FnChain {
 function own<T>(v: T): T {
   if (typeof v !== "object" || v === null) return v;
   if (Array.isArray(v)) return v.slice() as T;
-  return Object.getPrototypeOf(v) === Object.prototype ? { ...v } : v;
+  return (v as { constructor?: unknown }).constructor === Object ? { ...v } : v; // not a class instance (a kernel record)
 }
 
 /** The handler function a sigaction request installs, if it is one. */

@@ -27,16 +27,23 @@ export interface WaitReq {
   options: number;
 }
 
-/** What a successful wait reports: wait4's (pid, status) and waitid's siginfo. */
-export interface WaitResult {
-  pid: number;
-  status: number;
-  /** siginfo for waitid: CLD_* code and si_status. */
-  code: number;
-  siStatus: number;
-  /** Child's user and system CPU time (ns), as struct rusage reports. */
-  utime: number;
-  stime: number;
+/**
+ * What a successful wait reports: wait4's (pid, status) and waitid's siginfo.
+ * A record of its own class, read-only to programs: the libc wrappers map it
+ * to fresh objects, so fork replay can hand the same record to a child
+ * without copying it (user/coroutine.ts copies only plain objects and arrays).
+ */
+export class WaitResult {
+  constructor(
+    readonly pid: number,
+    readonly status: number,
+    /** siginfo for waitid: CLD_* code and si_status. */
+    readonly code: number,
+    readonly siStatus: number,
+    /** Child's user and system CPU time (ns), as struct rusage reports. */
+    readonly utime: number,
+    readonly stime: number,
+  ) {}
 }
 
 /** Option checks: wait4 rejects unknown bits; waitid needs one of WEXITED|WSTOPPED|WCONTINUED. */
@@ -96,7 +103,7 @@ function consider(k: Kernel, w: Task, c: Task, options: number): WaitResult | nu
 
 function report(c: Task, status: number, code: number, siStatus: number): WaitResult {
   const sg = c.signal;
-  return { pid: c.tgid, status, code, siStatus, utime: sg.groupUtime() + sg.cutime, stime: sg.groupStime() + sg.cstime };
+  return new WaitResult(c.tgid, status, code, siStatus, sg.groupUtime() + sg.cutime, sg.groupStime() + sg.cstime);
 }
 
 /** wait_task_zombie: report the exit and, unless WNOWAIT, reap (release the pid). */
