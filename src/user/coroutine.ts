@@ -260,7 +260,9 @@ export class GenCoroutine implements Coroutine {
       const req = r.value;
       const nr = req.nr;
       if (nr === "rt_sigaction") this.noteInstall(req);
-      this.path = (Math.imul(this.path, 31) + nr.length * 131 + nr.charCodeAt(0) + nr.charCodeAt(nr.length >> 1) * 7 + nr.charCodeAt(nr.length - 1) * 3) | 0;
+      let h = this.path;
+      for (let i = 0; i < nr.length; i++) h = (Math.imul(h, 31) + nr.charCodeAt(i)) | 0; // every character: get/set pairs differ in one
+      this.path = Math.imul(h, 31) | 0;
       return req;
     }
     if (this.frames.length > 0) {

@@ -425,4 +425,33 @@ describe("bad input", () => {
     expect(one(m, "child")).toEqual([true, 11]);
     expect(m.kernel.warnings.join("\n")).toMatch(/fork replay diverged: the replayed program made other syscalls than its parent/);
   });
+
+  it("replaydiverge: a get/set pair of the same length (sched_getaffinity, sched_setaffinity) is told apart; the warning gives no location for TaskLab's own check", () => {
+    let runs = 0;
+    const { m } = run(function* (sys) {
+      runs++;
+      if (runs === 1) yield* sys.syscall("sched_getaffinity", 0);
+      else yield* sys.syscall("sched_setaffinity", 0, [0]);
+      const c = yield* sys.fork();
+      if (c === 0) return 0;
+      yield* sys.waitpid(c, 0);
+    });
+    const w = m.kernel.warnings.join("\n");
+    expect(w).toMatch(/fork replay diverged: the replayed program made other syscalls/);
+    expect(w).not.toMatch(/ at \S+:\d+:\d+/); // not the caller's m.run() line
+  });
+
+  it("waitrecord: the raw wait4 record is read-only (fork replay shares it): writing to it is a TypeError that kills the program", () => {
+    const { m } = run(function* (sys) {
+      const c = yield* sys.fork();
+      if (c === 0) return 7;
+      const w = (yield* sys.syscall("wait4", -1, 0)) as { pid: number };
+      yield* say(sys, "reaped", w.pid === c);
+      w.pid = -1;
+      yield* say(sys, "after", "not reached");
+    });
+    expect(one(m, "reaped")).toBe(true);
+    expect(m.output).not.toMatch(/after=/);
+    expect(m.kernel.warnings.join("\n")).toMatch(/program crashed: Cannot assign to read only property 'pid'.*SIGSEGV/);
+  });
 });

@@ -124,6 +124,30 @@ describe.each(FAIRS)("with $name as the fair class", ({ make }) => {
       expect(m.task(fair)!.sumExecRuntime).toBe(150 * MS);
     });
 
+    it("dlexactfit: the same with a fair task waking at the instant the burst ends (its enqueue accounts the running task first)", () => {
+      const m = machine();
+      const sleeps: number[] = [];
+      m.spawn(
+        program("dl", function* (sys) {
+          yield* sys.sleep(1 * MS);
+          for (let i = 0; i < 4; i++) {
+            yield* sys.compute(2 * MS);
+            sleeps.push(m.now);
+            yield* sys.sleep(8 * MS);
+          }
+        }),
+        { policy: SCHED_DEADLINE, dl: { runtime: 2 * MS, deadline: 10 * MS, period: 10 * MS }, uid: 0 },
+      );
+      m.spawn(
+        program("b", function* (sys) {
+          yield* sys.sleep(3 * MS); // wakes exactly when the first job's 2 ms burst ends
+          yield* sys.compute(100 * MS);
+        }),
+      );
+      m.run(60 * MS);
+      expect(sleeps).toEqual([3 * MS, 13 * MS, 23 * MS, 33 * MS]);
+    });
+
     it("dlbudgetrt: the budget holds against an RT hog too; RT throttling counts deadline time", () => {
       const m = machine();
       const d = m.spawn(dlHog(dl(20 * MS, 100 * MS, 100 * MS)));

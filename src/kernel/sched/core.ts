@@ -105,6 +105,7 @@ function charge(k: Kernel, rq: Rq, curr: Task, now: number, delta: number): void
   if (curr.computeLeft > 0) {
     const used = Math.min(delta, curr.computeLeft);
     curr.computeLeft -= used;
+    if (curr.computeLeft === 0) rq.burstEndAt = now; // seen by burstEndFirst, whoever did the accounting
     if (curr.computeSys) curr.stime += used;
     else curr.utime += used;
     curr.stime += delta - used;
@@ -125,9 +126,9 @@ export function cpuEvent(k: Kernel, rq: Rq): void {
   // ticks at which the CPU has no event are skipped, and the fair classes replay those when they next charge
   // curr (firstTickIn).
   const curr = rq.curr;
-  const computing = curr !== rq.idle && curr.computeLeft > 0;
   updateCurr(k, rq);
-  if (computing && curr.computeLeft === 0 && rq.needResched && rq.curr === curr) burstEndFirst(k, rq, curr);
+  // The burst may have been accounted earlier in this instant (a wakeup on this CPU syncs curr first).
+  if (rq.burstEndAt === k.now && curr !== rq.idle && curr.computeLeft === 0 && rq.needResched && rq.curr === curr) burstEndFirst(k, rq, curr);
   cpuLoop(k, rq);
   k.activeRq = prevActive;
   rearm(k, rq);
@@ -375,11 +376,6 @@ export function selectTaskRq(k: Kernel, p: Task, flags: number): number {
   return prev;
 }
 
-/**
- * idle_cpu(): nothing to run. A CPU whose only tasks are held by bandwidth
- * control (CBS-throttled deadline tasks, which Linux dequeues but TaskLab keeps
- * counted, or a throttled RT queue) runs its idle task and counts as idle.
- */
 /** A CPU as a single-CPU group: 0 has spare (no task), 1 fully busy (one), 2 overloaded (more). */
 const groupTypeOf = (rq: Rq): number => (rq.nrRunning < 2 ? rq.nrRunning : 2);
 
@@ -418,6 +414,11 @@ function forkCpu(rqs: Rq[], p: Task, prev: number): number {
   return idlest;
 }
 
+/**
+ * idle_cpu(): nothing to run. A CPU whose only tasks are held by bandwidth
+ * control (CBS-throttled deadline tasks, which Linux dequeues but TaskLab keeps
+ * counted, or a throttled RT queue) runs its idle task and counts as idle.
+ */
 function idleCpu(rq: Rq): boolean {
   return rq.nrRunning === 0 || (rq.curr === rq.idle && !rq.needResched);
 }

@@ -13,6 +13,8 @@ export class Rq {
    * weight of each task's nice level, as the fair class weighs it.
    */
   load = 0;
+  /** When curr's last CPU burst ended (core burstEndFirst); -1 before any. */
+  burstEndAt = -1;
   /** Periodic balance passes in a row that found an imbalance here and moved nothing (sd->nr_balance_failed). */
   balanceFailed = 0;
   curr!: Task;

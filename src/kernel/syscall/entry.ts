@@ -143,12 +143,17 @@ function resume(k: Kernel, t: Task): SyscallReq | null {
   }
 }
 
-/** " at file:line:col" of the first stack frame outside TaskLab's own code, if any. */
+/**
+ * " at file:line:col" of the throw, when it was the program's own code that
+ * threw (the first stack frame with a file, skipping the engine's builtins);
+ * nothing when TaskLab itself threw (a replay check, say).
+ */
 function whereThrown(e: unknown): string {
   if (!(e instanceof Error) || typeof e.stack !== "string") return "";
   for (const line of e.stack.split("\n").slice(1)) {
     const m = /\(?((?:file:\/\/)?[^()\s]+:\d+:\d+)\)?\s*$/.exec(line);
-    if (m && !/\/src\/(kernel|user|sim|scenario|observe|cli)\/|node:internal|node_modules/.test(m[1]!)) return ` at ${m[1]!.replace(/^file:\/\//, "")}`;
+    if (!m || /^node:/.test(m[1]!)) continue;
+    return /\/src\/(kernel|user|sim|scenario|observe|cli)\/|node_modules/.test(m[1]!) ? "" : ` at ${m[1]!.replace(/^file:\/\//, "")}`;
   }
   return "";
 }

@@ -43,7 +43,9 @@ export class WaitResult {
     /** Child's user and system CPU time (ns), as struct rusage reports. */
     readonly utime: number,
     readonly stime: number,
-  ) {}
+  ) {
+    Object.freeze(this); // shared by fork replay: a program that writes to it gets a TypeError, not a silent difference
+  }
 }
 
 /** Option checks: wait4 rejects unknown bits; waitid needs one of WEXITED|WSTOPPED|WCONTINUED. */
