@@ -240,13 +240,13 @@ describe.each(SMP_PRESETS)("preset %s on 4 CPUs", (sched) => {
         if (e.name === "sched_migrate_task") at.push(e.ts);
       });
       const start = m.now;
-      m.run(m.now + 100 * MS);
+      m.run(m.now + 200 * MS);
       expect(at).toHaveLength(1);
-      // Balance passes run every 4 ticks (16 ms): the first one after the release skips the task
-      // (1024 > 1009), the second takes it.
-      const pass = 16 * MS;
-      const first = Math.ceil(start / pass) * pass;
-      expect(at[0]).toBe(first + pass);
+      // CPU 1 is busy, so it balances at every fourth 16 ms pass (64 ms, busy_factor): its first
+      // pass after the release skips the task (1024 > 1009), the second takes it.
+      const busyPass = 64 * MS;
+      const first = Math.floor(start / busyPass) * busyPass + busyPass;
+      expect(at[0]).toBe(first + busyPass);
       expect(m.kernel.rqs[1]!.balanceFailed).toBe(0);
     });
   });

@@ -7,8 +7,9 @@
  * - newly idle: a CPU about to run its idle task pulls one queued task from
  *   the CPU with the most runnable tasks (migrate_task; CPU_NEWLY_IDLE stops
  *   after one);
- * - periodic: every BALANCE_TICKS ticks, while some CPU holds two or more
- *   tasks, each CPU in turn balances towards itself:
+ * - periodic: every BALANCE_TICKS ticks (16 ms at HZ 250), while some CPU
+ *   holds two or more tasks, each idle CPU in turn balances towards itself,
+ *   and a busy one at every BUSY_FACTOR-th pass (64 ms; sd->busy_factor):
  *   - each CPU is classified as Linux classifies a group: has_spare (no
  *     task), fully_busy (one) or overloaded (more than one), and its load is
  *     the sum of its runnable tasks' weights (rq.load);
@@ -36,9 +37,9 @@
  * the runnable tasks, not PELT's decaying average (for a task that never
  * sleeps the average converges to the weight); realtime and deadline tasks
  * count with their nice weight instead of taking capacity away; no domain
- * hierarchy, no busy_factor (busy and idle CPUs balance at the same
- * interval), no active balance of a running task, no cache-hot test, no
- * migrate_util or misfit. Placement on fork and wakeup (core.selectTaskRq)
+ * hierarchy; fixed intervals (16 ms idle, 64 ms busy) where Linux's adapt
+ * (2..4 ms times busy_factor 16 for a small domain); no active balance of a
+ * running task, no cache-hot test, no migrate_util or misfit. Placement on fork and wakeup (core.selectTaskRq)
  * does most of the spreading.
  */
 import { Prio } from "../../sim/engine.ts";
@@ -52,6 +53,8 @@ import { weightOf } from "./weights.ts";
 const IMBALANCE_PCT = 117;
 /** Ticks between periodic balance passes (sd min_interval is span weight ms; we keep it a few ticks). */
 const BALANCE_TICKS = 4;
+/** sd->busy_factor: a busy CPU balances this many times less often (Linux: 16 times its 2..4 ms interval). */
+const BUSY_FACTOR = 4;
 
 /** Moves a queued task from src to dst. */
 function migrate(k: Kernel, src: Rq, dst: Rq, p: Task): void {
@@ -114,7 +117,10 @@ export function armBalance(k: Kernel): void {
 
 function periodicBalance(k: Kernel): void {
   const any = k.rqs.some((o) => o.nrRunning >= 2);
-  for (const rq of k.rqs) balanceCpu(k, rq); // each CPU's rebalance at this tick, in CPU order
+  const pass = Math.round(k.now / (k.tickNs * BALANCE_TICKS));
+  // Each CPU's rebalance at this tick, in CPU order: an idle CPU at every pass, a busy one at every
+  // BUSY_FACTOR-th (get_sd_balance_interval multiplies a busy CPU's interval by sd->busy_factor).
+  for (const rq of k.rqs) if (rq.curr === rq.idle || pass % BUSY_FACTOR === 0) balanceCpu(k, rq);
   if (any) armBalance(k);
 }
 
