@@ -271,3 +271,64 @@ describe("fourth review: core semantics (each case failed before its fix)", () =
     expect(m.kernel.warnings.some((w) => /at one instant/.test(w))).toBe(true); // the budget did act, on a worker
   });
 });
+
+describe("SIGCONT's report to the parent (prepare_signal leaves SIGNAL_CLD_CONTINUED, get_signal sends it)", () => {
+  const said = (m: Machine, key: string): unknown[] =>
+    m.output
+      .split("\n")
+      .filter((l) => l.startsWith(`${key}=`))
+      .map((l) => JSON.parse(l.slice(key.length + 1)) as unknown);
+
+  /** A FIFO parent (the child cannot run until it sleeps) that stops its child, then continues it. */
+  function scenario(killToo: boolean): Machine {
+    const m = new Machine({ cpus: 1 });
+    m.spawn(
+      program("parent", function* (sys) {
+        const got: number[] = [];
+        yield* sys.sigaction(SIGCHLD, {
+          handler: function* () {
+            got.push(m.now);
+          },
+        });
+        const c = yield* sys.fork();
+        if (c === 0) {
+          yield* sys.syscall("sched_setscheduler", 0, 0, { sched_priority: 0 }); // a normal task: the FIFO parent always runs first
+          for (;;) yield* sys.compute(1 * MS);
+        }
+        yield* sys.sleep(2 * MS); // the child runs
+        yield* sys.kill(c, SIGSTOP);
+        yield* sys.sleep(2 * MS);
+        const seen = got.length; // the stop's own SIGCHLD came before
+        yield* sys.print(`cont=${JSON.stringify(m.now / MS)}\n`);
+        yield* sys.kill(c, SIGCONT);
+        yield* sys.print(`wcontinued=${JSON.stringify((yield* sys.waitpid(c, WCONTINUED | WNOHANG)).status)}\n`);
+        if (killToo) yield* sys.kill(c, 9);
+        yield* sys.compute(10 * MS); // the child cannot run yet
+        const sinceCont = () => got.slice(seen).map((t) => t / MS);
+        yield* sys.print(`before=${JSON.stringify(sinceCont().length)}\n`);
+        yield* sys.sleep(5 * MS); // now it can
+        yield* sys.print(`after=${JSON.stringify(sinceCont())}\n`);
+        if (!killToo) yield* sys.kill(c, 9);
+        yield* sys.waitpid(c, 0);
+      }),
+      { policy: 1, rtPriority: 10, uid: 0 },
+    );
+    m.run(1e9);
+    return m;
+  }
+
+  it("cldcontinued: the parent's SIGCHLD for a continue comes when the continued child first runs; WCONTINUED sees the continue at once", () => {
+    const m = scenario(false);
+    expect(said(m, "wcontinued")).toEqual([0xffff]);
+    expect(said(m, "before")).toEqual([0]); // not at kill time
+    const cont = said(m, "cont")[0] as number;
+    expect(said(m, "after")).toEqual([[cont + 10]]); // once the parent's 10 ms of compute let the child run
+  });
+
+  it("cldcontinued: a SIGKILL before the continued child runs cancels the continue's SIGCHLD (signal->flags = SIGNAL_GROUP_EXIT); only its death is reported", () => {
+    const m = scenario(true);
+    expect(said(m, "before")).toEqual([0]);
+    const after = said(m, "after")[0] as number[];
+    expect(after).toHaveLength(1); // the exit's SIGCHLD, not a continue's as well
+  });
+});

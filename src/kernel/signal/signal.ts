@@ -18,7 +18,7 @@ import {
   SIGNAL_GROUP_EXIT, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED, SIGNAL_CLD_CONTINUED, SIGNAL_CLD_STOPPED, SIGNAL_UNKILLABLE, PF_EXITING,
 } from "../task/task.ts";
 import {
-  sigEpoch,
+  sigEpoch, bumpSigEpoch,
   SigSet, SIGKILL, SIGSTOP, SIGCONT, SIGCHLD, isStopSignal, defaultAction, KERNEL_STOP_LO, NSIG, SIGTSTP, SIGTTIN, SIGTTOU,
 } from "./signals.ts";
 import { wakeUp, taskRq } from "../sched/core.ts";
@@ -48,7 +48,7 @@ export function signalPending(p: Task): boolean {
   const b = p.blocked;
   const q = p.pending;
   const s = p.signal.sharedPending;
-  return ((q.lo & ~b.lo) | (s.lo & ~b.lo)) !== 0 || ((q.hi & ~b.hi) | (s.hi & ~b.hi)) !== 0 || p.jobctl !== 0;
+  return ((q.lo & ~b.lo) | (s.lo & ~b.lo)) !== 0 || ((q.hi & ~b.hi) | (s.hi & ~b.hi)) !== 0 || p.jobctl !== 0 || (p.signal.flags & SIGNAL_CLD_MASK) !== 0;
 }
 
 /**
@@ -104,12 +104,13 @@ function prepareSignal(k: Kernel, p: Task, sig: number): boolean {
       }
     }
     if (sg.flags & SIGNAL_STOP_STOPPED || sg.groupStopCount > 0 || wasStopped) {
-      // The parent hears CLD_CONTINUED (or CLD_STOPPED if the stop never completed).
+      // The parent will hear CLD_CONTINUED (or CLD_STOPPED if the stop never completed), from the first
+      // thread of the group that runs (get_signal, SIGNAL_CLD_MASK); wait's WCONTINUED sees it at once.
       const why = sg.flags & SIGNAL_STOP_STOPPED ? SIGNAL_CLD_CONTINUED : SIGNAL_CLD_STOPPED;
-      sg.flags = (sg.flags & ~(SIGNAL_STOP_STOPPED | SIGNAL_STOP_CONTINUED)) | SIGNAL_STOP_CONTINUED;
+      sg.flags = (sg.flags & ~(SIGNAL_STOP_STOPPED | SIGNAL_STOP_CONTINUED | SIGNAL_CLD_MASK)) | SIGNAL_STOP_CONTINUED | why;
       sg.groupStopCount = 0;
       sg.stopReport = 0;
-      notifyParentCldstop(k, sg.leader, why === SIGNAL_CLD_CONTINUED ? CLD_CONTINUED : CLD_STOPPED);
+      bumpSigEpoch(); // signalPending() now says yes for the group's threads
     }
   }
   return !sigIgnored(p, sig);
@@ -160,7 +161,7 @@ function completeSignal(k: Kernel, p: Task, sig: number, group: boolean): void {
   if (fatal && !(sg.flags & SIGNAL_GROUP_EXIT) && !(sg.flags & SIGNAL_UNKILLABLE && sig !== SIGKILL)) {
     if (sig === SIGKILL || group) {
       // Start the group exit now: every thread gets SIGKILL and is woken (zap_other_threads).
-      sg.flags = (sg.flags & ~(SIGNAL_STOP_STOPPED | SIGNAL_STOP_CONTINUED)) | SIGNAL_GROUP_EXIT;
+      sg.flags = (sg.flags & ~(SIGNAL_STOP_STOPPED | SIGNAL_STOP_CONTINUED | SIGNAL_CLD_MASK)) | SIGNAL_GROUP_EXIT; // as signal->flags = SIGNAL_GROUP_EXIT
       sg.groupExitCode = sig;
       sg.groupStopCount = 0;
       sg.stopReport = 0;
@@ -255,6 +256,9 @@ export function stopIgnoredWhenOrphaned(sig: number): boolean {
  * or continued, unless the parent's SIGCHLD action has SA_NOCLDSTOP; always wake
  * the parent's waiters.
  */
+/** The CLD_ code prepare_signal(SIGCONT) left for get_signal to report (SIGNAL_CLD_MASK). */
+export const SIGNAL_CLD_MASK = SIGNAL_CLD_CONTINUED | SIGNAL_CLD_STOPPED;
+
 export function notifyParentCldstop(k: Kernel, p: Task, why: number): void {
   const parent = p.signal.leader.realParent;
   if (!parent) return;

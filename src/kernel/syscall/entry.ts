@@ -15,13 +15,13 @@
 import type { Kernel } from "../kernel.ts";
 import type { Rq } from "../sched/rq.ts";
 import {
-  type Task, TASK_RUNNING, TASK_STOPPED, __TASK_STOPPED, PF_EXITING, PF_SIGNALED, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED, SIGNAL_GROUP_EXIT,
+  type Task, TASK_RUNNING, TASK_STOPPED, __TASK_STOPPED, PF_EXITING, PF_SIGNALED, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED, SIGNAL_GROUP_EXIT, SIGNAL_CLD_CONTINUED,
 } from "../task/task.ts";
 import { EINTR, ENOSYS } from "../errno.ts";
-import { SIGKILL, SIGSEGV, SIGXCPU, defaultAction, SigSet, SIGSTOP, signalName } from "../signal/signals.ts";
+import { SIGKILL, SIGSEGV, SIGXCPU, defaultAction, SigSet, SIGSTOP, signalName, bumpSigEpoch } from "../signal/signals.ts";
 import {
   dequeueSignal, getAction, signalPending, sigPendingFast, SA_RESTART, SA_NODEFER, SA_RESETHAND, isOrphanedPgrp,
-  stopIgnoredWhenOrphaned, notifyParentCldstop, CLD_STOPPED, signalWakeUp,
+  stopIgnoredWhenOrphaned, notifyParentCldstop, CLD_STOPPED, CLD_CONTINUED, SIGNAL_CLD_MASK, signalWakeUp,
 } from "../signal/signal.ts";
 import { doGroupExit, WCOREFLAG } from "../task/exit.ts";
 import { syscalls } from "./table.ts";
@@ -210,6 +210,14 @@ function argsOf(req: SyscallReq): unknown[] {
  */
 function getSignal(k: Kernel, t: Task): void {
   const sg = t.signal;
+  // The first thread to run after a SIGCONT tells the parent (prepare_signal left the CLD_ code).
+  if (sg.flags & SIGNAL_CLD_MASK) {
+    const why = sg.flags & SIGNAL_CLD_CONTINUED ? CLD_CONTINUED : CLD_STOPPED;
+    sg.flags &= ~SIGNAL_CLD_MASK;
+    bumpSigEpoch();
+    notifyParentCldstop(k, sg.leader, why);
+    return;
+  }
   // A task marked for death dies before any pending group stop is acted on.
   if (sg.flags & SIGNAL_GROUP_EXIT || t.pending.has(SIGKILL)) {
     t.pending.del(SIGKILL);
