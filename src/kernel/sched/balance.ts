@@ -214,7 +214,10 @@ function balanceCpu(k: Kernel, dst: Rq): void {
 function detachTasks(k: Kernel, src: Rq, dst: Rq, imb: Imbalance, failed: number): { moved: number; allPinned: boolean } {
   let want = imb.amount;
   let moved = 0;
-  let allPinned = true;
+  // LBF_ALL_PINNED: rq->cfs_tasks holds the running task too, and one that could move to dst clears the
+  // flag even though it is never taken (can_migrate_task: task_on_cpu) -- the pass then counts as failed.
+  const c = src.curr;
+  let allPinned = !(c !== src.idle && allowed(c, dst.cpu) && k.classes[c.sclass]!.canMigrate?.(src, c, dst.cpu) === true);
   for (const p of candidates(k, src, dst)) {
     if (src.nrRunning <= 1) break; // never take the last one
     if (!allowed(p, dst.cpu) || !k.classes[p.sclass]!.canMigrate?.(src, p, dst.cpu)) continue;
