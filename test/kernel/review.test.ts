@@ -10,6 +10,13 @@ import type { SysApi } from "../../src/user/sys.ts";
 
 const MS = 1e6;
 
+/** Every value a program printed as `key=<JSON>`, in order. */
+const said = (m: Machine, key: string): unknown[] =>
+  m.output
+    .split("\n")
+    .filter((l) => l.startsWith(`${key}=`))
+    .map((l) => JSON.parse(l.slice(key.length + 1)) as unknown);
+
 describe("review fixes", () => {
   it("rtrenice: setpriority on a FIFO task keeps its place in its list (set_user_nice does not requeue RT tasks)", () => {
     const m = new Machine({ cpus: 1 });
@@ -103,11 +110,6 @@ describe("review fixes", () => {
 });
 
 describe("fourth review: core semantics (each case failed before its fix)", () => {
-  const said = (m: Machine, key: string): unknown[] =>
-    m.output
-      .split("\n")
-      .filter((l) => l.startsWith(`${key}=`))
-      .map((l) => JSON.parse(l.slice(key.length + 1)) as unknown);
   const say = function* (sys: SysApi, key: string, v: unknown) {
     yield* sys.print(`${key}=${JSON.stringify(v)}\n`);
   };
@@ -273,11 +275,6 @@ describe("fourth review: core semantics (each case failed before its fix)", () =
 });
 
 describe("SIGCONT's report to the parent (prepare_signal leaves SIGNAL_CLD_CONTINUED, get_signal sends it)", () => {
-  const said = (m: Machine, key: string): unknown[] =>
-    m.output
-      .split("\n")
-      .filter((l) => l.startsWith(`${key}=`))
-      .map((l) => JSON.parse(l.slice(key.length + 1)) as unknown);
 
   /** A FIFO parent (the child cannot run until it sleeps) that stops its child, then continues it. */
   function scenario(killToo: boolean): Machine {
