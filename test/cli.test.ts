@@ -240,3 +240,14 @@ describe("programs that misbehave, through the tasklab command", () => {
     expect(c.out()).toMatch(new RegExp(`program crashed: Cannot read properties of null \\(reading 'field'\\) at ${f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:5:\\d+ \\(killed with SIGSEGV\\)`));
   });
 });
+
+describe("a program outside this repository", () => {
+  it("outsideimport: importing \"tasklab\" where it is not installed gives one line saying how to fix it (exit 2)", () => {
+    // Through the real command: the test runner itself would resolve "tasklab" to this checkout.
+    const f = file("outside.mts", 'import { program } from "tasklab";\nexport default program("x", function* (sys) { yield* sys.compute(1); });\n');
+    const r = spawnSync(process.execPath, [join(process.cwd(), "bin", "tasklab.js"), "run", f], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`imports "tasklab", which is not installed for it: run \`npm install ${process.cwd()}\``);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  }, 60_000);
+});

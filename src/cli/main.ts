@@ -5,7 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { resolve, extname, basename, dirname } from "node:path";
-import { pathToFileURL } from "node:url";
+import { pathToFileURL, fileURLToPath } from "node:url";
 import { EXAMPLES, findExample } from "../../examples/index.ts";
 import { runExample } from "./examples.ts";
 import { formatDuration, parseDuration, TimeParseError } from "../sim/units.ts";
@@ -127,6 +127,10 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
   const mod = (await import(pathToFileURL(resolve(file)).href).catch((e: Error) => {
     if (/require\(\) ES Module|ERR_REQUIRE/.test(e.message))
       throw new Error(`${file}: loaded as CommonJS; name it .mts, or put it in a folder whose package.json says "type": "module"`);
+    if (/Cannot find package 'tasklab'/.test(e.message)) {
+      const index = fileURLToPath(new URL("../index.ts", import.meta.url));
+      throw new InputError(`${file}: imports "tasklab", which is not installed for it: run \`npm install ${dirname(dirname(index))}\` in its folder, or import from "${index}"`);
+    }
     throw e;
   })) as { default?: unknown; setup?: unknown };
   const m = new Machine({ ...o.param, cpus: o.cpus ?? 2, seed: o.seed, sched: o.sched });
