@@ -52,10 +52,10 @@ export interface Params {
   schedFeatures: string;
 }
 
-/** The feature names schedFeatures accepts (kernel/sched/features.h, EEVDF era), all on by default. */
+/** The feature names schedFeatures accepts (kernel/sched/features.h, EEVDF era); all on by default but NEXT_BUDDY, as in Linux. */
 export const SCHED_FEATURES = [
   "PLACE_LAG", "PLACE_DEADLINE_INITIAL", "PLACE_REL_DEADLINE", "RUN_TO_PARITY", "PREEMPT_SHORT", "WAKEUP_PREEMPTION",
-  "DELAY_DEQUEUE", "DELAY_ZERO",
+  "DELAY_DEQUEUE", "DELAY_ZERO", "NEXT_BUDDY",
 ] as const;
 
 /** Parses schedFeatures into name -> on/off for the names it mentions. Throws ParamError on an unknown name. */

@@ -146,7 +146,10 @@ export function checkInvariants(k: Kernel): void {
 function checkFairQueue(k: Kernel, rq: Kernel["rqs"][number]): void {
   const fair = k.classes.findIndex((c) => c.name === "eevdf" || c.name === "cfs");
   if (fair < 0) return;
-  const cfs = rq.cfs as FairRq & { nrDelayed?: number; avgLoad?: number };
+  const cfs = rq.cfs as FairRq & { nrDelayed?: number; avgLoad?: number; next?: { onRq: boolean; delayed: boolean; home: unknown; task: Task } | null };
+  // EEVDF's next buddy (NEXT_BUDDY) is a queued, not delayed, entity of this queue, or nobody.
+  const nb = cfs.next;
+  if (nb !== undefined && nb !== null && (!nb.onRq || nb.delayed || nb.home !== cfs)) fail(`cpu ${rq.cpu}: the next buddy is not a runnable entity of this queue`, nb.task);
   let n = 0;
   let load = 0;
   let delayed = 0;

@@ -72,8 +72,12 @@
  * parameter change, keeps its deadline relative to its vruntime instead of
  * starting a new request.
  *
- * Simplified (docs/simplifications.md): no next buddy
- * (NEXT_BUDDY is off by default). The vlag clamp is the
+ * NEXT_BUDDY (off by default, as in Linux): a waking task (not a new one,
+ * not a delayed one) becomes the queue's next buddy, and the pick takes the
+ * buddy while it is eligible, before pick_eevdf()'s earliest deadline:
+ * latency for the wakee, not fairness (it must still be eligible).
+ *
+ * Simplified (docs/simplifications.md): the vlag clamp is the
  * 6.6 one. Arithmetic is exact in doubles (weights.ts), and V is an exact
  * quotient where the kernel floors it towards -infinity. While curr runs
  * alone the kernel renews its request at every tick; TaskLab skips those
@@ -121,6 +125,8 @@ export interface EevdfFeatures {
   delayZero: boolean;
   /** A migration or a parameter change keeps the deadline relative to vruntime instead of issuing a new request (PLACE_REL_DEADLINE, 6.12). */
   placeRelDeadline: boolean;
+  /** A waking task is picked next while it is eligible (NEXT_BUDDY; off by default, as in Linux). */
+  nextBuddy: boolean;
 }
 
 export const EEVDF_FEATURES: Readonly<EevdfFeatures> = Object.freeze({
@@ -132,6 +138,7 @@ export const EEVDF_FEATURES: Readonly<EevdfFeatures> = Object.freeze({
   delayDequeue: true,
   delayZero: true,
   placeRelDeadline: true,
+  nextBuddy: false,
 });
 
 /** struct cfs_rq with the EEVDF sums. */
@@ -142,6 +149,8 @@ export interface EevdfRq extends FairRq {
   avgLoad: number;
   /** Entities among nrRunning that are asleep, their dequeue delayed (h_nr_delayed). */
   nrDelayed: number;
+  /** The next buddy (cfs_rq->next): a wakee to pick first while eligible, with NEXT_BUDDY. */
+  next: SchedEntity | null;
 }
 
 /** Tree order: earlier virtual deadline first; equal deadlines FIFO. */
@@ -153,7 +162,7 @@ const ownVruntime = (se: SchedEntity): number => se.vruntime;
 export function newEevdfRq(): EevdfRq {
   return {
     tree: new RbTree<SchedEntity>(byDeadline, ownVruntime),
-    curr: null, nrRunning: 0, load: 0, minVruntime: 0, avgVruntime: 0, avgLoad: 0, nrDelayed: 0,
+    curr: null, nrRunning: 0, load: 0, minVruntime: 0, avgVruntime: 0, avgLoad: 0, nrDelayed: 0, next: null,
   };
 }
 
@@ -387,9 +396,13 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
     rq.classDelayed[se.task.sclass]!--;
   }
 
-  function wakeupPreempt(rq: Rq, p: Task): void {
+  function wakeupPreempt(rq: Rq, p: Task, flags = 0): void {
     const curr = rq.curr;
-    if (curr === p || rq.needResched || seOf(curr) !== q(rq).curr) return;
+    if (curr === p) return;
+    // NEXT_BUDDY: set before the need_resched and policy checks, as check_preempt_wakeup_fair does
+    const pse = seOf(p);
+    if (feat.nextBuddy && !(flags & ENQUEUE_INITIAL) && !pse.delayed && pse.onRq && pse.home === q(rq)) q(rq).next = pse;
+    if (rq.needResched || seOf(curr) !== q(rq).curr) return;
     const rule = wakeupPolicyRule(curr, p);
     if (rule === "preempt") return rq.resched();
     if (rule === "never" || !feat.wakeupPreemption) return;
@@ -440,6 +453,7 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
       const se = seOf(p);
       updateCurrFair(rq, cfs.curr !== se);
       if (!se.onRq) throw new KernelPanic(`eevdf: dequeue of pid ${p.pid}, not queued`);
+      if (cfs.next === se) cfs.next = null; // dequeue_entity: clear_buddies, before the delay decision
       const sleep = (flags & DEQUEUE_SLEEP) !== 0;
       if (flags & DEQUEUE_DELAYED) {
         if (!se.delayed) throw new KernelPanic(`eevdf: delayed dequeue of pid ${p.pid}, not delayed`);
@@ -474,6 +488,9 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
     },
     pickTask(rq) {
       const cfs = q(rq);
+      // pick_next_entity: the next buddy first while it is eligible (never a delayed one)
+      const nb = cfs.next;
+      if (feat.nextBuddy && nb !== null && nb.onRq && !nb.delayed && entityEligible(cfs, nb)) return nb.task;
       for (;;) {
         const se = pickEevdf(cfs, feat.runToParity);
         if (se === null) return null;
@@ -494,6 +511,7 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
       const cfs = q(rq);
       const se = seOf(p);
       if (se.node.onTree) dequeueTree(cfs, se);
+      if (cfs.next === se) cfs.next = null; // set_next_entity: clear_buddies
       se.pickDeadline = se.deadline; // RUN_TO_PARITY (6.6 stashes it in se->vlag)
       se.prevSumExecRuntime = p.sumExecRuntime;
       cfs.curr = se;
@@ -535,6 +553,7 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
       if (rq.nrRunning + q(rq).nrDelayed === 1 || seOf(curr) !== q(rq).curr) return; // rq->nr_running counts delayed tasks
       updateCurrFair(rq);
       const se = seOf(curr);
+      if (q(rq).next === se) q(rq).next = null; // yield_task_fair: clear_buddies
       se.deadline += calcDeltaFair(se.slice, se.weight);
     },
     taskFork(rq) {
