@@ -233,6 +233,13 @@ describe("programs that misbehave, through the tasklab command", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   }, 60_000);
 
+  it("syntaxerror: a program file that does not parse is one line with its file, line and column (exit 2)", () => {
+    const f = file("syn.mts", `import { program } from ${index};\nexport default program("x", function* (sys) {\n  yield* sys.compute(1;\n});\n`);
+    const r = spawnSync(process.execPath, [bin, "run", f], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(`tasklab: ${f}:3:22: Expected ")" but found ";"`);
+  }, 60_000);
+
   it("crashwhere: a program that throws dies with SIGSEGV and the warning gives the file, line and column of the throw", async () => {
     const f = file("throws.mts", `import { program } from ${index};\nexport default program("thrower", function* (sys) {\n  yield* sys.compute(1000);\n  const o: any = null;\n  return o.field;\n});\n`);
     const c = capture();

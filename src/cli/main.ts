@@ -127,6 +127,9 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
   const mod = (await import(pathToFileURL(resolve(file)).href).catch((e: Error) => {
     if (/require\(\) ES Module|ERR_REQUIRE/.test(e.message))
       throw new Error(`${file}: loaded as CommonJS; name it .mts, or put it in a folder whose package.json says "type": "module"`);
+    // esbuild (through tsx): "Transform failed with 1 error:\n/path/file.ts:3:22: ERROR: Expected ..." -> one line
+    const syntax = /^Transform failed with \d+ errors?:\n(.+?):(\d+):(\d+): ERROR: (.*)$/m.exec(e.message);
+    if (syntax) throw new InputError(`${file}:${syntax[2]}:${syntax[3]}: ${syntax[4]}`);
     if (/Cannot find package 'tasklab'/.test(e.message)) {
       const index = fileURLToPath(new URL("../index.ts", import.meta.url));
       throw new InputError(`${file}: imports "tasklab", which is not installed for it: run \`npm install ${dirname(dirname(index))}\` in its folder, or import from "${index}"`);
