@@ -132,6 +132,12 @@ function mergeLane(cpu: number, lane: number[], minNs: number, origin: number, o
   const acc = new Map<number, number>(); // pid -> ns in that bin
   let binBar: GanttBar | null = null; // the last bar drawn from bins, still growing
   let limit = Infinity; // where the next exact bar starts: a bin bar stops there
+  const pushBinBar = (): void => {
+    if (binBar === null) return;
+    out.push(binBar);
+    binBars++;
+    binBar = null;
+  };
   const closeBin = (): void => {
     if (bin < 0) return;
     let best = -1;
@@ -151,20 +157,13 @@ function mergeLane(cpu: number, lane: number[], minNs: number, origin: number, o
     if (busy * 4 < minNs || b1 <= b0) return;
     if (binBar !== null && binBar.pid === best && binBar.end >= b0) binBar.end = b1;
     else {
-      if (binBar !== null) {
-        out.push(binBar);
-        binBars++;
-      }
+      pushBinBar();
       binBar = { cpu, pid: best, start: b0, end: b1 };
     }
   };
   const flushBins = (): void => {
     closeBin();
-    if (binBar !== null) {
-      out.push(binBar);
-      binBars++;
-    }
-    binBar = null;
+    pushBinBar();
   };
   const addShort = (pid: number, s: number, e: number): void => {
     for (let b = Math.floor((s - origin) / minNs); origin + b * minNs < e; b++) {

@@ -84,13 +84,11 @@ class Log {
   ) {
     this.length = baseLen;
   }
+  /** Appends one entry that does not merge (an object result, a handler entry); runs come through pushRun. */
   push(e: unknown): void {
-    if (mergeable(e)) this.pushRun(e, 1);
-    else {
-      this.length++;
-      if (this.own === NO_ENTRIES) this.own = [e];
-      else this.own.push(e);
-    }
+    this.length++;
+    if (this.own === NO_ENTRIES) this.own = [e];
+    else this.own.push(e);
   }
   /** Appends `count` entries equal to the primitive `value`, merged with a last entry of the same value. */
   pushRun(value: unknown, count: number): void {
@@ -157,9 +155,8 @@ function own<T>(v: T): T {
   return (v as { constructor?: unknown }).constructor === Object ? { ...v } : v; // not a class instance (a kernel record)
 }
 
-/** The handler function a sigaction request installs, if it is one. */
+/** The handler function an rt_sigaction request installs, if it is one. */
 function installedFn(req: SyscallReq): unknown {
-  if (req.nr !== "rt_sigaction") return undefined;
   const act = req.b as { handler?: unknown } | null | undefined;
   return act !== null && typeof act === "object" && typeof act.handler === "function" ? act.handler : undefined;
 }

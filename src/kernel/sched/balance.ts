@@ -45,12 +45,10 @@
 import { Prio } from "../../sim/engine.ts";
 import type { Kernel } from "../kernel.ts";
 import type { Task } from "../task/task.ts";
-import type { Rq } from "./rq.ts";
+import { groupType, HAS_SPARE, IMBALANCE_PCT, OVERLOADED, type Rq } from "./rq.ts";
 import { activateTask, allowed, deactivateTask, setTaskCpu, checkPreempt } from "./core.ts";
 import { ENQUEUE_MIGRATED } from "./class.ts";
-import { weightOf } from "./weights.ts";
 
-const IMBALANCE_PCT = 117;
 /** Ticks between periodic balance passes (sd min_interval is span weight ms; we keep it a few ticks). */
 const BALANCE_TICKS = 4;
 /** sd->busy_factor: a busy CPU balances this many times less often (Linux: 16 times its 2..4 ms interval). */
@@ -66,27 +64,9 @@ function migrate(k: Kernel, src: Rq, dst: Rq, p: Task): void {
 /** Tasks looked at per pull (sysctl_sched_nr_migrate, the loop_max of detach_tasks). */
 const NR_MIGRATE = 32;
 
-/**
- * Among src's queued tasks, looked at in the order they were put on it, the
- * movable one that has waited longest since it last ran or was queued (least
- * recently run, as detach_tasks takes from the cold end of rq->cfs_tasks).
- * Like detach_tasks, it looks at no more than sched_nr_migrate tasks; when all
- * of those are pinned elsewhere it looks further (a stand-in for Linux, which
- * rotates skipped tasks to the other end of the list so that later passes
- * reach the rest, and tries another busiest CPU with LBF_ALL_PINNED). Ties go
- * to the one earlier in the list. (Linux's list is in most-recently-run order; TaskLab's
- * is in activation order, so the window of 32 may hold warmer tasks.)
- */
-function pickQueued(k: Kernel, src: Rq, dst: Rq): Task | null {
-  let best: Task | null = null;
-  let seen = 0;
-  for (const p of src.tasks) {
-    if (p === src.curr) continue;
-    if (++seen > NR_MIGRATE && best !== null) break;
-    if (!allowed(p, dst.cpu) || (best !== null && p.lastQueued >= best.lastQueued)) continue;
-    if (k.classes[p.sclass]!.canMigrate?.(src, p, dst.cpu)) best = p;
-  }
-  return best;
+/** can_migrate_task without the running-task test: dst is allowed and p's class lets the balancer move it. */
+function movable(k: Kernel, src: Rq, p: Task, dst: Rq): boolean {
+  return allowed(p, dst.cpu) && k.classes[p.sclass]!.canMigrate?.(src, p, dst.cpu) === true;
 }
 
 /** Runqueues other than `dst` with two or more tasks, busiest first (ties by CPU number). */
@@ -98,8 +78,8 @@ function busiestFirst(k: Kernel, dst: Rq): Rq[] {
 export function newIdleBalance(k: Kernel, rq: Rq): boolean {
   // When every movable task of the busiest CPU is pinned, try the next busiest (LBF_ALL_PINNED).
   for (const src of busiestFirst(k, rq)) {
-    const p = pickQueued(k, src, rq);
-    if (p === null) continue;
+    const p = candidates(k, src, rq).find((q) => movable(k, src, q, rq)); // the coldest movable one
+    if (p === undefined) continue;
     migrate(k, src, rq, p);
     return true;
   }
@@ -122,13 +102,6 @@ function periodicBalance(k: Kernel): void {
   // BUSY_FACTOR-th (get_sd_balance_interval multiplies a busy CPU's interval by sd->busy_factor).
   for (const rq of k.rqs) if (rq.curr === rq.idle || pass % BUSY_FACTOR === 0) balanceCpu(k, rq);
   if (any) armBalance(k);
-}
-
-/** Group types, in the order find_busiest_group ranks them (group_type). */
-const HAS_SPARE = 0, FULLY_BUSY = 1, OVERLOADED = 2;
-
-function groupType(rq: Rq): number {
-  return rq.nrRunning === 0 ? HAS_SPARE : rq.nrRunning === 1 ? FULLY_BUSY : OVERLOADED;
 }
 
 /** update_sd_pick_busiest: is `rq` busier than the busiest so far? */
@@ -216,14 +189,13 @@ function detachTasks(k: Kernel, src: Rq, dst: Rq, imb: Imbalance, failed: number
   let moved = 0;
   // LBF_ALL_PINNED: rq->cfs_tasks holds the running task too, and one that could move to dst clears the
   // flag even though it is never taken (can_migrate_task: task_on_cpu) -- the pass then counts as failed.
-  const c = src.curr;
-  let allPinned = !(c !== src.idle && allowed(c, dst.cpu) && k.classes[c.sclass]!.canMigrate?.(src, c, dst.cpu) === true);
+  let allPinned = !(src.curr !== src.idle && movable(k, src, src.curr, dst));
   for (const p of candidates(k, src, dst)) {
     if (src.nrRunning <= 1) break; // never take the last one
-    if (!allowed(p, dst.cpu) || !k.classes[p.sclass]!.canMigrate?.(src, p, dst.cpu)) continue;
+    if (!movable(k, src, p, dst)) continue;
     allPinned = false;
     if (imb.kind === "load") {
-      const w = weightOf(p);
+      const w = p.loadWeight; // what it adds to src's load
       if (w >> Math.min(failed, 31) > want) continue;
       want -= w;
     } else want--;
@@ -246,12 +218,12 @@ function detachTasks(k: Kernel, src: Rq, dst: Rq, imb: Imbalance, failed: number
  */
 function candidates(k: Kernel, src: Rq, dst: Rq): Task[] {
   const out: Task[] = [];
-  let movable = false;
+  let anyMovable = false;
   for (const p of src.tasks) {
     if (p === src.curr) continue;
-    if (out.length >= NR_MIGRATE && movable) break;
+    if (out.length >= NR_MIGRATE && anyMovable) break;
     out.push(p);
-    if (!movable && allowed(p, dst.cpu) && k.classes[p.sclass]!.canMigrate?.(src, p, dst.cpu)) movable = true;
+    if (!anyMovable && movable(k, src, p, dst)) anyMovable = true;
   }
   return out.sort((a, b) => a.lastQueued - b.lastQueued); // stable: ties keep list order
 }

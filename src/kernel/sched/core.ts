@@ -15,7 +15,7 @@ import type { Kernel } from "../kernel.ts";
 import { KernelPanic } from "../errno.ts";
 import { TASK_RUNNING, TASK_NEW, PF_IDLE, TASK_UNINTERRUPTIBLE, TASK_NOLOAD, TASK_DEAD, __TASK_STOPPED, __TASK_TRACED, type Task } from "../task/task.ts";
 import { loadCatchUp } from "./loadavg.ts";
-import type { Rq } from "./rq.ts";
+import { groupType, HAS_SPARE, IMBALANCE_PCT, type Rq } from "./rq.ts";
 import {
   DEQUEUE_SAVE, ENQUEUE_RESTORE, DEQUEUE_MIGRATING, DEQUEUE_SLEEP, DEQUEUE_SPECIAL, ENQUEUE_DELAYED, ENQUEUE_INITIAL, ENQUEUE_MIGRATED, ENQUEUE_WAKEUP,
   WF_FORK, WF_TTWU,
@@ -376,19 +376,16 @@ export function selectTaskRq(k: Kernel, p: Task, flags: number): number {
   return prev;
 }
 
-/** A CPU as a single-CPU group: 0 has spare (no task), 1 fully busy (one), 2 overloaded (more). */
-const groupTypeOf = (rq: Rq): number => (rq.nrRunning < 2 ? rq.nrRunning : 2);
-
 /** update_pick_idlest for single-CPU groups: the lower group type, then (busy) the lower load. */
 function idlerForFork(a: Rq, b: Rq): boolean {
-  const ta = groupTypeOf(a);
-  const tb = groupTypeOf(b);
+  const ta = groupType(a);
+  const tb = groupType(b);
   if (ta !== tb) return ta < tb;
-  return ta !== 0 && a.load < b.load;
+  return ta !== HAS_SPARE && a.load < b.load;
 }
 
 /** NICE_0_LOAD x (imbalance_pct - 100) / 100: how much less loaded another CPU must be to take a fork. */
-const FORK_IMBALANCE = Math.floor((1024 * 17) / 100);
+const FORK_IMBALANCE = Math.floor((1024 * (IMBALANCE_PCT - 100)) / 100);
 
 /**
  * sched_balance_find_dst_cpu for one flat domain of single CPUs: the idlest
@@ -405,12 +402,12 @@ function forkCpu(rqs: Rq[], p: Task, prev: number): number {
   if (idlest < 0) return prev;
   const local = rqs[prev]!;
   const other = rqs[idlest]!;
-  const tl = groupTypeOf(local);
-  const to = groupTypeOf(other);
+  const tl = groupType(local);
+  const to = groupType(other);
   if (tl !== to) return to < tl ? idlest : prev;
-  if (tl === 0) return prev;
+  if (tl === HAS_SPARE) return prev;
   if (other.load >= local.load + FORK_IMBALANCE) return prev; // the idlest other CPU is busier than this one
-  if (100 * local.load <= 117 * other.load) return prev;
+  if (100 * local.load <= IMBALANCE_PCT * other.load) return prev;
   return idlest;
 }
 
@@ -527,8 +524,9 @@ export function changeSched(k: Kernel, p: Task, change: () => void): void {
   const oldClass = p.sclass;
   change();
   if (queued) {
-    rq.load += weightOf(p) - p.loadWeight;
-    p.loadWeight = weightOf(p);
+    const w = weightOf(p);
+    rq.load += w - p.loadWeight;
+    p.loadWeight = w;
   }
   if (p.sclass !== oldClass) {
     k.classes[p.sclass]!.initTask(rq, p);

@@ -70,6 +70,17 @@ export class Rq {
   }
 }
 
+/** sd->imbalance_pct of the one flat domain: how much busier (in %) a CPU must be to give work away. */
+export const IMBALANCE_PCT = 117;
+
+/** Group types of a single-CPU group, in the order Linux ranks them (group_type). */
+export const HAS_SPARE = 0, FULLY_BUSY = 1, OVERLOADED = 2;
+
+/** A CPU as a single-CPU group: has_spare (no task), fully_busy (one) or overloaded (more). */
+export function groupType(rq: Rq): number {
+  return rq.nrRunning === 0 ? HAS_SPARE : rq.nrRunning === 1 ? FULLY_BUSY : OVERLOADED;
+}
+
 /** A read-only view of a runqueue's waiting tasks (on it, not running). */
 export class QueuedView implements Iterable<Task> {
   constructor(private readonly rq: Rq) {}

@@ -15,7 +15,7 @@
 import type { Kernel } from "../kernel.ts";
 import {
   type Task, type SigAction, TASK_INTERRUPTIBLE, TASK_STOPPED, TASK_WAKEKILL, TASK_RUNNING, __TASK_STOPPED,
-  SIGNAL_GROUP_EXIT, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED, SIGNAL_CLD_CONTINUED, SIGNAL_CLD_STOPPED, SIGNAL_UNKILLABLE, PF_EXITING,
+  SIGNAL_GROUP_EXIT, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED, SIGNAL_CLD_CONTINUED, SIGNAL_CLD_STOPPED, SIGNAL_CLD_MASK, SIGNAL_UNKILLABLE, PF_EXITING,
 } from "../task/task.ts";
 import {
   sigEpoch, bumpSigEpoch,
@@ -256,9 +256,6 @@ export function stopIgnoredWhenOrphaned(sig: number): boolean {
  * or continued, unless the parent's SIGCHLD action has SA_NOCLDSTOP; always wake
  * the parent's waiters.
  */
-/** The CLD_ code prepare_signal(SIGCONT) left for get_signal to report (SIGNAL_CLD_MASK). */
-export const SIGNAL_CLD_MASK = SIGNAL_CLD_CONTINUED | SIGNAL_CLD_STOPPED;
-
 export function notifyParentCldstop(k: Kernel, p: Task, why: number): void {
   const parent = p.signal.leader.realParent;
   if (!parent) return;

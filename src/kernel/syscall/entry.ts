@@ -15,13 +15,13 @@
 import type { Kernel } from "../kernel.ts";
 import type { Rq } from "../sched/rq.ts";
 import {
-  type Task, TASK_RUNNING, TASK_STOPPED, __TASK_STOPPED, PF_EXITING, PF_SIGNALED, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED, SIGNAL_GROUP_EXIT, SIGNAL_CLD_CONTINUED,
+  type Task, TASK_RUNNING, TASK_STOPPED, __TASK_STOPPED, PF_EXITING, PF_SIGNALED, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED, SIGNAL_GROUP_EXIT, SIGNAL_CLD_CONTINUED, SIGNAL_CLD_MASK,
 } from "../task/task.ts";
 import { EINTR, ENOSYS } from "../errno.ts";
 import { SIGKILL, SIGSEGV, SIGXCPU, defaultAction, SigSet, SIGSTOP, signalName, bumpSigEpoch } from "../signal/signals.ts";
 import {
   dequeueSignal, getAction, signalPending, sigPendingFast, SA_RESTART, SA_NODEFER, SA_RESETHAND, isOrphanedPgrp,
-  stopIgnoredWhenOrphaned, notifyParentCldstop, CLD_STOPPED, CLD_CONTINUED, SIGNAL_CLD_MASK, signalWakeUp,
+  stopIgnoredWhenOrphaned, notifyParentCldstop, CLD_STOPPED, CLD_CONTINUED, signalWakeUp,
 } from "../signal/signal.ts";
 import { doGroupExit, WCOREFLAG } from "../task/exit.ts";
 import { syscalls } from "./table.ts";

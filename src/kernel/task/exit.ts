@@ -12,7 +12,7 @@ import type { Kernel } from "../kernel.ts";
 import { KernelPanic } from "../errno.ts";
 import {
   type Task, EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING, TASK_DEAD, TASK_UNINTERRUPTIBLE, TASK_KILLABLE,
-  SIGNAL_GROUP_EXIT, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED, SIGNAL_CLD_STOPPED, SIGNAL_CLD_CONTINUED,
+  SIGNAL_GROUP_EXIT, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED, SIGNAL_CLD_MASK,
 } from "./task.ts";
 import { SIGCHLD, SIGHUP, SIGCONT, SIGKILL } from "../signal/signals.ts";
 import {
@@ -42,7 +42,7 @@ export function doGroupExit(k: Kernel, t: Task, code: number): void {
   const sg = t.signal;
   if (sg.flags & SIGNAL_GROUP_EXIT) code = sg.groupExitCode;
   else if (sg.threads.length > 1) {
-    sg.flags = (sg.flags & ~(SIGNAL_STOP_STOPPED | SIGNAL_STOP_CONTINUED | SIGNAL_CLD_STOPPED | SIGNAL_CLD_CONTINUED)) | SIGNAL_GROUP_EXIT; // sig->flags = SIGNAL_GROUP_EXIT
+    sg.flags = (sg.flags & ~(SIGNAL_STOP_STOPPED | SIGNAL_STOP_CONTINUED | SIGNAL_CLD_MASK)) | SIGNAL_GROUP_EXIT; // sig->flags = SIGNAL_GROUP_EXIT
     sg.groupExitCode = code;
     sg.groupStopCount = 0;
     for (const x of sg.threads) {

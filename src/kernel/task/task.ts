@@ -39,6 +39,8 @@ export const SIGNAL_STOP_CONTINUED = 0x02;
 export const SIGNAL_GROUP_EXIT = 0x04;
 export const SIGNAL_CLD_STOPPED = 0x10;
 export const SIGNAL_CLD_CONTINUED = 0x20;
+/** The CLD_ code prepare_signal(SIGCONT) leaves for get_signal to report to the parent. */
+export const SIGNAL_CLD_MASK = SIGNAL_CLD_STOPPED | SIGNAL_CLD_CONTINUED;
 export const SIGNAL_UNKILLABLE = 0x40;
 
 /** Scheduling policies (include/uapi/linux/sched.h). */
