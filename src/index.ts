@@ -10,6 +10,7 @@
 export { Machine, type MachineOptions, type SpawnOptions } from "./user/machine.ts";
 export { program, isProgram, type Program } from "./user/program.ts";
 export { sys, type SysApi, type ProgramBody, type SignalHandler, type ThreadBody } from "./user/sys.ts";
+export type { SigInfo } from "./kernel/signal/signal.ts";
 export * as libc from "./user/libc.ts";
 export { ns, us, ms, sec, parseDuration, formatDuration } from "./sim/units.ts";
 export type { TraceEvent } from "./sim/trace.ts";

@@ -17,6 +17,7 @@ import {
   type Task, type Mm, TASK_RUNNING, PF_EXITING, PF_KTHREAD, SIGNAL_GROUP_EXIT, SIGNAL_STOP_STOPPED,
 } from "../kernel/task/task.ts";
 import { SigSet } from "../kernel/signal/signals.ts";
+import type { SigQueue } from "../kernel/signal/signal.ts";
 import { stateLetter, stateName } from "../kernel/task/state.ts";
 import { USER_HZ } from "../kernel/param.ts";
 
@@ -267,15 +268,16 @@ export function bitmapList(bits: (i: number) => boolean, nbits: number): string 
 /** Pending signals queued by t's user (SigQ's first number; a per-user count in Linux). */
 function queuedSignals(k: Kernel, uid: number): number {
   let n = 0;
-  const count = (s: SigSet): number => popcount(s.lo) + popcount(s.hi);
+  // Every queued instance counts; a pending bit without a queue entry (SIGKILL to a dying group) counts once.
+  const queued = (s: SigSet, q: SigQueue | null): number => {
+    let c = popcount(s.lo) + popcount(s.hi);
+    if (q) for (const infos of q.values()) c += Math.max(0, infos.length - 1);
+    return c;
+  };
   for (const x of k.tasks.values()) {
     if (x.uid !== uid) continue;
-    n += count(x.pending);
-    if (x.rtQueued) for (const extra of x.rtQueued.values()) n += extra;
-    if (x === x.signal.leader) {
-      n += count(x.signal.sharedPending);
-      if (x.signal.sharedRtQueued) for (const extra of x.signal.sharedRtQueued.values()) n += extra;
-    }
+    n += queued(x.pending, x.sigq);
+    if (x === x.signal.leader) n += queued(x.signal.sharedPending, x.signal.sharedSigq);
   }
   return n;
 }

@@ -45,6 +45,8 @@ class HandlerEntry {
   constructor(
     readonly fn: unknown,
     readonly sig: number,
+    /** The siginfo handed to an SA_SIGINFO handler (a frozen kernel record), or undefined. */
+    readonly info: unknown,
   ) {}
 }
 
@@ -137,6 +139,8 @@ const FORKS = new Set(["fork", "vfork", "clone"]);
 
 /** A generator function as programs write them: main(sys, argv), a thread body(sys, arg), a handler(sys, sig). */
 export type GenFn = (sys: unknown, arg: unknown) => ProgramGen;
+/** A signal handler as the coroutine calls it: handler(sys, sig, info), info only for SA_SIGINFO. */
+type HandlerFn = (sys: unknown, sig: number, info: unknown) => ProgramGen;
 
 const NO_FRAMES: ProgramGen[] = [];
 const NO_FNS: unknown[] = [];
@@ -229,7 +233,7 @@ export class GenCoroutine implements Coroutine {
     if (this.replayLen === 0) return;
     let last: SyscallReq | null = null;
     this.log.forEach(this.replayLen, (e) => {
-      if (e instanceof HandlerEntry) this.enterHandler(this.ownHandler(e.fn) as GenFn, e.sig);
+      if (e instanceof HandlerEntry) this.enterHandler(this.ownHandler(e.fn) as GenFn, e.sig, e.info);
       else last = this.step(own(e));
     });
     const req = last as SyscallReq | null;
@@ -245,10 +249,10 @@ export class GenCoroutine implements Coroutine {
       );
   }
 
-  private enterHandler(fn: GenFn, sig: number): void {
+  private enterHandler(fn: GenFn, sig: number, info: unknown): void {
     if (this.frames === NO_FRAMES) this.frames = [];
     this.frames.push(this.top!);
-    this.top = fn(this.sys, sig);
+    this.top = (fn as HandlerFn)(this.sys, sig, info);
   }
 
   private step(result: unknown): SyscallReq {
@@ -300,12 +304,12 @@ export class GenCoroutine implements Coroutine {
     return new GenCoroutine(fn as GenFn, arg, this.sys, true);
   }
 
-  pushHandler(fn: unknown, sig: number): void {
+  pushHandler(fn: unknown, sig: number, info?: unknown): void {
     if (this.top === null) this.begin();
     this.flush();
     const f = this.ownHandler(fn);
-    this.log.push(new HandlerEntry(f, sig));
-    this.enterHandler(f as GenFn, sig);
+    this.log.push(new HandlerEntry(f, sig, info));
+    this.enterHandler(f as GenFn, sig, info);
   }
 }
 

@@ -4,7 +4,8 @@
  */
 export { WNOHANG, WUNTRACED, WSTOPPED, WEXITED, WCONTINUED, WNOWAIT, __WALL, __WCLONE, __WNOTHREAD, P_ALL, P_PID, P_PGID } from "../kernel/task/wait.ts";
 export * from "../kernel/signal/signals.ts";
-export { SA_NOCLDSTOP, SA_NOCLDWAIT, SA_RESTART, SA_NODEFER, SA_RESETHAND, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED } from "../kernel/signal/signal.ts";
+export { SA_NOCLDSTOP, SA_NOCLDWAIT, SA_SIGINFO, SA_RESTART, SA_NODEFER, SA_RESETHAND, SI_USER, SI_KERNEL, SI_TKILL, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED } from "../kernel/signal/signal.ts";
+export type { SigInfo } from "../kernel/signal/signal.ts";
 export * from "../kernel/task/fork.ts";
 export { PRIO_PROCESS, PRIO_PGRP, PRIO_USER } from "../kernel/sched/prio.ts";
 export * from "../kernel/errno.ts";

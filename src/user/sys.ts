@@ -10,13 +10,18 @@
  * const { status } = yield* sys.waitpid(pid, 0);
  */
 import type { SyscallReq } from "../kernel/task/program.ts";
+import type { SigInfo } from "../kernel/signal/signal.ts";
 
 export type Sys<T> = Generator<SyscallReq, T, unknown>;
 
 /** A generator program: main(sys, argv). Its return value is the exit status. */
 export type ProgramBody = (sys: SysApi, argv: string[]) => Generator<SyscallReq, number | void, unknown>;
-/** A signal handler: runs as a nested coroutine of the interrupted task. */
-export type SignalHandler = (sys: SysApi, sig: number) => Generator<SyscallReq, void, unknown>;
+/**
+ * A signal handler: runs as a nested coroutine of the interrupted task.
+ * Installed with SA_SIGINFO, it also receives the signal's siginfo (sa_sigaction):
+ * who sent it and why, such as the child and its exit status for SIGCHLD.
+ */
+export type SignalHandler = (sys: SysApi, sig: number, info?: SigInfo) => Generator<SyscallReq, void, unknown>;
 /** A clone() child function or thread body. */
 export type ThreadBody<A = unknown> = (sys: SysApi, arg: A) => Generator<SyscallReq, number | void, unknown>;
 

@@ -7,6 +7,7 @@ import { run, say, one, said, boot, program, letter, sleepUntil, MS } from "./he
 import {
   EINVAL, ESRCH, EPERM, EINTR, SIGKILL, SIGSTOP, SIGCONT, SIGTERM, SIGUSR1, SIGUSR2, SIGINT, SIGHUP, SIGCHLD, SIGSEGV,
   SIGQUIT, SA_RESTART, SA_RESETHAND, SA_NODEFER, WUNTRACED, WTERMSIG, WCOREDUMP, SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK,
+  SA_SIGINFO, SI_USER, SI_TKILL, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_CONTINUED, SIGTSTP, type SigInfo,
 } from "../../src/user/libc.ts";
 
 describe("kill targets", () => {
@@ -547,3 +548,144 @@ describe("job control at generation time (prepare_signal)", () => {
   });
 });
 
+
+describe("siginfo (kernel/signal.c: each pending signal keeps the siginfo it was sent with)", () => {
+  const infoOf = (i: SigInfo | undefined) => (i ? [i.signo, i.code, i.pid, i.uid, i.status] : null);
+
+  it("sigchldinfo: an SA_SIGINFO SIGCHLD handler learns the child, CLD_EXITED and the exit code, then CLD_KILLED and the signal", () => {
+    const { m, pid } = run(function* (sys) {
+      yield* sys.sigaction(SIGCHLD, { handler: function* (s, _sig, info) { yield* say(s, "chld", infoOf(info)); }, flags: SA_SIGINFO });
+      const a = yield* sys.fork();
+      if (a === 0) return 7;
+      yield* say(sys, "a", a);
+      yield* say(sys, "uid", yield* sys.getuid());
+      yield* sys.pause();
+      yield* sys.waitpid(a, 0);
+      const b = yield* sys.fork();
+      if (b === 0) { yield* sys.pause(); return 0; }
+      yield* say(sys, "b", b);
+      yield* sys.kill(b, SIGTERM);
+      yield* sys.pause();
+      yield* sys.waitpid(b, 0);
+    });
+    const a = one(m, "a"), b = one(m, "b"), uid = one(m, "uid");
+    expect(said(m, "chld")).toEqual([
+      [SIGCHLD, CLD_EXITED, a, uid, 7],
+      [SIGCHLD, CLD_KILLED, b, uid, SIGTERM],
+    ]);
+    expect(m.kernel.task(pid)).toBeUndefined();
+  });
+
+  it("sigchldstopinfo: CLD_STOPPED carries the stop signal, CLD_CONTINUED carries SIGCONT (do_notify_parent_cldstop)", () => {
+    const { m } = run(function* (sys) {
+      yield* sys.sigaction(SIGCHLD, { handler: function* (s, _sig, info) { yield* say(s, "chld", infoOf(info)); }, flags: SA_SIGINFO });
+      const c = yield* sys.fork();
+      if (c === 0) { for (;;) yield* sys.pause(); }
+      yield* say(sys, "c", c);
+      yield* say(sys, "uid", yield* sys.getuid());
+      yield* sys.kill(c, SIGSTOP);
+      yield* sys.pause();
+      yield* sys.kill(c, SIGCONT);
+      yield* sys.pause();
+      yield* sys.kill(c, SIGKILL);
+      yield* sys.waitpid(c, 0);
+    });
+    const c = one(m, "c");
+    const uid = one(m, "uid");
+    expect(said(m, "chld")).toEqual([
+      [SIGCHLD, CLD_STOPPED, c, uid, SIGSTOP],
+      [SIGCHLD, CLD_CONTINUED, c, uid, SIGCONT],
+      [SIGCHLD, CLD_KILLED, c, uid, SIGKILL],
+    ]);
+  });
+
+  it("killinfo: kill gives SI_USER with the sender's pid and uid, tgkill SI_TKILL; without SA_SIGINFO the handler gets no siginfo", () => {
+    const m = boot();
+    const r = m.spawn(program("r", function* (sys) {
+      yield* sys.sigaction(SIGUSR1, { handler: function* (s, _sig, info) { yield* say(s, "usr1", infoOf(info)); }, flags: SA_SIGINFO });
+      yield* sys.sigaction(SIGUSR2, { handler: function* (s, _sig, info) { yield* say(s, "usr2", infoOf(info)); } });
+      yield* sleepUntil(sys, 10 * MS);
+    }), { uid: 1000 });
+    // Root may signal anyone: the siginfo names root, not the receiver's user.
+    const s = m.spawn(program("s", function* (sys) {
+      yield* sys.sleep(1 * MS);
+      yield* sys.kill(r, SIGUSR1);
+      yield* sys.sleep(1 * MS);
+      yield* sys.tgkill(r, r, SIGUSR1);
+      yield* sys.sleep(1 * MS);
+      yield* sys.kill(r, SIGUSR2);
+    }), { uid: 0 });
+    m.run();
+    expect(said(m, "usr1")).toEqual([
+      [SIGUSR1, SI_USER, s, 0, 0],
+      [SIGUSR1, SI_TKILL, s, 0, 0],
+    ]);
+    expect(said(m, "usr2")).toEqual([null]);
+  });
+
+  it("siginfocoalesce: a standard signal sent twice while blocked is delivered once, with the first sender's siginfo (legacy_queue)", () => {
+    const m = boot();
+    const r = m.spawn(program("r", function* (sys) {
+      yield* sys.sigaction(SIGUSR1, { handler: function* (s, _sig, info) { yield* say(s, "usr1", infoOf(info)); }, flags: SA_SIGINFO });
+      yield* sys.sigprocmask(SIG_BLOCK, [SIGUSR1]);
+      yield* sleepUntil(sys, 5 * MS);
+      yield* sys.sigprocmask(SIG_UNBLOCK, [SIGUSR1]);
+      yield* sleepUntil(sys, 6 * MS);
+    }));
+    const s1 = m.spawn(program("s1", function* (sys) { yield* sys.sleep(1 * MS); yield* sys.kill(r, SIGUSR1); }), { uid: 0 });
+    m.spawn(program("s2", function* (sys) { yield* sys.sleep(2 * MS); yield* sys.kill(r, SIGUSR1); }), { uid: 0 });
+    m.run();
+    expect(said(m, "usr1")).toEqual([[SIGUSR1, SI_USER, s1, 0, 0]]);
+  });
+
+  it("siginforeal: real-time signals queue, each instance with its own siginfo, delivered in the order sent", () => {
+    const RT = 40;
+    const m = boot();
+    const r = m.spawn(program("r", function* (sys) {
+      yield* sys.sigaction(RT, { handler: function* (s, _sig, info) { yield* say(s, "rt", infoOf(info)); }, flags: SA_SIGINFO });
+      yield* sys.sigprocmask(SIG_BLOCK, [RT]);
+      yield* sleepUntil(sys, 5 * MS);
+      yield* sys.sigprocmask(SIG_UNBLOCK, [RT]);
+      yield* sleepUntil(sys, 6 * MS);
+    }));
+    const s1 = m.spawn(program("s1", function* (sys) { yield* sys.sleep(1 * MS); yield* sys.kill(r, RT); }), { uid: 0 });
+    const s2 = m.spawn(program("s2", function* (sys) { yield* sys.sleep(2 * MS); yield* sys.kill(r, RT); yield* sys.kill(r, RT); }), { uid: 0 });
+    m.run();
+    expect(said(m, "rt")).toEqual([[RT, SI_USER, s1, 0, 0], [RT, SI_USER, s2, 0, 0], [RT, SI_USER, s2, 0, 0]]);
+  });
+
+  it("siginfotrace: signal_deliver carries the siginfo's code, as signal_generate does", () => {
+    const m = boot();
+    const codes: [string, number, number][] = [];
+    let p = 0;
+    m.kernel.trace.subscribe((e) => {
+      if ((e.name === "signal_generate" || e.name === "signal_deliver") && e.sig === SIGCHLD && e.pid === p) codes.push([e.name, e.sig, e.code]);
+    });
+    p = m.spawn(program("p", function* (sys) {
+      yield* sys.sigaction(SIGCHLD, { handler: function* () {}, flags: SA_SIGINFO });
+      const c = yield* sys.fork();
+      if (c === 0) return 3;
+      yield* sys.pause();
+      yield* sys.waitpid(c, 0);
+    }));
+    m.run();
+    expect(codes).toEqual([["signal_generate", SIGCHLD, CLD_EXITED], ["signal_deliver", SIGCHLD, CLD_EXITED]]);
+  });
+
+  it("siginforeplay: a child forked after an SA_SIGINFO handler ran replays it with the same siginfo", () => {
+    const { m } = run(function* (sys) {
+      let seen = "none";
+      yield* sys.sigaction(SIGCHLD, { handler: function* (_s, _sig, info) { seen = `${info?.code}:${info?.status}`; }, flags: SA_SIGINFO });
+      const a = yield* sys.fork();
+      if (a === 0) return 9;
+      yield* sys.pause();
+      yield* sys.waitpid(a, 0);
+      const b = yield* sys.fork();
+      yield* say(sys, b === 0 ? "child.seen" : "parent.seen", seen);
+      if (b === 0) return 0;
+      yield* sys.waitpid(b, 0);
+    });
+    expect(one(m, "parent.seen")).toBe(`${CLD_EXITED}:9`);
+    expect(one(m, "child.seen")).toBe(`${CLD_EXITED}:9`);
+  });
+});

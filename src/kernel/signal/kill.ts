@@ -8,7 +8,7 @@ import type { Kernel } from "../kernel.ts";
 import { EINVAL, EPERM, ESRCH } from "../errno.ts";
 import type { Task } from "../task/task.ts";
 import { NSIG, SIGCONT } from "./signals.ts";
-import { sendSignal, SI_TKILL, SI_USER } from "./signal.ts";
+import { sendSignal, SigInfo, SI_TKILL, SI_USER } from "./signal.ts";
 import { pgrpMembers } from "../task/group.ts";
 
 /** check_kill_permission: root, the same user, or SIGCONT within the session. */
@@ -19,7 +19,7 @@ function mayKill(sender: Task, target: Task, sig: number): boolean {
 
 function sendTo(sender: Task, target: Task, sig: number, k: Kernel): number {
   if (!mayKill(sender, target, sig)) return -EPERM;
-  if (sig !== 0) sendSignal(k, target, sig, true, SI_USER);
+  if (sig !== 0) sendSignal(k, target, sig, true, new SigInfo(sig, SI_USER, sender.tgid, sender.uid));
   return 0;
 }
 
@@ -57,6 +57,6 @@ export function tgkill(k: Kernel, t: Task, tgid: number, tid: number, sig: numbe
   if (!p || (tgid !== -1 && p.tgid !== tgid)) return -ESRCH;
   if (!mayKill(t, p, sig)) return -EPERM;
   // do_send_specific: a zombie is still found until reaped; the signal to it is lost, and that is 0.
-  if (sig !== 0 && p.exitState === 0) sendSignal(k, p, sig, false, SI_TKILL);
+  if (sig !== 0 && p.exitState === 0) sendSignal(k, p, sig, false, new SigInfo(sig, SI_TKILL, t.tgid, t.uid));
   return 0;
 }

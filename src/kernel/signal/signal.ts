@@ -29,6 +29,38 @@ export const SA_NOCLDSTOP = 0x1, SA_NOCLDWAIT = 0x2, SA_SIGINFO = 0x4, SA_RESTAR
 export const SI_USER = 0, SI_KERNEL = 0x80, SI_TKILL = -6;
 export const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_TRAPPED = 4, CLD_STOPPED = 5, CLD_CONTINUED = 6;
 
+/**
+ * siginfo_t, the fields TaskLab fills: which signal, why (si_code) and from
+ * whom. Each pending signal keeps the siginfo it was sent with (a sigqueue
+ * entry); a standard signal already pending is not queued again, so its first
+ * siginfo is the one delivered. A handler installed with SA_SIGINFO receives
+ * it. Read-only: a replayed child is handed the very record its parent got.
+ */
+export class SigInfo {
+  constructor(
+    /** si_signo */
+    readonly signo: number,
+    /** si_code: SI_USER (kill), SI_TKILL (tgkill), SI_KERNEL, or CLD_* for SIGCHLD. */
+    readonly code: number,
+    /** si_pid: the sender (kill, tgkill), or the child a SIGCHLD is about; 0 from the kernel. */
+    readonly pid: number,
+    /** si_uid: the sender's (or the child's) real uid. */
+    readonly uid: number,
+    /** si_status for SIGCHLD: the exit code (CLD_EXITED) or the signal (CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED). */
+    readonly status = 0,
+  ) {
+    Object.freeze(this);
+  }
+}
+
+/** What a signal from the kernel itself carries (SIGHUP to an orphaned group, the parent-death signal). */
+export function kernelInfo(sig: number): SigInfo {
+  return new SigInfo(sig, SI_KERNEL, 0, 0);
+}
+
+/** Pending signals' siginfo, by signal number: one entry for a standard signal, one per queued instance for a real-time one. */
+export type SigQueue = Map<number, SigInfo[]>;
+
 const DFL: SigAction = Object.freeze({ handler: "dfl", flags: 0, mask: null }) as SigAction;
 
 export function getAction(p: Task, sig: number): SigAction {
@@ -73,15 +105,15 @@ export function fatalSignalPending(p: Task): boolean {
 
 /** Removes the signals matching pred, with every queued instance, from all pending sets of p's process. */
 function flushFromGroup(p: Task, pred: (sig: number) => boolean): void {
-  const clear = (s: SigSet, queued: Map<number, number> | null): void => {
+  const clear = (s: SigSet, queued: SigQueue | null): void => {
     for (let sig = 1; sig <= NSIG; sig++) {
       if (!s.has(sig) || !pred(sig)) continue;
       s.del(sig);
       queued?.delete(sig);
     }
   };
-  clear(p.signal.sharedPending, p.signal.sharedRtQueued);
-  for (const t of p.signal.threads) clear(t.pending, t.rtQueued);
+  clear(p.signal.sharedPending, p.signal.sharedSigq);
+  for (const t of p.signal.threads) clear(t.pending, t.sigq);
 }
 
 /**
@@ -125,26 +157,30 @@ function sigIgnored(p: Task, sig: number): boolean {
 }
 
 /**
- * Sends sig to p: to the thread (group = false) or to its process (group = true).
- * Returns 0; the caller has done permission checks.
+ * Sends sig to p: to the thread (group = false) or to its process (group = true),
+ * with the siginfo the receiver will see. The caller has done permission checks.
  */
-export function sendSignal(k: Kernel, p: Task, sig: number, group: boolean, code = SI_USER): void {
-  const result = sendSignalInner(k, p, sig, group);
-  if (k.trace.on) k.trace.emit({ name: "signal_generate", ts: k.now, cpu: k.cpuNow(p.cpu), sig, errno: 0, code, comm: p.comm, pid: p.pid, group, result });
+export function sendSignal(k: Kernel, p: Task, sig: number, group: boolean, info: SigInfo): void {
+  const result = sendSignalInner(k, p, sig, group, info);
+  if (k.trace.on) k.trace.emit({ name: "signal_generate", ts: k.now, cpu: k.cpuNow(p.cpu), sig, errno: 0, code: info.code, comm: p.comm, pid: p.pid, group, result });
 }
 
-function sendSignalInner(k: Kernel, p: Task, sig: number, group: boolean): number {
+function sendSignalInner(k: Kernel, p: Task, sig: number, group: boolean, info: SigInfo): number {
   if (p.exitState !== 0 && p.signal.live === 0) return TRACE_SIGNAL.IGNORED;
   if (!prepareSignal(k, p, sig)) return TRACE_SIGNAL.IGNORED;
   const set = group ? p.signal.sharedPending : p.pending;
+  // The siginfo lives with the set it is pending in (thread or process).
+  const q = group ? (p.signal.sharedSigq ??= new Map()) : (p.sigq ??= new Map());
   if (set.has(sig)) {
-    if (sig < 32) return TRACE_SIGNAL.ALREADY_PENDING;
-    // Real-time signals queue; the count lives with the set (thread or process).
-    const m = group ? (p.signal.sharedRtQueued ??= new Map()) : (p.rtQueued ??= new Map());
-    m.set(sig, (m.get(sig) ?? 0) + 1);
+    if (sig < 32) return TRACE_SIGNAL.ALREADY_PENDING; // legacy_queue: the first siginfo stays
+    // Real-time signals queue, each instance with its own siginfo.
+    const infos = q.get(sig);
+    if (infos) infos.push(info);
+    else q.set(sig, [info]);
     return TRACE_SIGNAL.DELIVERED;
   }
   set.add(sig);
+  q.set(sig, [info]);
   completeSignal(k, p, sig, group);
   return TRACE_SIGNAL.DELIVERED;
 }
@@ -213,23 +249,28 @@ export interface Dequeued {
   action: SigAction;
 }
 
-/** Takes the next deliverable signal off p's sets (dequeue_signal), or 0. */
-export function dequeueSignal(p: Task): number {
+/**
+ * Takes the next deliverable signal off p's sets with its siginfo
+ * (dequeue_signal, collect_signal), or null. A real-time signal with more
+ * instances queued stays pending.
+ */
+export function dequeueSignal(p: Task): SigInfo | null {
   let sig = p.pending.firstUnblocked(p.blocked);
   let set = p.pending;
   if (sig === 0) {
     sig = p.signal.sharedPending.firstUnblocked(p.blocked);
     set = p.signal.sharedPending;
   }
-  if (sig === 0) return 0;
-  const queued = set === p.pending ? p.rtQueued : p.signal.sharedRtQueued;
-  const more = sig >= 32 ? (queued?.get(sig) ?? 0) : 0;
-  if (more > 0) queued!.set(sig, more - 1);
-  else {
+  if (sig === 0) return null;
+  const q = set === p.pending ? p.sigq : p.signal.sharedSigq;
+  const infos = q?.get(sig);
+  const info = infos?.shift();
+  if (infos === undefined || infos.length === 0) {
     set.del(sig);
-    queued?.delete(sig);
+    q?.delete(sig);
   }
-  return sig;
+  // Set without a queue entry (SIGKILL to every thread of a dying group): collect_signal's zeroed siginfo.
+  return info ?? new SigInfo(sig, SI_USER, 0, 0);
 }
 
 /** Is p's process group orphaned (no member has a parent in another group of the same session)? */
@@ -262,7 +303,9 @@ export function notifyParentCldstop(k: Kernel, p: Task, why: number): void {
   const a = getAction(parent, SIGCHLD);
   // SA_NOCLDSTOP suppresses the stop/continue SIGCHLD whatever the handler (do_notify_parent_cldstop).
   if (!(a.flags & SA_NOCLDSTOP) && a.handler !== "ign") {
-    sendSignal(k, parent, SIGCHLD, true, why);
+    const sg = p.signal;
+    // si_status: the signal that stopped it, or SIGCONT (do_notify_parent_cldstop).
+    sendSignal(k, parent, SIGCHLD, true, new SigInfo(SIGCHLD, why, p.tgid, p.uid, why === CLD_CONTINUED ? SIGCONT : sg.groupExitCode & 0x7f));
   }
   wakeParent(k, parent);
 }

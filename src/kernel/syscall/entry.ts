@@ -20,7 +20,7 @@ import {
 import { EINTR, ENOSYS } from "../errno.ts";
 import { SIGKILL, SIGSEGV, SIGXCPU, defaultAction, SigSet, SIGSTOP, signalName, bumpSigEpoch } from "../signal/signals.ts";
 import {
-  dequeueSignal, getAction, signalPending, sigPendingFast, SA_RESTART, SA_NODEFER, SA_RESETHAND, isOrphanedPgrp,
+  dequeueSignal, SigInfo, SA_SIGINFO, getAction, signalPending, sigPendingFast, SA_RESTART, SA_NODEFER, SA_RESETHAND, isOrphanedPgrp,
   stopIgnoredWhenOrphaned, notifyParentCldstop, CLD_STOPPED, CLD_CONTINUED, signalWakeUp,
 } from "../signal/signal.ts";
 import { doGroupExit, WCOREFLAG } from "../task/exit.ts";
@@ -230,13 +230,14 @@ function getSignal(k: Kernel, t: Task): void {
     doSignalStop(k, t, t.jobctl);
     return;
   }
-  const sig = dequeueSignal(t);
-  if (sig === 0) return;
+  const info = dequeueSignal(t);
+  if (info === null) return;
+  const sig = info.signo;
   const a = getAction(t, sig);
   if (k.trace.on)
-    k.trace.emit({ name: "signal_deliver", ts: k.now, cpu: t.cpu, sig, errno: 0, code: 0, sa_handler: typeof a.handler === "string" ? a.handler : "handler", sa_flags: a.flags, pid: t.pid });
+    k.trace.emit({ name: "signal_deliver", ts: k.now, cpu: t.cpu, sig, errno: 0, code: info.code, sa_handler: typeof a.handler === "string" ? a.handler : "handler", sa_flags: a.flags, pid: t.pid });
   if (a.handler === "ign") return restartIfInterrupted(k, t);
-  if (a.handler !== "dfl") return handleSignal(k, t, sig, a.handler.fn, a.flags, a.mask);
+  if (a.handler !== "dfl") return handleSignal(k, t, info, a.handler.fn, a.flags, a.mask);
   const act = defaultAction(sig);
   if (act === "ign" || act === "cont") return restartIfInterrupted(k, t);
   if (act === "stop") {
@@ -291,7 +292,8 @@ function doSignalStop(k: Kernel, t: Task, sig: number): void {
  * handle_signal: save the interrupted context (rt_sigframe), block the handled
  * signal (unless SA_NODEFER) and sa_mask, and start the handler.
  */
-function handleSignal(k: Kernel, t: Task, sig: number, fn: unknown, flags: number, mask: SigSet | null): void {
+function handleSignal(k: Kernel, t: Task, info: SigInfo, fn: unknown, flags: number, mask: SigSet | null): void {
+  const sig = info.signo;
   let req = t.req;
   let result = t.result;
   if (t.restart !== null) {
@@ -311,7 +313,7 @@ function handleSignal(k: Kernel, t: Task, sig: number, fn: unknown, flags: numbe
   t.blocked.del(SIGKILL);
   t.blocked.del(SIGSTOP);
   if (flags & SA_RESETHAND) t.sighand.set(sig, { ...getAction(t, sig), handler: "dfl" }); // SA_ONESHOT: only the handler goes back to SIG_DFL
-  t.co!.pushHandler(fn, sig);
+  t.co!.pushHandler(fn, sig, flags & SA_SIGINFO ? info : undefined); // sa_sigaction(sig, info, ucontext)
 }
 
 /** rt_sigreturn: restore what the handler interrupted. */

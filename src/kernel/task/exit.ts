@@ -16,7 +16,7 @@ import {
 } from "./task.ts";
 import { SIGCHLD, SIGHUP, SIGCONT, SIGKILL } from "../signal/signals.ts";
 import {
-  getAction, sendSignal, signalWakeUp, wakeParent, SA_NOCLDWAIT, isOrphanedPgrp, CLD_EXITED, CLD_KILLED, CLD_DUMPED,
+  getAction, sendSignal, SigInfo, kernelInfo, SI_USER, signalWakeUp, wakeParent, SA_NOCLDWAIT, isOrphanedPgrp, CLD_EXITED, CLD_KILLED, CLD_DUMPED,
 } from "../signal/signal.ts";
 import { detachPgrp, pgrpMembers } from "./group.ts";
 import { wakeUp, taskRq, deactivateTask, leaveLoadD } from "../sched/core.ts";
@@ -115,8 +115,8 @@ function disassociateCtty(k: Kernel, t: Task): void {
   k.ttyPgrp.delete(tty);
   if (fg === undefined) return;
   for (const p of pgrpMembers(k, fg)) {
-    sendSignal(k, p, SIGHUP, true, 0x80);
-    sendSignal(k, p, SIGCONT, true, 0x80);
+    sendSignal(k, p, SIGHUP, true, kernelInfo(SIGHUP));
+    sendSignal(k, p, SIGCONT, true, kernelInfo(SIGCONT));
   }
 }
 
@@ -185,7 +185,8 @@ function forgetOriginalParent(k: Kernel, t: Task): void {
     for (const th of c.signal.threads) th.realParent = th.parent = reaper;
     if (k.trace.on)
       k.trace.emit({ name: "sched_process_reparent", ts: k.now, cpu: k.cpuNow(t.cpu), comm: c.comm, pid: c.pid, old_ppid: t.tgid, new_ppid: reaper.tgid });
-    if (c.pdeathSignal) sendSignal(k, c, c.pdeathSignal, true, 0x80);
+    // SEND_SIG_NOINFO: SI_USER, from the exiting parent.
+    if (c.pdeathSignal) sendSignal(k, c, c.pdeathSignal, true, new SigInfo(c.pdeathSignal, SI_USER, t.tgid, t.uid));
     if (reaper.signal === t.signal) continue; // a threaded reparent: nobody needs to hear of it
     c.exitSignal = SIGCHLD;
     if (c.exitState === EXIT_ZOMBIE && c.signal.threads.length === 1) {
@@ -214,8 +215,8 @@ function killOrphanedPgrp(k: Kernel, tsk: Task, parent: Task | null): void {
   const members = pgrpMembers(k, pgid);
   if (!members.some((m) => m.signal.flags & SIGNAL_STOP_STOPPED || m.signal.groupStopCount > 0)) return;
   for (const m of members) {
-    sendSignal(k, m, SIGHUP, true, 0x80);
-    sendSignal(k, m, SIGCONT, true, 0x80);
+    sendSignal(k, m, SIGHUP, true, kernelInfo(SIGHUP));
+    sendSignal(k, m, SIGCONT, true, kernelInfo(SIGCONT));
   }
 }
 
@@ -235,7 +236,8 @@ export function doNotifyParent(k: Kernel, t: Task, sig: number): boolean {
       if (a.handler === "ign") sig = 0; // SIG_IGN: no signal; SA_NOCLDWAIT: signal still sent
     }
   }
-  if (sig > 0 && sig <= 64) sendSignal(k, parent, sig, true, why);
+  // si_pid and si_uid are the child's; si_status its exit code, or the signal that killed it.
+  if (sig > 0 && sig <= 64) sendSignal(k, parent, sig, true, new SigInfo(sig, why, t.tgid, t.uid, why === CLD_EXITED ? (code >> 8) & 0xff : code & 0x7f));
   wakeParent(k, parent);
   return autoreap;
 }

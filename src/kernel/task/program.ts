@@ -29,8 +29,11 @@ export interface Coroutine {
   fork(): Coroutine;
   /** A coroutine of the same kind running `fn(arg)`: a clone() child function or a thread. */
   spawn(fn: unknown, arg: unknown): Coroutine;
-  /** Runs signal handler `handler(sig)` before the interrupted code continues. */
-  pushHandler(handler: unknown, sig: number): void;
+  /**
+   * Runs signal handler `handler(sig)` before the interrupted code continues;
+   * `info` is the signal's siginfo when the handler was installed with SA_SIGINFO.
+   */
+  pushHandler(handler: unknown, sig: number, info?: unknown): void;
 }
 
 /** An executable the kernel can exec: what binfmt loading produces. */

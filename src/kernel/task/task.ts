@@ -6,6 +6,7 @@
 import { bumpSigEpoch, type SigSet } from "../signal/signals.ts";
 import type { Coroutine, SyscallReq } from "./program.ts";
 import type { Timer } from "../../sim/engine.ts";
+import type { SigQueue } from "../signal/signal.ts";
 
 /** __state bits (include/linux/sched.h). */
 export const TASK_RUNNING = 0x0000;
@@ -97,8 +98,8 @@ export class SignalStruct {
   stopReport = 0;
   // process-directed signals (owner: kernel/signal)
   sharedPending: SigSet;
-  /** Queued real-time instances in sharedPending beyond the first, by signal number. */
-  sharedRtQueued: Map<number, number> | null = null;
+  /** The siginfo of each signal in sharedPending (every queued instance of a real-time one); made on first use. */
+  sharedSigq: SigQueue | null = null;
   // reaping (owner: kernel/exit)
   isChildSubreaper = false;
   hasChildSubreaper = false;
@@ -198,7 +199,7 @@ class TaskExtra {
   sigFrames: SigFrame[] | null = null;
   vforkParent: Task | null = null;
   vforkChild: Task | null = null;
-  rtQueued: Map<number, number> | null = null;
+  sigq: SigQueue | null = null;
   pdeathSignal = 0;
 }
 
@@ -356,12 +357,12 @@ export class Task {
   set vforkChild(v: Task | null) {
     if (v !== null || this.extra !== null) this.more().vforkChild = v;
   }
-  /** Queued real-time signal counts (beyond the first), by signal number. */
-  get rtQueued(): Map<number, number> | null {
-    return this.extra === null ? null : this.extra.rtQueued;
+  /** The siginfo of each signal in pending (every queued instance of a real-time one), by signal number. */
+  get sigq(): SigQueue | null {
+    return this.extra === null ? null : this.extra.sigq;
   }
-  set rtQueued(v: Map<number, number> | null) {
-    if (v !== null || this.extra !== null) this.more().rtQueued = v;
+  set sigq(v: SigQueue | null) {
+    if (v !== null || this.extra !== null) this.more().sigq = v;
   }
   /** Signal sent to this task when its parent dies (PR_SET_PDEATHSIG), or 0. */
   get pdeathSignal(): number {
