@@ -21,6 +21,7 @@ import { PF_IDLE, SCHED_FIFO, TASK_RUNNING, type Task } from "../../src/kernel/t
 const US = 1_000;
 const MS = 1_000_000;
 const SEC = 1_000_000_000;
+const TICK = 4 * MS; // HZ 250
 const CPUS = 4;
 /** The presets with the SMP balancer of balance.ts in their chain. */
 const SMP_PRESETS = ["linux-6", "linux-5"] as const;
@@ -157,8 +158,10 @@ describe.each(SMP_PRESETS)("preset %s on 4 CPUs", (sched) => {
         for (const pid of pids) out.push(yield* sys.sched_setaffinity(pid, [0, 1, 2, 3]));
       });
       expect(rets).toEqual(pids.map(() => 0));
-      // Periodic balancing runs every 4 ticks (16 ms at HZ 250): allow a few passes.
-      expectTwoEach(m, m.now + 80 * MS);
+      // While the hogs were pinned, every pass of the idle CPUs found only pinned tasks and doubled their
+      // intervals (out_all_pinned); once busy, a CPU's interval is 16 times that, so the last of the
+      // spreading waits for a stretched pass: allow 600 ms.
+      expectTwoEach(m, m.now + 600 * MS);
     });
   });
 
@@ -179,14 +182,19 @@ describe.each(SMP_PRESETS)("preset %s on 4 CPUs", (sched) => {
       m.run(20 * MS);
       expect(loads(m)).toEqual([2, 2]);
       const w = watchAffinity(m);
+      const hogs = new Set([...heavy, ...light]);
+      let hogMoves = 0; // init, woken to reap the controller, may move too
+      m.kernel.trace.subscribe((e) => {
+        if (e.name === "sched_migrate_task" && hogs.has(e.pid)) hogMoves++;
+      });
       control(m, function* (sys) {
         for (const pid of [...heavy, ...light]) yield* sys.sched_setaffinity(pid, [0, 1]);
       });
-      m.run(m.now + 200 * MS);
+      m.run(m.now + 300 * MS);
       const cpuOf = (pid: number): number => m.kernel.task(pid)!.cpu;
       expect(heavy.map(cpuOf).sort()).toEqual([0, 1]); // one nice-0 task per CPU
       expect(light.map(cpuOf).sort()).toEqual([0, 1]);
-      expect(w.migrations).toBe(2); // the nice-0 task one way, a nice-19 task the other: no ping-pong
+      expect(hogMoves).toBe(2); // the nice-0 task one way, a nice-19 task the other: no ping-pong
       const t0 = heavy.map((pid) => m.kernel.task(pid)!.sumExecRuntime);
       m.run(m.now + 2 * SEC);
       const share = heavy.map((pid, i) => (m.kernel.task(pid)!.sumExecRuntime - t0[i]!) / (2 * SEC));
@@ -235,19 +243,56 @@ describe.each(SMP_PRESETS)("preset %s on 4 CPUs", (sched) => {
       control(m, function* (sys) {
         for (const pid of heavy) yield* sys.sched_setaffinity(pid, [0, 1]);
       });
-      const at: number[] = [];
+      const moves: number[] = [];
       m.kernel.trace.subscribe((e) => {
-        if (e.name === "sched_migrate_task") at.push(e.ts);
+        if (e.name === "sched_migrate_task" && heavy.includes(e.pid)) moves.push(e.ts);
       });
-      const start = m.now;
-      m.run(m.now + 200 * MS);
-      expect(at).toHaveLength(1);
-      // CPU 1 is busy, so it balances at every fourth 16 ms pass (64 ms, busy_factor): its first
-      // pass after the release skips the task (1024 > 1009), the second takes it.
-      const busyPass = 64 * MS;
-      const first = Math.floor(start / busyPass) * busyPass + busyPass;
-      expect(at[0]).toBe(first + busyPass);
-      expect(m.kernel.rqs[1]!.balanceFailed).toBe(0);
+      // CPU 1's periodic passes, seen tick by tick: when each ran and what it left in nr_balance_failed.
+      const rq1 = m.kernel.rqs[1]!;
+      const passes: { at: number; failed: number }[] = [];
+      const end = m.now + 300 * MS;
+      for (let t = m.now + TICK; t <= end; t += TICK) {
+        const last = rq1.lastBalance;
+        m.run(t);
+        if (rq1.lastBalance !== last) passes.push({ at: rq1.lastBalance, failed: rq1.balanceFailed });
+      }
+      expect(moves).toHaveLength(1);
+      // The pass that took the nice-0 task came right after one that found the imbalance (1024 > 1009) and
+      // moved nothing; the interval then went back to min_interval, 2 ms on 2 CPUs, times busy_factor 16,
+      // less one jiffy: 7 ticks (get_sd_balance_interval).
+      const k = passes.findIndex((p) => p.at === moves[0]);
+      expect(k).toBeGreaterThan(0);
+      expect(passes[k - 1]!.failed).toBe(1);
+      expect(passes[k]!.failed).toBe(0);
+      expect(passes[k]!.at - passes[k - 1]!.at).toBe(7 * TICK);
+    });
+
+    it("balanceinterval: a busy CPU's passes come 7 ticks apart at min_interval, 15 once balanced, and stretch to the 50-tick cap while only pinned tasks are found (2 CPUs, HZ 250)", () => {
+      const m = new Machine({ cpus: 2, sched });
+      // CPU 0: two hogs, CPU 1: one, all pinned, so every pass of CPU 1 finds only pinned tasks
+      // to take, and CPU 0 finds nothing busier than itself.
+      m.spawn(hog, { affinity: [0] });
+      m.spawn(hog, { affinity: [0] });
+      m.spawn(hog, { affinity: [1] });
+      const rqs = m.kernel.rqs;
+      const at: number[][] = [[], []];
+      for (let t = TICK; t <= 1000 * MS; t += TICK) {
+        const last = rqs.map((r) => r.lastBalance);
+        m.run(t);
+        rqs.forEach((r, i) => {
+          if (r.lastBalance !== last[i]) at[i]!.push(r.lastBalance / TICK);
+        });
+      }
+      const gaps = (a: number[]) => a.slice(1).map((x, i) => x - a[i]!);
+      // CPU 0 is the busiest: balanced at every pass, so its interval doubles to max_interval (4 ms) at
+      // once: 7 ticks to the first pass (2 ms x 16 - 1 jiffy), then 15 (4 ms x 16 - 1).
+      expect(at[0]![0]).toBe(7);
+      expect(new Set(gaps(at[0]!))).toEqual(new Set([15]));
+      // CPU 1 sees only pinned tasks on the busiest (out_all_pinned): its interval doubles past max_interval
+      // up to MAX_PINNED_INTERVAL, here capped by max_load_balance_interval (HZ x 2 CPUs / 10 = 50 jiffies).
+      const g1 = gaps(at[1]!);
+      expect(g1.slice(0, 3)).toEqual([15, 31, 50]);
+      expect(new Set(g1.slice(2))).toEqual(new Set([50]));
     });
   });
 
@@ -473,7 +518,8 @@ describe.each(SMP_PRESETS)("preset %s on 4 CPUs", (sched) => {
     it("allpinned: an all-pinned busiest CPU does not keep free tasks elsewhere from moving to an idle CPU", () => {
       const m = allPinnedBusiest();
       expect(loads(m)).toEqual([0, 3, 2, 2]);
-      m.run(m.now + 200 * MS);
+      // CPU 0 is idle: its passes come at every tick (min_interval 4 ms on 4 CPUs, one jiffy).
+      m.run(m.now + 2 * TICK);
       const l = loads(m);
       expect(l[1]).toBe(3); // the pinned ones stay
       expect(l[0]).toBe(1); // one free hog came over

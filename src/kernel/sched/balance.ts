@@ -7,9 +7,19 @@
  * - newly idle: a CPU about to run its idle task pulls one queued task from
  *   the CPU with the most runnable tasks (migrate_task; CPU_NEWLY_IDLE stops
  *   after one);
- * - periodic: every BALANCE_TICKS ticks (16 ms at HZ 250), while some CPU
- *   holds two or more tasks, each idle CPU in turn balances towards itself,
- *   and a busy one at every BUSY_FACTOR-th pass (64 ms; sd->busy_factor):
+ * - periodic (rebalance_domains): each CPU balances towards itself when its
+ *   interval has passed since its last pass, at a tick, while some CPU holds
+ *   two or more tasks. The interval is get_sd_balance_interval's: the
+ *   domain's balance_interval, which starts at min_interval (the span weight:
+ *   1 ms per CPU), goes back there after a pass that found an imbalance and
+ *   doubles up to max_interval (twice that) after one that found none; a busy
+ *   CPU multiplies it by busy_factor 16 and takes one jiffy off (so busy and
+ *   idle periods are not multiples of each other); it is counted in whole
+ *   jiffies, at least 1, at most max_load_balance_interval (HZ x CPUs / 10).
+ *   On 2 CPUs at HZ 250 an idle CPU balances at every tick and a busy one
+ *   every 7 or 15 ticks (28 or 60 ms); on 8 CPUs every 2 or 4 ticks, and 31
+ *   or 63. A pass that found every task pinned doubles the interval up to
+ *   512 ms (MAX_PINNED_INTERVAL). In each pass:
  *   - each CPU is classified as Linux classifies a group: has_spare (no
  *     task), fully_busy (one) or overloaded (more than one), and its load is
  *     the sum of its runnable tasks' weights (rq.load);
@@ -37,8 +47,8 @@
  * the runnable tasks, not PELT's decaying average (for a task that never
  * sleeps the average converges to the weight); realtime and deadline tasks
  * count with their nice weight instead of taking capacity away; no domain
- * hierarchy; fixed intervals (16 ms idle, 64 ms busy) where Linux's adapt
- * (2..4 ms times busy_factor 16 for a small domain); no active balance of a
+ * hierarchy; a CPU counts as busy when it runs any task (Linux
+ * counts a CPU running only SCHED_IDLE tasks as idle); no active balance of a
  * running task, no cache-hot test, no migrate_util or misfit. Placement on fork and wakeup (core.selectTaskRq)
  * does most of the spreading.
  */
@@ -49,10 +59,10 @@ import { groupType, HAS_SPARE, IMBALANCE_PCT, OVERLOADED, type Rq } from "./rq.t
 import { activateTask, allowed, deactivateTask, setTaskCpu, checkPreempt } from "./core.ts";
 import { ENQUEUE_MIGRATED } from "./class.ts";
 
-/** Ticks between periodic balance passes (sd min_interval is span weight ms; we keep it a few ticks). */
-const BALANCE_TICKS = 4;
-/** sd->busy_factor: a busy CPU balances this many times less often (Linux: 16 times its 2..4 ms interval). */
-const BUSY_FACTOR = 4;
+/** sd->busy_factor: a busy CPU's balance interval is this many times longer (16 since Linux 5.10). */
+const BUSY_FACTOR = 16;
+/** MAX_PINNED_INTERVAL (ms): how far passes that found every task pinned may stretch the interval. */
+const MAX_PINNED_INTERVAL = 512;
 
 /** Moves a queued task from src to dst. */
 function migrate(k: Kernel, src: Rq, dst: Rq, p: Task): void {
@@ -83,25 +93,75 @@ export function newIdleBalance(k: Kernel, rq: Rq): boolean {
     migrate(k, src, rq, p);
     return true;
   }
+  balanceOnIdle(k, rq);
   return false;
 }
 
-/** Arms the periodic balance pass if it is not armed. */
+/** sd->min_interval in ms: the span weight, here every CPU. max_interval is twice it. */
+function minInterval(k: Kernel): number {
+  return k.rqs.length;
+}
+
+/** get_sd_balance_interval, in ns: whole jiffies, a busy CPU's times busy_factor less one. */
+export function balanceIntervalNs(k: Kernel, rq: Rq, busy: boolean): number {
+  const hz = k.params.hz;
+  let j = Math.ceil((rq.balanceInterval * (busy ? BUSY_FACTOR : 1) * hz) / 1000); // msecs_to_jiffies rounds up
+  if (busy) j -= 1;
+  const maxJ = Math.max(1, Math.floor((hz * k.rqs.length) / 10)); // max_load_balance_interval
+  return Math.min(Math.max(j, 1), maxJ) * k.tickNs;
+}
+
+/** The tick at which rq's next periodic pass is due, as it is now (busy or idle). */
+function nextBalance(k: Kernel, rq: Rq): number {
+  return rq.lastBalance + balanceIntervalNs(k, rq, rq.curr !== rq.idle);
+}
+
+/**
+ * Arms the periodic balance pass if it is not armed: at the first CPU's next
+ * due tick. The passes that fell due while no CPU had two tasks found nothing
+ * to do: they are accounted here as balanced ones (the interval doubled, the
+ * last pass at the latest due tick).
+ */
 export function armBalance(k: Kernel): void {
   if (k.rqs.length < 2) return;
   if (!k.balanceTimer) k.balanceTimer = k.newTimer(Prio.HOUSEKEEPING, () => periodicBalance(k));
   if (k.balanceTimer.armed) return;
-  const t = k.tickNs * BALANCE_TICKS;
-  k.engine.arm(k.balanceTimer, (Math.floor(k.now / t) + 1) * t);
+  let at = Infinity;
+  for (const rq of k.rqs) {
+    if (rq.balanceInterval === 0) rq.balanceInterval = minInterval(k); // sd_init: balance_interval = min_interval
+    if (nextBalance(k, rq) <= k.now) {
+      rq.lastBalance = nextBalance(k, rq);
+      if (rq.balanceInterval < 2 * minInterval(k)) rq.balanceInterval *= 2;
+      rq.balanceFailed = 0;
+      const iv = balanceIntervalNs(k, rq, rq.curr !== rq.idle);
+      rq.lastBalance += Math.floor((k.now - rq.lastBalance) / iv) * iv;
+    }
+    at = Math.min(at, nextBalance(k, rq));
+  }
+  k.engine.arm(k.balanceTimer, Math.max(at, (Math.floor(k.now / k.tickNs) + 1) * k.tickNs));
 }
 
+/**
+ * A CPU about to idle whose new-idle pull found nothing: its next periodic
+ * pass comes at its idle interval, which may be sooner than the pass armed
+ * (sched_balance_newidle pulls rq->next_balance in).
+ */
+export function balanceOnIdle(k: Kernel, rq: Rq): void {
+  const timer = k.balanceTimer;
+  if (timer === null || !timer.armed || rq.balanceInterval === 0) return;
+  const at = Math.max(nextBalance(k, rq), (Math.floor(k.now / k.tickNs) + 1) * k.tickNs);
+  if (at < timer.time) k.engine.arm(timer, at);
+}
+
+/** rebalance_domains at this tick: each CPU whose interval has passed balances, in CPU order. */
 function periodicBalance(k: Kernel): void {
-  const any = k.rqs.some((o) => o.nrRunning >= 2);
-  const pass = Math.round(k.now / (k.tickNs * BALANCE_TICKS));
-  // Each CPU's rebalance at this tick, in CPU order: an idle CPU at every pass, a busy one at every
-  // BUSY_FACTOR-th (get_sd_balance_interval multiplies a busy CPU's interval by sd->busy_factor).
-  for (const rq of k.rqs) if (rq.curr === rq.idle || pass % BUSY_FACTOR === 0) balanceCpu(k, rq);
-  if (any) armBalance(k);
+  const now = k.now;
+  for (const rq of k.rqs) {
+    if (nextBalance(k, rq) > now) continue;
+    balanceCpu(k, rq);
+    rq.lastBalance = now;
+  }
+  if (k.rqs.some((o) => o.nrRunning >= 2)) armBalance(k);
 }
 
 /** update_sd_pick_busiest: is `rq` busier than the busiest so far? */
@@ -153,27 +213,28 @@ function findImbalance(k: Kernel, dst: Rq, skip: Set<number>): { src: Rq; imb: I
  * sched_balance_rq for `dst` at its periodic balance: find the busiest CPU,
  * take what calculate_imbalance asks for, pass over a busiest CPU whose queued
  * tasks are all pinned elsewhere. Counts passes that moved nothing
- * (dst.balanceFailed) as nr_balance_failed does.
+ * (dst.balanceFailed) as nr_balance_failed does, and tunes dst's interval:
+ * back to min_interval after an imbalance, doubled after none.
  */
 function balanceCpu(k: Kernel, dst: Rq): void {
   const skip = new Set<number>();
   for (;;) {
     const found = findImbalance(k, dst, skip);
     if (found === null) {
-      dst.balanceFailed = 0; // out_balanced
+      // out_balanced, or out_all_pinned when every busiest CPU seen had only pinned tasks.
+      dst.balanceFailed = 0;
+      const cap = skip.size > 0 ? MAX_PINNED_INTERVAL : 2 * minInterval(k);
+      if (dst.balanceInterval < cap) dst.balanceInterval *= 2;
       return;
     }
     const { src, imb } = found;
     const { moved, allPinned } = detachTasks(k, src, dst, imb, dst.balanceFailed);
-    if (moved > 0) {
-      dst.balanceFailed = 0;
-      return;
-    }
-    if (allPinned) {
+    if (allPinned && moved === 0) {
       skip.add(src.cpu); // redo without it
       continue;
     }
-    dst.balanceFailed++;
+    dst.balanceFailed = moved > 0 ? 0 : dst.balanceFailed + 1;
+    dst.balanceInterval = minInterval(k); // we were unbalanced: reset the interval
     return;
   }
 }

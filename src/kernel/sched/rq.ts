@@ -17,6 +17,14 @@ export class Rq {
   burstEndAt = -1;
   /** Periodic balance passes in a row that found an imbalance here and moved nothing (sd->nr_balance_failed). */
   balanceFailed = 0;
+  /**
+   * sd->balance_interval in ms: the span weight (the CPU count) after a pass
+   * that found an imbalance, doubled (to twice that) by a pass that found none.
+   * 0 until the balancer first looks at this CPU.
+   */
+  balanceInterval = 0;
+  /** sd->last_balance: the tick of this CPU's last periodic balance pass (ns). */
+  lastBalance = 0;
   curr!: Task;
   idle!: Task;
   /** Set when curr must be switched out at the next opportunity (TIF_NEED_RESCHED). */
