@@ -44,6 +44,13 @@ export interface Params {
   /** sysctl_sched_child_runs_first. */
   childRunsFirst: boolean;
   /**
+   * sysctl_sched_migration_cost, ns: a fair task that ran on its CPU less
+   * than this long ago is cache-hot, and the balancer leaves it there while
+   * its passes have not failed more than cache_nice_tries (1) times in a
+   * row. -1: every task is hot; 0: none is.
+   */
+  migrationCost: number;
+  /**
    * Fair-class feature switches as /sys/kernel/debug/sched/features takes
    * them: names separated by spaces or commas, NO_ in front to turn one off
    * (e.g. "NO_DELAY_DEQUEUE NO_RUN_TO_PARITY"). Empty: every default. EEVDF
@@ -99,6 +106,7 @@ export function defaultParams(): Params {
     rtRuntime: 950_000_000,
     stepBudget: 100_000,
     childRunsFirst: false,
+    migrationCost: 500_000,
     schedFeatures: "",
   };
 }
@@ -118,7 +126,7 @@ export class ParamError extends Error {
 /** Tunables measured in ns: on the command line they take units (250us, 3ms, 2s). */
 export const DURATION_PARAMS: readonly (keyof Params)[] = [
   "contextSwitchCost", "threadSwitchCost", "syscallCost", "baseSlice", "schedLatency", "minGranularity",
-  "wakeupGranularity", "rrTimeslice", "rtPeriod", "rtRuntime",
+  "wakeupGranularity", "rrTimeslice", "rtPeriod", "rtRuntime", "migrationCost",
 ];
 
 export function checkParams(p: Params): void {
@@ -146,6 +154,8 @@ export function checkParams(p: Params): void {
   int("rtPeriod", 1_000_000, 10_000_000_000);
   if (!(p.rtRuntime === -1 || (Number.isInteger(p.rtRuntime) && p.rtRuntime >= 0 && p.rtRuntime <= p.rtPeriod)))
     throw new ParamError("rtRuntime", p.rtRuntime, `expected -1 (no throttling) or a duration from 0 to rtPeriod (${formatDuration(p.rtPeriod)})`);
+  if (!(p.migrationCost === -1 || (Number.isInteger(p.migrationCost) && p.migrationCost >= 0 && p.migrationCost <= 1e9)))
+    throw new ParamError("migrationCost", p.migrationCost, "expected -1 (every task cache-hot) or a duration from 0 to 1s");
   if (typeof p.schedFeatures !== "string") throw new ParamError("schedFeatures", p.schedFeatures, "expected a string of feature names");
   parseSchedFeatures(p.schedFeatures);
   if (!(p.rlimitNproc === Infinity || (Number.isInteger(p.rlimitNproc) && p.rlimitNproc >= 0)))

@@ -236,7 +236,9 @@ describe.each(SMP_PRESETS)("preset %s on 4 CPUs", (sched) => {
     });
 
     it("weightedbalance: a pass that moved nothing is counted, and the next judges the heavy task at half its weight (nr_balance_failed)", () => {
-      const m = new Machine({ cpus: 2, sched });
+      // No task cache-hot (migrationCost 0), so that only the weight rule holds the task back: with the
+      // default, the nice-0 task waiting at a tick was switched out at that tick and is hot (cachehot).
+      const m = new Machine({ cpus: 2, sched, migrationCost: 0 });
       const heavy = [m.spawn(hog, { affinity: [0] }), m.spawn(hog, { affinity: [0] })];
       for (let i = 0; i < 2; i++) m.spawn(hog, { affinity: [1], nice: 19 });
       m.run(20 * MS);
@@ -293,6 +295,55 @@ describe.each(SMP_PRESETS)("preset %s on 4 CPUs", (sched) => {
       const g1 = gaps(at[1]!);
       expect(g1.slice(0, 3)).toEqual([15, 31, 50]);
       expect(new Set(g1.slice(2))).toEqual(new Set([50]));
+    });
+  });
+
+  describe("cache-hot", () => {
+    /**
+     * task_hot: a fair task that ran on its CPU less than sysctl_sched_migration_cost (0.5 ms) ago is
+     * left there by the balancer, new-idle included, until passes have failed more than
+     * cache_nice_tries (1) times in a row. CPU 1 runs a hog and a FIFO task that runs 1 ms at every
+     * 4 ms tick, preempting the hog there; CPU 0 runs a task that ends `endAt` after the tick at 8 ms
+     * and leaves CPU 0 idle.
+     */
+    function hotScene(migrationCost: number, endAt: number): { idleAt: number; pulledAt: number } {
+      const m = new Machine({ cpus: 2, sched, migrationCost });
+      const h = m.spawn(hog, { affinity: [1] });
+      m.spawn(program("rt", function* (sys) {
+        for (;;) {
+          yield* sys.compute(1 * MS);
+          yield* sys.sleep(3 * MS);
+        }
+      }), { affinity: [1], policy: SCHED_FIFO, rtPriority: 10 });
+      m.spawn(program("short", function* (sys) { yield* sys.compute(8 * MS + endAt); }), { affinity: [0] });
+      m.spawn(program("ctl", function* (sys) { yield* sys.sched_setaffinity(h, [0, 1]); }), { affinity: [1] });
+      let idleAt = -1;
+      let pulledAt = -1;
+      m.kernel.trace.subscribe((e) => {
+        if (e.name === "sched_switch" && e.cpu === 0 && e.next_pid === 0 && e.ts > 0 && idleAt < 0) idleAt = e.ts;
+        if (e.name === "sched_migrate_task" && e.pid === h && pulledAt < 0) pulledAt = e.ts;
+      });
+      m.run(40 * MS);
+      return { idleAt, pulledAt };
+    }
+
+    it("cachehot: a CPU going idle leaves a task switched out 0.2 ms ago; passes at the next ticks find it hot again (just preempted), and the third takes it (nr_balance_failed 2 > cache_nice_tries 1)", () => {
+      const { idleAt, pulledAt } = hotScene(500 * US, 200 * US);
+      expect(idleAt).toBe(8 * MS + 200 * US);
+      expect(pulledAt).toBe(20 * MS); // passes at 12 and 16 ms fail, 20 ms moves
+    });
+
+    it("cachehot: a task switched out 0.7 ms ago is cold: the CPU going idle takes it at once", () => {
+      const { idleAt, pulledAt } = hotScene(500 * US, 700 * US);
+      expect(pulledAt).toBe(8 * MS + 700 * US);
+      expect(idleAt).toBe(-1); // new-idle balance found it before CPU 0 switched to idle
+    });
+
+    it("cachehot: with sysctl_sched_migration_cost 0 no task is hot; with -1 every task is, until passes have failed twice", () => {
+      expect(hotScene(0, 200 * US).pulledAt).toBe(8 * MS + 200 * US);
+      const always = hotScene(-1, 700 * US);
+      expect(always.idleAt).toBe(8 * MS + 700 * US);
+      expect(always.pulledAt).toBe(20 * MS);
     });
   });
 
@@ -518,8 +569,10 @@ describe.each(SMP_PRESETS)("preset %s on 4 CPUs", (sched) => {
     it("allpinned: an all-pinned busiest CPU does not keep free tasks elsewhere from moving to an idle CPU", () => {
       const m = allPinnedBusiest();
       expect(loads(m)).toEqual([0, 3, 2, 2]);
-      // CPU 0 is idle: its passes come at every tick (min_interval 4 ms on 4 CPUs, one jiffy).
-      m.run(m.now + 2 * TICK);
+      // CPU 0 is idle: its passes come at every tick (min_interval 4 ms on 4 CPUs, one jiffy). The free hogs
+      // take turns at each tick, so the one waiting was just switched out and is cache-hot: the third pass,
+      // after two that failed (nr_balance_failed > cache_nice_tries), takes it.
+      m.run(m.now + 4 * TICK);
       const l = loads(m);
       expect(l[1]).toBe(3); // the pinned ones stay
       expect(l[0]).toBe(1); // one free hog came over

@@ -49,12 +49,12 @@
  * count with their nice weight instead of taking capacity away; no domain
  * hierarchy; a CPU counts as busy when it runs any task (Linux
  * counts a CPU running only SCHED_IDLE tasks as idle); no active balance of a
- * running task, no cache-hot test, no migrate_util or misfit. Placement on fork and wakeup (core.selectTaskRq)
+ * running task, no migrate_util or misfit. Placement on fork and wakeup (core.selectTaskRq)
  * does most of the spreading.
  */
 import { Prio } from "../../sim/engine.ts";
 import type { Kernel } from "../kernel.ts";
-import type { Task } from "../task/task.ts";
+import { SCHED_IDLE, SCHED_NORMAL, type Task } from "../task/task.ts";
 import { groupType, HAS_SPARE, IMBALANCE_PCT, OVERLOADED, type Rq } from "./rq.ts";
 import { activateTask, allowed, deactivateTask, setTaskCpu, checkPreempt } from "./core.ts";
 import { ENQUEUE_MIGRATED } from "./class.ts";
@@ -79,6 +79,22 @@ function movable(k: Kernel, src: Rq, p: Task, dst: Rq): boolean {
   return allowed(p, dst.cpu) && k.classes[p.sclass]!.canMigrate?.(src, p, dst.cpu) === true;
 }
 
+/** sd->cache_nice_tries: failed passes in a row after which cache-hot tasks move too (1 at the LLC level). */
+const CACHE_NICE_TRIES = 1;
+
+/**
+ * task_hot: a fair task (not SCHED_IDLE) that ran on src less than
+ * sysctl_sched_migration_cost ago still has its cache there. One that has
+ * never run is cold.
+ */
+function taskHot(k: Kernel, p: Task): boolean {
+  if (p.sclass !== k.classOfPolicy[SCHED_NORMAL] || p.policy === SCHED_IDLE) return false;
+  const cost = k.params.migrationCost;
+  if (cost === -1) return true;
+  if (cost === 0 || p.firstRun < 0) return false;
+  return k.now - p.execStart < cost;
+}
+
 /** Runqueues other than `dst` with two or more tasks, busiest first (ties by CPU number). */
 function busiestFirst(k: Kernel, dst: Rq): Rq[] {
   return k.rqs.filter((o) => o !== dst && o.nrRunning >= 2).sort((a, b) => b.nrRunning - a.nrRunning || a.cpu - b.cpu);
@@ -88,7 +104,8 @@ function busiestFirst(k: Kernel, dst: Rq): Rq[] {
 export function newIdleBalance(k: Kernel, rq: Rq): boolean {
   // When every movable task of the busiest CPU is pinned, try the next busiest (LBF_ALL_PINNED).
   for (const src of busiestFirst(k, rq)) {
-    const p = candidates(k, src, rq).find((q) => movable(k, src, q, rq)); // the coldest movable one
+    // The coldest movable one that is not cache-hot (or any, once passes keep failing).
+    const p = candidates(k, src, rq).find((q) => movable(k, src, q, rq) && (rq.balanceFailed > CACHE_NICE_TRIES || !taskHot(k, q)));
     if (p === undefined) continue;
     migrate(k, src, rq, p);
     return true;
@@ -149,7 +166,7 @@ export function armBalance(k: Kernel): void {
 export function balanceOnIdle(k: Kernel, rq: Rq): void {
   const timer = k.balanceTimer;
   if (timer === null || !timer.armed || rq.balanceInterval === 0) return;
-  const at = Math.max(nextBalance(k, rq), (Math.floor(k.now / k.tickNs) + 1) * k.tickNs);
+  const at = Math.max(rq.lastBalance + balanceIntervalNs(k, rq, false), (Math.floor(k.now / k.tickNs) + 1) * k.tickNs); // curr is still prev here
   if (at < timer.time) k.engine.arm(timer, at);
 }
 
@@ -255,6 +272,7 @@ function detachTasks(k: Kernel, src: Rq, dst: Rq, imb: Imbalance, failed: number
     if (src.nrRunning <= 1) break; // never take the last one
     if (!movable(k, src, p, dst)) continue;
     allPinned = false;
+    if (failed <= CACHE_NICE_TRIES && taskHot(k, p)) continue; // can_migrate_task: cache-hot, and passes have not kept failing
     if (imb.kind === "load") {
       const w = p.loadWeight; // what it adds to src's load
       if (w >> Math.min(failed, 31) > want) continue;
