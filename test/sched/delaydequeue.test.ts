@@ -16,9 +16,11 @@ import { ENQUEUE_DELAYED, ENQUEUE_WAKEUP } from "../../src/kernel/sched/class.ts
 import { seOf } from "../../src/kernel/sched/fair_common.ts";
 import { avgVruntime, type EevdfRq } from "../../src/kernel/sched/eevdf.ts";
 import { SIGCONT, SIGSTOP } from "../../src/kernel/signal/signals.ts";
-import { TASK_RUNNING, type Task } from "../../src/kernel/task/task.ts";
+import { SCHED_FIFO, TASK_RUNNING, type Task } from "../../src/kernel/task/task.ts";
 import { psRows } from "../../src/observe/ps.ts";
 import { ParamError } from "../../src/kernel/param.ts";
+import { setUserNice } from "../../src/kernel/sched/prio.ts";
+import { schedSetattr } from "../../src/kernel/sched/sched_syscalls.ts";
 
 const hog = program("hog", function* (sys) {
   for (;;) yield* sys.compute(1e12);
@@ -130,6 +132,67 @@ describe("EEVDF DELAY_DEQUEUE (Linux 6.12)", () => {
     m.run(2e9);
     expect(kept).toBeGreaterThan(5);
     expect(kept + replaced).toBeGreaterThan(5);
+  });
+
+  /** Steps the machine until the napper `n` is asleep with its dequeue delayed. */
+  function untilDelayed(m: Machine, n: number): Task {
+    for (let i = 0; i < 1_000_000; i++) {
+      const p = m.task(n)!;
+      if (p.state !== TASK_RUNNING && seOf(p).delayed) return p;
+      if (m.run(Infinity, 1) === 0) break;
+    }
+    throw new Error("the napper never went to sleep delayed");
+  }
+
+  it("6.12 keeps a delayed task delayed across a nice change: it is taken off the queue and put back, re-weighted, and still asleep (set_user_nice: DEQUEUE_SAVE / ENQUEUE_RESTORE)", () => {
+    const m = new Machine({ cpus: 1, sched: "eevdf" });
+    m.spawn(hog);
+    m.spawn(hog, { nice: 3 });
+    const n = m.spawn(napper(20_000_000, true));
+    const p = untilDelayed(m, n);
+    const rq = m.kernel.rqs[0]!;
+    const cfs = rq.cfs as EevdfRq;
+    const load = cfs.load;
+    const queued = cfs.nrRunning;
+    setUserNice(m.kernel, p, 10);
+    const se = seOf(p);
+    expect(se.delayed).toBe(true);
+    expect(se.onRq).toBe(true);
+    expect(p.onRq).toBe(false); // still asleep to the core
+    expect(cfs.nrDelayed).toBe(1);
+    expect(cfs.nrRunning).toBe(queued);
+    expect(cfs.load).toBe(load - 1024 + 110); // its weight is nice 10's now
+    expect(rq.nrRunning).toBe(2);
+    // The run goes on: the delayed task is picked (and leaves) or woken (and stays), as before.
+    m.run(m.now + 2e9);
+    expect(m.task(n)!.nice).toBe(10);
+    expect(seOf(m.task(n)!).weight).toBe(110);
+  });
+
+  it("a delayed task moved out of the fair class completes its dequeue first (__sched_setscheduler), and wakes as a FIFO task", () => {
+    const m = new Machine({ cpus: 1, sched: "linux-6" });
+    m.spawn(hog);
+    m.spawn(hog, { nice: 3 });
+    const n = m.spawn(napper(20_000_000, true));
+    const p = untilDelayed(m, n);
+    const cfs = m.kernel.rqs[0]!.cfs as EevdfRq;
+    const root = m.task(1)!;
+    const attr = { size: 56, sched_policy: SCHED_FIFO, sched_flags: 0, sched_nice: 0, sched_priority: 5, sched_runtime: 0, sched_deadline: 0, sched_period: 0, sched_util_min: 0, sched_util_max: 0 };
+    expect(schedSetattr(m.kernel, root, p, attr)).toBe(0);
+    expect(seOf(p).delayed).toBe(false);
+    expect(cfs.nrDelayed).toBe(0);
+    expect(cfs.nrRunning).toBe(2); // only the hogs
+    expect(p.sclass).toBe(m.kernel.classOfPolicy[SCHED_FIFO]);
+    // Its next wakeup preempts the hogs at once.
+    let wokeAt = -1;
+    let ranAt = -1;
+    m.kernel.trace.subscribe((e) => {
+      if (e.name === "sched_wakeup" && e.pid === n && wokeAt < 0) wokeAt = e.ts;
+      if (e.name === "sched_switch" && e.next_pid === n && ranAt < 0) ranAt = e.ts;
+    });
+    m.run(m.now + 100_000_000);
+    expect(wokeAt).toBeGreaterThan(0);
+    expect(ranAt).toBe(wokeAt);
   });
 
   it("NO_DELAY_DEQUEUE (sched features): a blocking task always leaves the queue at once", () => {

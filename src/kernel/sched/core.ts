@@ -510,19 +510,35 @@ export function taskRq(k: Kernel, p: Task): Rq {
   return k.rqs[p.cpu]!;
 }
 
-/** Re-queues p around a change of its scheduling parameters (the DEQUEUE_SAVE / ENQUEUE_RESTORE dance). */
-export function changeSched(k: Kernel, p: Task, change: () => void): void {
+/**
+ * Re-queues p around a change of its scheduling parameters (the DEQUEUE_SAVE /
+ * ENQUEUE_RESTORE dance). `newClass` is the class p will be in after the
+ * change. A task asleep with its dequeue delayed (EEVDF) goes through the
+ * dance too and stays delayed, re-weighted and placed by its lag (6.12); one
+ * leaving its class first completes the dequeue (__sched_setscheduler).
+ */
+export function changeSched(k: Kernel, p: Task, newClass: number, change: () => void): void {
   const rq = taskRq(k, p);
   const cls = k.classes[p.sclass]!;
-  if (!p.onRq && cls.delayed !== undefined && cls.delayed(p)) cls.finishDelayed!(rq, p); // simplified: see docs/simplifications.md
+  let delayed = !p.onRq && cls.delayed !== undefined && cls.delayed(p);
+  if (delayed && newClass !== p.sclass) {
+    cls.finishDelayed!(rq, p);
+    delayed = false;
+  }
   const running = rq.curr === p;
   const queued = p.onRq;
   const oldPrio = p.prio;
   if (running) updateCurr(k, rq);
-  if (queued) k.classes[p.sclass]!.dequeueTask(rq, p, DEQUEUE_SAVE);
+  if (queued || delayed) k.classes[p.sclass]!.dequeueTask(rq, p, DEQUEUE_SAVE);
   if (running) k.classes[p.sclass]!.putPrevTask(rq, p);
   const oldClass = p.sclass;
   change();
+  if (delayed) {
+    // Not runnable: the core's counts do not change; only the class's queue and its load.
+    k.classes[p.sclass]!.enqueueTask(rq, p, ENQUEUE_RESTORE);
+    if (k.activeRq !== rq) rearm(k, rq);
+    return;
+  }
   if (queued) {
     const w = weightOf(p);
     rq.load += w - p.loadWeight;

@@ -90,7 +90,7 @@
 import { parseSchedFeatures, type Params } from "../param.ts";
 import type { Task } from "../task/task.ts";
 import { KernelPanic } from "../errno.ts";
-import { DEQUEUE_SAVE, ENQUEUE_INITIAL, type SchedClass, DEQUEUE_MOVE, DEQUEUE_SLEEP, DEQUEUE_SPECIAL, DEQUEUE_DELAYED, ENQUEUE_DELAYED } from "./class.ts";
+import { DEQUEUE_SAVE, ENQUEUE_INITIAL, type SchedClass, DEQUEUE_MOVE, DEQUEUE_SLEEP, DEQUEUE_SPECIAL, DEQUEUE_DELAYED, ENQUEUE_DELAYED, ENQUEUE_RESTORE } from "./class.ts";
 import { RbTree } from "./rbtree.ts";
 import type { Rq } from "./rq.ts";
 import {
@@ -434,7 +434,8 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
       const cfs = q(rq);
       const se = seOf(p);
       if (flags & ENQUEUE_DELAYED) return requeueDelayed(rq, cfs, se);
-      if (se.delayed) throw new KernelPanic(`eevdf: enqueue of pid ${p.pid}, still queued (delayed)`);
+      // A delayed task comes back from a parameter change still delayed (ENQUEUE_RESTORE), placed by its lag.
+      if (se.delayed && (se.onRq || !(flags & ENQUEUE_RESTORE))) throw new KernelPanic(`eevdf: enqueue of pid ${p.pid}, still queued (delayed)`);
       const old = syncWeight(se);
       if (old !== 0) {
         // reweight_entity off the queue keeps w * vlag, and w * a relative deadline
@@ -458,7 +459,8 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
       if (flags & DEQUEUE_DELAYED) {
         if (!se.delayed) throw new KernelPanic(`eevdf: delayed dequeue of pid ${p.pid}, not delayed`);
       } else {
-        if (se.delayed) throw new KernelPanic(`eevdf: dequeue of pid ${p.pid}, asleep (delayed)`);
+        // A parameter change takes a delayed task off the queue and back (DEQUEUE_SAVE): it stays delayed.
+        if (se.delayed && !(flags & DEQUEUE_SAVE)) throw new KernelPanic(`eevdf: dequeue of pid ${p.pid}, asleep (delayed)`);
         if (feat.delayDequeue && sleep && !(flags & DEQUEUE_SPECIAL) && !entityEligible(cfs, se)) {
           // DELAY_DEQUEUE: it keeps competing, still counted in V, until it is picked or woken.
           se.delayed = true;

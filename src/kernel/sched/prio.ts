@@ -21,7 +21,7 @@ export function setUserNice(k: Kernel, p: Task, nice: number): void {
     p.staticPrio = 120 + nice; // RT/deadline: only remembered; no requeue (set_user_nice)
     return;
   }
-  changeSched(k, p, () => {
+  changeSched(k, p, p.sclass, () => {
     p.staticPrio = 120 + nice;
     const fair = p.policy === SCHED_NORMAL || p.policy === SCHED_BATCH || p.policy === SCHED_IDLE;
     if (fair) p.normalPrio = p.prio = p.staticPrio;

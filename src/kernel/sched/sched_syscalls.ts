@@ -141,7 +141,7 @@ function unchanged(k: Kernel, p: Task, policy: number, a: SchedAttr): boolean {
 
 /** __setscheduler_params inside the requeue: the classes see the task leave and join. */
 function apply(k: Kernel, p: Task, policy: number, a: SchedAttr, resetOnFork: boolean): void {
-  changeSched(k, p, () => {
+  changeSched(k, p, k.classOfPolicy[policy]!, () => {
     p.policy = policy;
     p.resetOnFork = resetOnFork;
     if (policy === SCHED_DEADLINE) setDlParams(p, dlParamsOf(a));
