@@ -12,7 +12,7 @@ import { formatDuration, parseDuration, TimeParseError } from "../sim/units.ts";
 import { Machine } from "../user/machine.ts";
 import { isProgram } from "../user/program.ts";
 import { OutputCursor, showView, logPrinter, timeLabel, type Out } from "./render.ts";
-import { psRows } from "../observe/index.ts";
+import { psRows, readProcPath } from "../observe/index.ts";
 import { parseWorkload, WorkloadError } from "../scenario/load.ts";
 import { bootWorkload } from "../scenario/run.ts";
 import { PRESETS, UnknownSchedulerError } from "../kernel/sched/presets.ts";
@@ -49,6 +49,26 @@ function durationOpt(name: string) {
       throw new InvalidArgumentError((e as Error).message);
     }
   };
+}
+
+/** A --proc snapshot: the file at `path` as it reads at simulated time `at`. */
+interface ProcAt {
+  at: number;
+  path: string;
+}
+
+/** --proc TIME:PATH, e.g. 5ms:/proc/2/status (repeatable). */
+function procOpt(v: string, prev?: ProcAt[]): ProcAt[] {
+  const i = v.indexOf(":");
+  const path = i < 0 ? "" : v.slice(i + 1);
+  if (i <= 0 || !path.startsWith("/"))
+    throw new InvalidArgumentError(`expected TIME:PATH, e.g. 5ms:/proc/2/status or 1s:/sys/kernel/debug/sched/debug (got "${v}")`);
+  if (/^\/proc\/(self|thread-self)(\/|$)/.test(path)) throw new InvalidArgumentError(`${path}: /proc/self is the reader's own; from the command line name a pid`);
+  try {
+    return [...(prev ?? []), { at: parseDuration(v.slice(0, i), "--proc"), path }];
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 /** --param key=value: one tunable of src/kernel/param.ts; durations take units. */
@@ -88,6 +108,8 @@ interface RunOpts {
   until?: number[];
   json?: boolean;
   psAt?: number[];
+  /** --proc TIME:PATH snapshots. */
+  proc?: ProcAt[];
   log?: boolean;
   sched?: string;
   /** Write an SVG CPU timeline here (compare: one file per scheduler, <name>-<sched>.svg). */
@@ -152,15 +174,22 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   const rec = o.gantt || o.metrics ? MetricsRecorder.attach(m, { keepRuns: !!o.gantt }) : null;
   if (o.log) logPrinter(m, out, !!o.json);
   let lastShown = 0;
-  for (const at of [...(o.psAt ?? [])].sort((a, b) => a - b)) {
+  // ps and /proc snapshots in time order (a stable sort: at one time, ps first, then the files as given).
+  const snaps: (ProcAt | { at: number; path: null })[] = [...(o.psAt ?? []).map((at) => ({ at, path: null })), ...(o.proc ?? [])];
+  for (const snap of snaps.sort((a, b) => a.at - b.at)) {
+    const at = snap.at;
     if (at > until) {
-      if (!o.json) out(`\n-- ${timeLabel(at)}: not shown, the run stops at ${timeLabel(until)}\n`);
+      if (!o.json) out(`\n-- ${timeLabel(at)}: ${snap.path ?? "ps"} not shown, the run stops at ${timeLabel(until)}\n`);
       continue;
     }
     lastShown = at;
     m.run(at);
     cursor.flush(at);
-    if (o.json) out(JSON.stringify({ type: "ps", ts: at, rows: psRows(m.kernel) }) + "\n");
+    if (snap.path !== null) {
+      const text = readProcPath(m.kernel, null, snap.path);
+      if (o.json) out(JSON.stringify({ type: "proc", ts: at, path: snap.path, text }) + "\n");
+      else out(`\n-- ${timeLabel(at)}: ${snap.path}\n${text ?? `${snap.path}: no such file (no such process, or not a file TaskLab serves)\n`}`);
+    } else if (o.json) out(JSON.stringify({ type: "ps", ts: at, rows: psRows(m.kernel) }) + "\n");
     else {
       out(`\n-- ${timeLabel(at)}\n`);
       showView(m, "ps", out);
@@ -260,6 +289,11 @@ export function buildProgram(): Command {
     .option("--sched <name>", `scheduler preset (${Object.keys(PRESETS).join(", ")})`)
     .option("--json", "print JSON lines instead of tables")
     .option("--ps-at <time...>", "print ps at these simulated times", (v: string, p?: number[]) => durationOpt("--ps-at")(v, p))
+    .option(
+      "--proc <time:path...>",
+      "print a /proc file at a simulated time, e.g. 5ms:/proc/2/status, 1s:/proc/3/sched, 1s:/sys/kernel/debug/sched/debug (repeatable)",
+      procOpt,
+    )
     .option("--log", "print the event log (tracepoint names)")
     .option("--gantt <file.svg>", "write an SVG timeline of who ran on which CPU")
     .option("--metrics", "print per-task and overall metrics (turnaround, waiting, run delay, switches...)")

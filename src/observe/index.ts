@@ -7,7 +7,7 @@ export type { PsRow, PsOptions, PsColumn } from "./ps.ts";
 export { pstree } from "./pstree.ts";
 export type { PstreeOptions } from "./pstree.ts";
 export {
-  procStat, procTaskStat, procStatus, procStatm, procLoadavg, procPidList, procTaskList, statFields,
+  procStat, procTaskStat, procStatus, procStatm, procLoadavg, procPidList, procTaskList, statFields, procSched, schedDebug, readProcPath,
   nsToTicks, ttyNr, tpgidOf, taskTimes, groupTimes, memOf, bitmapHex, bitmapList,
 } from "./proc.ts";
 export type { MemPages } from "./proc.ts";

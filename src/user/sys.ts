@@ -208,6 +208,29 @@ export const sys = {
   /** Makes pgrp the foreground process group of the terminal on fd. */
   tcsetpgrp: (fd: number, pgrp: number) => call<number>("tcsetpgrp", fd, pgrp),
   close: (fd: number) => call<number>("close", fd),
+  /**
+   * read(fd, count): the next at most `count` characters as a string, "" at the end of the
+   * file, or -errno. Files that read: /proc/<pid>/{stat,status,statm,sched,comm} (self too),
+   * /proc/<pid>/task/<tid>/..., /proc/loadavg, /sys/kernel/debug/sched/debug, /dev/null.
+   */
+  read: (fd: number, count = 65536) => call<string | number>("read", fd, count),
+  /** open + read to the end + close, as `cat` does: the whole text, or -errno. */
+  *readFile(path: string): Sys<string | number> {
+    const fd = yield* call<number>("open", path, 0);
+    if (fd < 0) return fd;
+    let text = "";
+    for (;;) {
+      const r = yield* call<string | number>("read", fd, 65536);
+      if (typeof r === "number") {
+        yield* call<number>("close", fd);
+        return r;
+      }
+      if (r === "") break;
+      text += r;
+    }
+    yield* call<number>("close", fd);
+    return text;
+  },
   dup2: (fd: number, fd2: number) => call<number>("dup2", fd, fd2),
   chdir: (path: string) => call<number>("chdir", path),
   getcwd: () => call<string>("getcwd"),

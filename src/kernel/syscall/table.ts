@@ -22,6 +22,7 @@ import { Prio } from "../../sim/engine.ts";
 import { wakeUp } from "../sched/core.ts";
 import { schedSyscalls } from "../sched/sched_syscalls.ts";
 import { maybeAcquireCtty, tcgetpgrp, tcsetpgrp, ttyName } from "../fs/tty.ts";
+import { readProcPath } from "../fs/proc.ts";
 
 /** RLIMIT_NOFILE soft limit (1024 by default): the highest descriptor + 1. */
 const RLIMIT_NOFILE = 1024;
@@ -123,6 +124,33 @@ function sigprocmask(t: Task, req: SyscallReq): SysRet {
   return old;
 }
 
+/**
+ * read(fd, count): /dev/null gives end of file; a /proc or debugfs file its
+ * text, generated at the first read and then served from the offset (as a
+ * seq_file does), "" at the end; ESRCH once the process it describes is gone.
+ * Reading a terminal is not modelled (EINVAL).
+ */
+function read(k: Kernel, t: Task, fd: unknown, count: unknown): SysRet {
+  const f = int(fd);
+  const n = count === undefined ? 65536 : int(count);
+  if (f === null || f < 0 || !t.files.fds[f]) return -EBADF;
+  if (n === null || n < 0) return -EINVAL;
+  const path = t.files.fds[f]!;
+  if (path === "/dev/null") return "";
+  if (!path.startsWith("/proc/") && !path.startsWith("/sys/")) return -EINVAL;
+  const reads = (t.files.reads ??= new Map());
+  let st = reads.get(f);
+  if (st === undefined) {
+    const text = readProcPath(k, t, path);
+    if (text === null) return -ESRCH;
+    st = { text, pos: 0 };
+    reads.set(f, st);
+  }
+  const chunk = st.text.slice(st.pos, st.pos + n);
+  st.pos += chunk.length;
+  return chunk;
+}
+
 function write(k: Kernel, t: Task, fd: unknown, text: unknown): SysRet {
   const f = int(fd);
   if (f === null || f < 0 || !t.files.fds[f]) return -EBADF;
@@ -136,15 +164,26 @@ function write(k: Kernel, t: Task, fd: unknown, text: unknown): SysRet {
   return s.length;
 }
 
+/** A procfs or debugfs path (read with read(2)); /proc/self and /proc/thread-self resolved for `t`, as at open. */
+function pseudoFile(t: Task, p: string): string | null {
+  if (!p.startsWith("/proc/") && !p.startsWith("/sys/")) return null;
+  return p.replace(/^\/proc\/self(?=\/|$)/, `/proc/${t.tgid}`).replace(/^\/proc\/thread-self(?=\/|$)/, `/proc/${t.tgid}/task/${t.pid}`);
+}
+
 function open(k: Kernel, t: Task, path: unknown, flags: unknown): SysRet {
   if (typeof path !== "string") return -EFAULT;
-  const p = resolvePath(t, path);
-  if (!p.startsWith("/dev/")) return -ENOENT;
+  let p = resolvePath(t, path);
+  const pseudo = pseudoFile(t, p);
+  if (pseudo !== null) {
+    if (readProcPath(k, t, pseudo) === null) return -ENOENT;
+    p = pseudo;
+  } else if (!p.startsWith("/dev/")) return -ENOENT;
   const fds = t.files.writable();
   let fd = 0;
   while (fd < fds.length && fds[fd]) fd++; // the lowest free descriptor (holes after dup2 are free too)
   if (fd >= RLIMIT_NOFILE) return -EMFILE;
   fds[fd] = p;
+  t.files.reads?.delete(fd);
   const tty = ttyName(p);
   if (tty !== null) maybeAcquireCtty(k, t, tty, int(flags) ?? 0);
   return fd;
@@ -265,6 +304,7 @@ export const syscalls = {
   sched_setaffinity: (k, t, r) => setAffinity(k, t, int(r.a) ?? 0, r.b),
   sched_getaffinity: (k, t, r) => getAffinity(k, t, int(r.a) ?? 0),
   prctl: (k, t, r) => prctl(k, t, r),
+  read: (k, t, r) => read(k, t, r.a, r.b),
   write: (k, t, r) => write(k, t, r.a, r.b),
   open: (k, t, r) => open(k, t, r.a, r.b),
   tcgetpgrp: (k, t, r) => tcgetpgrp(k, t, int(r.a) ?? -1),
@@ -273,6 +313,7 @@ export const syscalls = {
     const fd = int(r.a);
     if (fd === null || fd < 0 || !t.files.fds[fd]) return -EBADF;
     t.files.writable()[fd] = null;
+    t.files.reads?.delete(fd);
     return 0;
   },
   dup2: (k, t, r) => {
@@ -280,6 +321,7 @@ export const syscalls = {
     const b = int(r.b);
     if (a === null || b === null || b < 0 || b >= RLIMIT_NOFILE || !t.files.fds[a]) return -EBADF;
     t.files.writable()[b] = t.files.fds[a]!;
+    t.files.reads?.delete(b); // simplified: the copy does not share a's read offset
     return b;
   },
   chdir: (k, t, r) => {

@@ -171,6 +171,12 @@ export class FilesStruct {
    * writes (`shared` is set on both): a fork that execs and never touches its
    * fds then costs no copy.
    */
+  /**
+   * Open /proc and debugfs files being read: the text as it was at the first
+   * read (a seq_file buffer) and the offset, by fd. Made on the first such
+   * read; not carried across fork or exec (the offset starts again).
+   */
+  reads: Map<number, { text: string; pos: number }> | null = null;
   constructor(
     public fds: (string | null)[] = [],
     public shared = false,
