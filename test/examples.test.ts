@@ -164,3 +164,18 @@ describe("controlling terminal (tty_jobctrl)", () => {
     expect(seen).toMatchObject({ beforeSetsid: -25, fg: 2, toJob: 0, fgAfter: seen.job, toInit: -1 });
   });
 });
+
+describe("nice-share", () => {
+  it("nice-share: on one CPU, hogs of nice 0, 5 and -5 get 1024 : 335 : 3121 of it (within 2 %), read from /proc/<pid>/sched, and their vruntimes stay within a few ms", () => {
+    let text = "";
+    runExample(findExample("nice-share")!, (s) => (text += s));
+    const at1s = text.slice(text.indexOf("t=1000 ms"));
+    const rows = [...at1s.matchAll(/^ +(\d+) +(-?\d+) +([\d.]+) +([\d.]+)$/gm)].map((r) => ({ nice: Number(r[2]), v: Number(r[3]), exec: Number(r[4]) }));
+    expect(rows.map((r) => r.nice)).toEqual([0, 5, -5]);
+    const total = rows.reduce((s, r) => s + r.exec, 0);
+    const w = { 0: 1024, 5: 335, [-5]: 3121 } as Record<number, number>;
+    for (const r of rows) expect(Math.abs(r.exec / total - w[r.nice]! / 4480)).toBeLessThan(0.02);
+    const vs = rows.map((r) => r.v);
+    expect(Math.max(...vs) - Math.min(...vs)).toBeLessThan(10);
+  });
+});

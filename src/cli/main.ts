@@ -6,7 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { resolve, extname, basename, dirname } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
-import { EXAMPLES, findExample } from "../../examples/index.ts";
+import { EXAMPLES, TOUR, findExample } from "../../examples/index.ts";
 import { runExample } from "./examples.ts";
 import { formatDuration, parseDuration, TimeParseError } from "../sim/units.ts";
 import { Machine } from "../user/machine.ts";
@@ -270,7 +270,7 @@ function examplesCommand(name: string | undefined, o: { cpus?: number; seed?: nu
 
 function tourCommand(o: { cpus?: number; seed?: number }): void {
   out("TaskLab tour: a simulated Linux machine with 2 CPUs, booted fresh for each stop.\n");
-  for (const e of EXAMPLES) runExample(e, out, o);
+  for (const e of TOUR) runExample(e, out, o);
   out("\nThat was the tour. Try: tasklab examples <name>, or tasklab run <file> --log\n");
 }
 
