@@ -180,6 +180,62 @@ describe("reading /proc from a program", () => {
   });
 });
 
+describe("reading /proc: review cases", () => {
+  it("procwrite: write() to a /proc fd is EBADF (opened O_RDONLY) and prints nothing", () => {
+    const m = new Machine({ cpus: 1 });
+    m.spawn(program("w", function* (sys) {
+      const fd = yield* sys.open("/proc/self/stat");
+      yield* sys.print(`${yield* sys.write(fd, "INJECTED\n")}\n`);
+    }));
+    m.run();
+    expect(m.output).toBe(`${-EBADF}\n`);
+  });
+
+  it("procpidreuse: a /proc/<pid> fd opened before the process was reaped reads ESRCH, even once its pid belongs to a new process", () => {
+    const m = new Machine({ cpus: 1, pidMax: 310 });
+    m.spawn(program("p", function* (sys) {
+      let c = 0;
+      for (;;) {
+        const d = yield* sys.fork();
+        if (d === 0) { yield* sys.pause(); return 0; }
+        if (d >= 300) { c = d; break; }
+        yield* sys.kill(d, 9);
+        yield* sys.waitpid(d, 0);
+      }
+      const fd = yield* sys.open(`/proc/${c}/comm`);
+      yield* sys.kill(c, 9);
+      yield* sys.waitpid(c, 0);
+      let again = false;
+      for (let i = 0; i < 100 && !again; i++) {
+        const d = yield* sys.fork();
+        if (d === 0) { yield* sys.prctl(15, "impostor"); yield* sys.pause(); return 0; }
+        if (d === c) again = true;
+        else { yield* sys.kill(d, 9); yield* sys.waitpid(d, 0); }
+      }
+      yield* sys.print(`${again} ${yield* sys.read(fd, 100)}\n`);
+      yield* sys.kill(c, 9);
+      yield* sys.waitpid(c, 0);
+    }));
+    m.run(5e9);
+    expect(m.output).toBe(`true ${-ESRCH}\n`);
+  });
+
+  it("procdup2same: dup2(fd, fd) leaves the read offset where it was", () => {
+    const m = new Machine({ cpus: 1 });
+    m.spawn(program("d", function* (sys) {
+      const fd = yield* sys.open("/proc/self/status");
+      const a = yield* sys.read(fd, 8);
+      yield* sys.dup2(fd, fd);
+      const b = yield* sys.read(fd, 8);
+      yield* sys.print(`${JSON.stringify([a, b])}\n`);
+    }));
+    m.run();
+    const [a, b] = JSON.parse(m.output) as string[];
+    expect(a).toBe("Name:\td\n");
+    expect(b).not.toBe(a);
+  });
+});
+
 describe("tasklab run --proc", () => {
   const dir = mkdtempSync(join(tmpdir(), "tasklab-proc-"));
   afterEach(() => vi.restoreAllMocks());

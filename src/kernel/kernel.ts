@@ -99,6 +99,8 @@ export class Kernel {
   sleepTimerFire: ((t: Timer) => void) | null = null;
   /** Periodic load-balance event. */
   balanceTimer: Timer | null = null;
+  /** A periodic balance pass is running (rebalance_domains): pulls made by it do not re-arm the pass. */
+  balancing = false;
 
   constructor(opts: BootOptions) {
     const params = { ...defaultParams(), ...stripUndefined(opts) } as Params;

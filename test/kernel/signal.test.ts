@@ -7,7 +7,7 @@ import { run, say, one, said, boot, program, letter, sleepUntil, MS } from "./he
 import {
   EINVAL, ESRCH, EPERM, EINTR, SIGKILL, SIGSTOP, SIGCONT, SIGTERM, SIGUSR1, SIGUSR2, SIGINT, SIGHUP, SIGCHLD, SIGSEGV,
   SIGQUIT, SA_RESTART, SA_RESETHAND, SA_NODEFER, WUNTRACED, WTERMSIG, WCOREDUMP, SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK,
-  SA_SIGINFO, SI_USER, SI_TKILL, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_CONTINUED, SIGTSTP, type SigInfo,
+  SA_SIGINFO, SI_USER, SI_TKILL, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_CONTINUED, SIGTSTP, CLONE_THREAD_FLAGS, type SigInfo,
 } from "../../src/user/libc.ts";
 
 describe("kill targets", () => {
@@ -652,6 +652,28 @@ describe("siginfo (kernel/signal.c: each pending signal keeps the siginfo it was
     const s2 = m.spawn(program("s2", function* (sys) { yield* sys.sleep(2 * MS); yield* sys.kill(r, RT); yield* sys.kill(r, RT); }), { uid: 0 });
     m.run();
     expect(said(m, "rt")).toEqual([[RT, SI_USER, s1, 0, 0], [RT, SI_USER, s2, 0, 0], [RT, SI_USER, s2, 0, 0]]);
+  });
+
+  it("siginfostopcut: a CLD_STOPPED sent because SIGCONT cut a group stop short carries si_status 0 (prepare_signal zeroes group_exit_code)", () => {
+    const m = boot({ cpus: 1 });
+    m.spawn(program("parent", function* (sys) {
+      yield* sys.sigaction(SIGCHLD, { handler: function* (s, _sig, info) { yield* say(s, "chld", [info!.code, info!.status]); }, flags: SA_SIGINFO });
+      const c = yield* sys.fork();
+      if (c === 0) {
+        // A second thread in uninterruptible I/O: the group stop cannot complete before SIGCONT.
+        yield* sys.clone(CLONE_THREAD_FLAGS, function* (s) { yield* s.io(20 * MS); for (;;) yield* s.compute(1e9); });
+        for (;;) yield* sys.compute(1e9);
+      }
+      yield* sys.sleep(2 * MS);
+      yield* sys.kill(c, SIGSTOP);
+      yield* sys.sleep(2 * MS);
+      yield* sys.kill(c, SIGCONT);
+      yield* sys.sleep(30 * MS);
+      yield* sys.kill(c, SIGKILL);
+      yield* sys.waitpid(c, 0);
+    }));
+    m.run(200 * MS);
+    expect(said(m, "chld")[0]).toEqual([CLD_STOPPED, 0]);
   });
 
   it("siginfotrace: signal_deliver carries the siginfo's code, as signal_generate does", () => {

@@ -672,3 +672,58 @@ describe("sched_setaffinity / sched_getaffinity", () => {
     expect(() => m.spawn(hog, { affinity: [4] })).toThrow(/does not exist/);
   });
 });
+
+describe("balance passes (review of the interval rules)", () => {
+  const moves = (m: Machine): string[] => {
+    const a: string[] = [];
+    m.kernel.trace.subscribe((e) => {
+      if (e.name === "sched_migrate_task") a.push(`${e.ts / MS}:${e.pid}:${e.orig_cpu}->${e.dest_cpu}`);
+    });
+    return a;
+  };
+
+  it("passsametick: a pull by one CPU's pass does not cancel the passes of other CPUs due at the same tick (each CPU runs rebalance_domains for itself)", () => {
+    const m = new Machine({ cpus: 3, migrationCost: 0 });
+    m.spawn(hog, { affinity: [0] });
+    m.spawn(hog, { affinity: [1] });
+    const free: number[] = [];
+    for (let i = 0; i < 5; i++) free.push(m.spawn(hog, { affinity: [2] }));
+    m.run(20 * MS);
+    m.spawn(program("ctl", function* (sys) {
+      for (const p of free) yield* sys.sched_setaffinity(p, [0, 1, 2]);
+    }), { affinity: [2] });
+    const mv = moves(m);
+    m.run(200 * MS);
+    // CPUs 0 and 1 (3 CPUs: busy passes every 11 ticks at min_interval) both pull at their 44 ms pass.
+    expect(mv.filter((s) => s.startsWith("44:")).map((s) => s.slice(-1)).sort()).toEqual(["0", "1"]);
+  });
+
+  it("passatwakeup: a pass due at the tick where a wakeup makes a CPU overloaded still runs at that tick (timers come before housekeeping)", () => {
+    const m = new Machine({ cpus: 2, migrationCost: 0 });
+    const h = m.spawn(hog, { affinity: [1] });
+    m.spawn(program("sleeper", function* (sys) {
+      yield* sys.sleep(40 * MS);
+      for (;;) yield* sys.compute(100e9);
+    }), { affinity: [1] });
+    m.spawn(program("ctl", function* (sys) { yield* sys.sched_setaffinity(h, [0, 1]); }), { affinity: [1] });
+    const mv = moves(m);
+    m.run(100 * MS);
+    expect(mv[0]).toBe(`44:${h}:1->0`); // the sleeper wakes at the 44 ms tick; idle CPU 0's pass there pulls
+  });
+
+  it("migratedcold: a task moved to another CPU while queued is cold there (ENQUEUE_MIGRATED zeroes se->exec_start), so a CPU going idle takes it", () => {
+    const m = new Machine({ cpus: 3, migrationCost: 1e9 });
+    m.spawn(hog, { affinity: [0] });
+    const x = m.spawn(hog, { affinity: [0] });
+    m.spawn(hog, { affinity: [1], policy: SCHED_FIFO, rtPriority: 5, uid: 0 });
+    m.spawn(program("short", function* (sys) { yield* sys.compute(1204 * MS + 100_000); }), { affinity: [2] });
+    m.run(1200 * MS);
+    m.spawn(program("ctl", function* (sys) {
+      yield* sys.sched_setaffinity(x, [1]);
+      yield* sys.sched_setaffinity(x, [1, 2]);
+    }), { affinity: [0], uid: 0 });
+    const mv = moves(m);
+    m.run(1400 * MS);
+    expect(mv).toEqual([`1204:${x}:0->1`, `1204.1:${x}:1->2`]);
+  });
+});

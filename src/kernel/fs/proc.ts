@@ -555,7 +555,7 @@ export function schedDebug(k: Kernel): string {
         field("right_vruntime", splitNs(right));
         field("spread", splitNs(right - left));
         field("nr_running", q.nrRunning);
-        field("h_nr_running", q.nrRunning - (q.nrDelayed ?? 0));
+        field("h_nr_running", q.nrRunning); // 6.12: delayed entities count here, and in h_nr_delayed
         field("h_nr_delayed", q.nrDelayed ?? 0);
       } else {
         const minV = first !== null ? first.vruntime : -1;

@@ -85,13 +85,13 @@ const CACHE_NICE_TRIES = 1;
 /**
  * task_hot: a fair task (not SCHED_IDLE) that ran on src less than
  * sysctl_sched_migration_cost ago still has its cache there. One that has
- * never run is cold.
+ * never run, or was moved to another CPU since it last ran, is cold.
  */
 function taskHot(k: Kernel, p: Task): boolean {
   if (p.sclass !== k.classOfPolicy[SCHED_NORMAL] || p.policy === SCHED_IDLE) return false;
   const cost = k.params.migrationCost;
   if (cost === -1) return true;
-  if (cost === 0 || p.firstRun < 0) return false;
+  if (cost === 0 || p.execStart === 0) return false; // never ran, or moved since (exec_start = 0): cold
   return k.now - p.execStart < cost;
 }
 
@@ -104,8 +104,11 @@ function busiestFirst(k: Kernel, dst: Rq): Rq[] {
 export function newIdleBalance(k: Kernel, rq: Rq): boolean {
   // When every movable task of the busiest CPU is pinned, try the next busiest (LBF_ALL_PINNED).
   for (const src of busiestFirst(k, rq)) {
+    const cands = candidates(k, src, rq);
+    if (!cands.some((q) => movable(k, src, q, rq))) continue; // all pinned: the next busiest
+    rq.balanceInterval = minInterval(k); // an imbalance was found: sched_balance_rq resets the interval, new-idle too
     // The coldest movable one that is not cache-hot (or any, once passes keep failing).
-    const p = candidates(k, src, rq).find((q) => movable(k, src, q, rq) && (rq.balanceFailed > CACHE_NICE_TRIES || !taskHot(k, q)));
+    const p = cands.find((q) => movable(k, src, q, rq) && (rq.balanceFailed > CACHE_NICE_TRIES || !taskHot(k, q)));
     if (p === undefined) continue;
     migrate(k, src, rq, p);
     return true;
@@ -142,20 +145,24 @@ function nextBalance(k: Kernel, rq: Rq): number {
 export function armBalance(k: Kernel): void {
   if (k.rqs.length < 2) return;
   if (!k.balanceTimer) k.balanceTimer = k.newTimer(Prio.HOUSEKEEPING, () => periodicBalance(k));
-  if (k.balanceTimer.armed) return;
+  // During a pass (a pull queues a task and lands here) the pass re-arms when it ends: the other CPUs'
+  // passes of this tick are still to run, and must not be taken for balanced ones.
+  if (k.balanceTimer.armed || k.balancing) return;
   let at = Infinity;
+  // At a tick whose housekeeping has not run yet (a wakeup at the tick), a pass due now is still to come.
+  const first = k.now % k.tickNs === 0 && k.engine.instantPrio < Prio.HOUSEKEEPING ? k.now : (Math.floor(k.now / k.tickNs) + 1) * k.tickNs;
   for (const rq of k.rqs) {
     if (rq.balanceInterval === 0) rq.balanceInterval = minInterval(k); // sd_init: balance_interval = min_interval
-    if (nextBalance(k, rq) <= k.now) {
+    if (nextBalance(k, rq) < first) {
       rq.lastBalance = nextBalance(k, rq);
       if (rq.balanceInterval < 2 * minInterval(k)) rq.balanceInterval *= 2;
       rq.balanceFailed = 0;
       const iv = balanceIntervalNs(k, rq, rq.curr !== rq.idle);
-      rq.lastBalance += Math.floor((k.now - rq.lastBalance) / iv) * iv;
+      rq.lastBalance += Math.floor((first - 1 - rq.lastBalance) / iv) * iv;
     }
     at = Math.min(at, nextBalance(k, rq));
   }
-  k.engine.arm(k.balanceTimer, Math.max(at, (Math.floor(k.now / k.tickNs) + 1) * k.tickNs));
+  k.engine.arm(k.balanceTimer, Math.max(at, first));
 }
 
 /**
@@ -173,10 +180,15 @@ export function balanceOnIdle(k: Kernel, rq: Rq): void {
 /** rebalance_domains at this tick: each CPU whose interval has passed balances, in CPU order. */
 function periodicBalance(k: Kernel): void {
   const now = k.now;
-  for (const rq of k.rqs) {
-    if (nextBalance(k, rq) > now) continue;
-    balanceCpu(k, rq);
-    rq.lastBalance = now;
+  k.balancing = true;
+  try {
+    for (const rq of k.rqs) {
+      if (nextBalance(k, rq) > now) continue;
+      balanceCpu(k, rq);
+      rq.lastBalance = now;
+    }
+  } finally {
+    k.balancing = false;
   }
   if (k.rqs.some((o) => o.nrRunning >= 2)) armBalance(k);
 }

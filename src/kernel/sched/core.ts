@@ -432,6 +432,7 @@ export function setTaskCpu(k: Kernel, p: Task, cpu: number): void {
     k.trace.emit({ name: "sched_migrate_task", ts: k.now, cpu: p.cpu, comm: p.comm, pid: p.pid, prio: p.prio, orig_cpu: p.cpu, dest_cpu: cpu });
   p.cpu = cpu;
   p.nrMigrations++;
+  p.execStart = 0; // enqueue_entity(ENQUEUE_MIGRATED) zeroes se->exec_start: no longer cache-hot
 }
 
 /**

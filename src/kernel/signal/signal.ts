@@ -141,6 +141,7 @@ function prepareSignal(k: Kernel, p: Task, sig: number): boolean {
       const why = sg.flags & SIGNAL_STOP_STOPPED ? SIGNAL_CLD_CONTINUED : SIGNAL_CLD_STOPPED;
       sg.flags = (sg.flags & ~(SIGNAL_STOP_STOPPED | SIGNAL_STOP_CONTINUED | SIGNAL_CLD_MASK)) | SIGNAL_STOP_CONTINUED | why;
       sg.groupStopCount = 0;
+      sg.groupExitCode = 0; // prepare_signal: signal->group_exit_code = 0 (a CLD_STOPPED sent now carries si_status 0)
       sg.stopReport = 0;
       bumpSigEpoch(); // signalPending() now says yes for the group's threads
     }

@@ -127,7 +127,8 @@ function sigprocmask(t: Task, req: SyscallReq): SysRet {
 /**
  * read(fd, count): /dev/null gives end of file; a /proc or debugfs file its
  * text, generated at the first read and then served from the offset (as a
- * seq_file does), "" at the end; ESRCH once the process it describes is gone.
+ * seq_file does), "" at the end; ESRCH once the process it was opened for is
+ * gone (a new process that got its pid is not it).
  * Reading a terminal is not modelled (EINVAL).
  */
 function read(k: Kernel, t: Task, fd: unknown, count: unknown): SysRet {
@@ -141,10 +142,15 @@ function read(k: Kernel, t: Task, fd: unknown, count: unknown): SysRet {
   const reads = (t.files.reads ??= new Map());
   let st = reads.get(f);
   if (st === undefined) {
+    st = { target: null, text: null, pos: 0 };
+    reads.set(f, st);
+  }
+  if (st.text === null) {
+    // The process the file was opened for is gone, even if its pid has been handed out again.
+    if (st.target !== null && k.task(st.target.pid) !== st.target) return -ESRCH;
     const text = readProcPath(k, t, path);
     if (text === null) return -ESRCH;
-    st = { text, pos: 0 };
-    reads.set(f, st);
+    st.text = text;
   }
   const chunk = st.text.slice(st.pos, st.pos + n);
   st.pos += chunk.length;
@@ -156,6 +162,7 @@ function write(k: Kernel, t: Task, fd: unknown, text: unknown): SysRet {
   if (f === null || f < 0 || !t.files.fds[f]) return -EBADF;
   const s = String(text);
   const file = t.files.fds[f]!;
+  if (file.startsWith("/proc/") || file.startsWith("/sys/")) return -EBADF; // opened read-only (O_RDONLY)
   if (file !== "/dev/null") {
     k.output.push({ ts: k.now, pid: t.tgid, fd: f, text: s });
     k.onOutput?.();
@@ -184,6 +191,11 @@ function open(k: Kernel, t: Task, path: unknown, flags: unknown): SysRet {
   if (fd >= RLIMIT_NOFILE) return -EMFILE;
   fds[fd] = p;
   t.files.reads?.delete(fd);
+  if (pseudo !== null) {
+    const m = /^\/proc\/(\d+)(?:\/task\/(\d+))?\//.exec(p);
+    const target = m === null ? null : (k.task(Number(m[2] ?? m[1])) ?? null);
+    (t.files.reads ??= new Map()).set(fd, { target, text: null, pos: 0 });
+  }
   const tty = ttyName(p);
   if (tty !== null) maybeAcquireCtty(k, t, tty, int(flags) ?? 0);
   return fd;
@@ -320,6 +332,7 @@ export const syscalls = {
     const a = int(r.a);
     const b = int(r.b);
     if (a === null || b === null || b < 0 || b >= RLIMIT_NOFILE || !t.files.fds[a]) return -EBADF;
+    if (a === b) return b; // dup2(fd, fd) does nothing
     t.files.writable()[b] = t.files.fds[a]!;
     t.files.reads?.delete(b); // simplified: the copy does not share a's read offset
     return b;

@@ -172,11 +172,12 @@ export class FilesStruct {
    * fds then costs no copy.
    */
   /**
-   * Open /proc and debugfs files being read: the text as it was at the first
-   * read (a seq_file buffer) and the offset, by fd. Made on the first such
-   * read; not carried across fork or exec (the offset starts again).
+   * Open /proc and debugfs files, by fd: the task a /proc/<pid> file was
+   * opened for (its inode holds that pid), the text as it was at the first
+   * read (a seq_file buffer) and the offset. Not carried across fork or exec
+   * (the offset starts again).
    */
-  reads: Map<number, { text: string; pos: number }> | null = null;
+  reads: Map<number, { target: Task | null; text: string | null; pos: number }> | null = null;
   constructor(
     public fds: (string | null)[] = [],
     public shared = false,
