@@ -16,7 +16,7 @@ import { checkWaitOptions, doWaitOnce, WNOHANG, WEXITED, P_ALL, P_PGID, P_PID, t
 import { doExecve, setComm, resolvePath } from "../task/exec.ts";
 import { getIdOf, setpgid, setsid } from "../task/group.ts";
 import { kill, tgkill } from "../signal/kill.ts";
-import { setAction, signalPending, fatalSignalPending, userMask } from "../signal/signal.ts";
+import { setAction, sigPendingFast, fatalSignalPending, userMask } from "../signal/signal.ts";
 import { sysNice, getPriority, setPriority, sysYield, setAffinity, getAffinity } from "../sched/prio.ts";
 import { Prio } from "../../sim/engine.ts";
 import { wakeUp } from "../sched/core.ts";
@@ -52,7 +52,7 @@ function timedWait(k: Kernel, t: Task, ns: number, state: number, wchan: string,
     t.wchan = "";
     return 0;
   }
-  if (interruptible && signalPending(t)) return RESTARTNOHAND;
+  if (interruptible && sigPendingFast(t)) return RESTARTNOHAND;
   return sleepUntil(k, t, state, t.wakeAt, wchan);
 }
 
@@ -77,7 +77,7 @@ function doFork(k: Kernel, t: Task, flags: number, fn: unknown, arg: unknown): S
 function waitSys(k: Kernel, t: Task, w: WaitReq): SysRet {
   const r = doWaitOnce(k, t, w);
   if (r !== 0 || w.options & WNOHANG) return r;
-  if (signalPending(t)) return RESTARTSYS;
+  if (sigPendingFast(t)) return RESTARTSYS;
   t.state = TASK_INTERRUPTIBLE;
   t.wchan = "do_wait";
   t.waitingOn = t.signal.waitChldexit;
@@ -247,7 +247,7 @@ export const syscalls = {
     const ns = nsArg(r.a);
     return ns === null ? -EINVAL : timedWait(k, t, ns, TASK_INTERRUPTIBLE, "hrtimer_nanosleep", true);
   },
-  pause: (k, t) => (signalPending(t) ? RESTARTNOHAND : sleepUntil(k, t, TASK_INTERRUPTIBLE, Infinity, "sys_pause")),
+  pause: (k, t) => (sigPendingFast(t) ? RESTARTNOHAND : sleepUntil(k, t, TASK_INTERRUPTIBLE, Infinity, "sys_pause")),
   sched_yield: (k, t) => sysYield(k, t),
   fork: (k, t) => doFork(k, t, SIGCHLD, null, null),
   vfork: (k, t) => doFork(k, t, CLONE_VFORK | CLONE_VM | SIGCHLD, null, null),
