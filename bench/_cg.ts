@@ -1,3 +1,8 @@
+/**
+ * Profiling harness (not part of npm run bench): the events benchmark for cachegrind. Run it for two
+ * simulated lengths and divide the difference in instructions by the difference in events, so start-up
+ * and JIT cost cancel: valgrind --tool=cachegrind --cache-sim=yes node --single-threaded cg.mjs 12 (then 28).
+ */
 import { Machine } from "../src/user/machine.ts";
 import { program } from "../src/user/program.ts";
 const m = new Machine({ cpus: 4 });

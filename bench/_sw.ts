@@ -1,3 +1,7 @@
+/**
+ * Profiling harness (not part of npm run bench): the switches benchmark alone, for perf or --cpu-prof.
+ * Bundle with esbuild, then: node sw.mjs [linux-6|linux-5] (SIM=simulated ns per run).
+ */
 import { Machine } from "../src/user/machine.ts";
 import { program } from "../src/user/program.ts";
 function once(sched: string, simNs: number) {
