@@ -19,6 +19,7 @@ import { PRESETS, UnknownSchedulerError } from "../kernel/sched/presets.ts";
 import { ParamError, defaultParams, DURATION_PARAMS, type Params } from "../kernel/param.ts";
 import { MetricsRecorder } from "../observe/metrics.ts";
 import { ganttSvg } from "../observe/gantt.ts";
+import { PerfettoRecorder } from "../observe/perfetto.ts";
 import { compareSchedulers, formatCompareTable } from "../observe/compare.ts";
 import { formatMetrics } from "../observe/report.ts";
 
@@ -116,6 +117,8 @@ interface RunOpts {
   gantt?: string;
   /** Print per-task and overall scheduling metrics at the end. */
   metrics?: boolean;
+  /** Write the run as a Perfetto / Chrome trace JSON file here. */
+  perfetto?: string;
 }
 
 /** The version in package.json. */
@@ -171,6 +174,8 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   const { m, until } = await loadTarget(file, o);
   const cursor = new OutputCursor(m, out, !!o.json, true);
   if (o.gantt) checkWritable(o.gantt);
+  if (o.perfetto) checkWritable(o.perfetto, ".json", "--perfetto", "the trace is written as JSON (Chrome trace format)");
+  const perfetto = o.perfetto ? PerfettoRecorder.attach(m.kernel) : null;
   const rec = o.gantt || o.metrics ? MetricsRecorder.attach(m, { keepRuns: !!o.gantt }) : null;
   if (o.log) logPrinter(m, out, !!o.json);
   let lastShown = 0;
@@ -212,6 +217,10 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
     writeFileSync(o.gantt, await ganttSvg(rec, { end: rec.workEnd(end), title }));
     if (!o.json) out(`wrote ${o.gantt}\n`);
   }
+  if (perfetto && o.perfetto) {
+    writeFileSync(o.perfetto, perfetto.finish(m.now));
+    if (!o.json) out(`wrote ${o.perfetto} (open it in ui.perfetto.dev or chrome://tracing)\n`);
+  }
   const summary = { type: "summary", ts: end, cpus: k.rqs.length, sched: m.sched, events: k.engine.fired, processesCreated: k.totalForks, warnings: k.warnings };
   if (o.json) out(JSON.stringify({ type: "ps", ts: end, rows: psRows(k) }) + "\n" + JSON.stringify(summary) + "\n");
   else {
@@ -222,11 +231,11 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   }
 }
 
-/** Fails before a long run if the chart could not be written afterwards. */
-function checkWritable(path: string): void {
-  if (!/\.svg$/i.test(path)) throw new InputError(`--gantt ${path}: the chart is written as SVG; name the file .svg`);
+/** Fails before a long run if the chart (or trace) could not be written afterwards. */
+function checkWritable(path: string, ext = ".svg", option = "--gantt", what = "the chart is written as SVG"): void {
+  if (!path.toLowerCase().endsWith(ext)) throw new InputError(`${option} ${path}: ${what}; name the file ${ext}`);
   const dir = dirname(resolve(path));
-  if (!existsSync(dir)) throw new InputError(`--gantt ${path}: the folder ${dir} does not exist`);
+  if (!existsSync(dir)) throw new InputError(`${option} ${path}: the folder ${dir} does not exist`);
 }
 
 /** Runs one workload under each scheduler of --sched (default: every preset) and prints a table. */
@@ -296,6 +305,7 @@ export function buildProgram(): Command {
     )
     .option("--log", "print the event log (tracepoint names)")
     .option("--gantt <file.svg>", "write an SVG timeline of who ran on which CPU")
+    .option("--perfetto <file.json>", "write the run as a Chrome trace (JSON) for ui.perfetto.dev: CPU tracks and each task's states")
     .option("--metrics", "print per-task and overall metrics (turnaround, waiting, run delay, switches...)")
     .option("--param <key=value>", "set a kernel tunable, e.g. hz=1000, rrTimeslice=50ms, rtRuntime=-1 (repeatable)", paramOpt)
     .action(runCommand);
