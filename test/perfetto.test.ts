@@ -72,6 +72,80 @@ describe("perfetto export", () => {
   });
 });
 
+describe("perfetto tracks", () => {
+  const parse = (text: string): Ev[] => (JSON.parse(text) as { traceEvents: Ev[] }).traceEvents;
+
+  it("perfettozombie: an exited task shows as Zombie (Z) until its parent reaps it; exit carries the exit code", () => {
+    const m = new Machine({ cpus: 1 });
+    const rec = PerfettoRecorder.attach(m.kernel);
+    let kid = 0;
+    m.spawn(program("parent", function* (sys) {
+      const c = yield* sys.fork();
+      if (c === 0) { yield* sys.compute(MS); return 3; }
+      yield* sys.sleep(10 * MS);
+      yield* sys.waitpid(c, 0);
+    }));
+    m.kernel.trace.subscribe((e) => { if (e.name === "sched_process_fork") kid = e.child_pid; });
+    m.run();
+    const evs = parse(rec.finish(m.now));
+    const z = evs.filter((e) => e.ph === "X" && e.tid === kid && e.name === "Zombie (Z)");
+    expect(z).toHaveLength(1);
+    expect(z[0]!.dur).toBeCloseTo(9000, 6); // from its exit at 1 ms to the reap at 10 ms, in us
+    expect(evs.find((e) => e.name === "exit" && e.tid === kid)?.args).toEqual({ exit_code: 3, status: 0x300 });
+  });
+
+  it("perfettopidreuse: a pid used again by a later process gets tracks of its own, named with the real pid", () => {
+    const m = new Machine({ cpus: 1, pidMax: 305 });
+    const rec = PerfettoRecorder.attach(m.kernel);
+    let owners300 = 0;
+    m.kernel.trace.subscribe((e) => { if (e.name === "sched_process_fork" && e.child_pid === 300) owners300++; });
+    m.spawn(program("p", function* (sys) {
+      for (let i = 0; i < 320; i++) {
+        const c = yield* sys.fork();
+        if (c === 0) { yield* sys.compute(1000); return 0; }
+        yield* sys.waitpid(c, 0);
+      }
+    }));
+    m.run();
+    const evs = parse(rec.finish(m.now));
+    const names = evs.filter((e) => e.ph === "M" && e.name === "thread_name" && e.pid !== 0);
+    const of300 = names.filter((e) => e.args!.name === "p 300");
+    expect(owners300).toBeGreaterThan(1); // pids wrap from 305 to 300: pid 300 is handed out again and again
+    expect(of300.length).toBe(owners300); // one track per owner
+    expect(new Set(of300.map((e) => e.tid)).size).toBe(owners300);
+    // Every task track with a slice has a name.
+    const named = new Set(names.map((e) => `${e.pid}/${e.tid}`));
+    for (const e of evs.filter((x) => x.ph === "X" && x.pid !== 0)) expect(named.has(`${e.pid}/${e.tid}`)).toBe(true);
+  });
+
+  it("perfettorename: exec while running starts a new stretch on the CPU track under the new name", () => {
+    const m = new Machine({ cpus: 1 });
+    m.install("/bin/after", program("after", function* (sys) { yield* sys.compute(2 * MS); }));
+    const rec = PerfettoRecorder.attach(m.kernel);
+    const pid = m.spawn(program("before", function* (sys) {
+      yield* sys.compute(2 * MS);
+      yield* sys.execve("/bin/after", ["after"]);
+    }));
+    m.run();
+    const cpu = parse(rec.finish(m.now)).filter((e) => e.ph === "X" && e.pid === 0 && e.args!.pid === pid).map((e) => [e.name, e.ts, e.dur]);
+    expect(cpu).toEqual([[`before ${pid}`, 0, 2000], [`after ${pid}`, 2000, 2000]]);
+  });
+
+  it("perfettosink: given a sink, the text comes in pieces as the run goes, and the pieces are the same file", () => {
+    const run = (sink: ((t: string) => void) | null): string => {
+      const m = new Machine({ cpus: 2, seed: 5 });
+      const rec = PerfettoRecorder.attach(m.kernel, sink);
+      for (let i = 0; i < 50; i++) m.spawn(program("w", function* (sys) { for (;;) { yield* sys.compute(MS); yield* sys.sleep(MS); } }));
+      m.run(2_000 * MS);
+      return rec.finish(m.now);
+    };
+    const pieces: string[] = [];
+    expect(run((t) => pieces.push(t))).toBe("");
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join("")).toBe(run(null));
+  });
+});
+
 describe("tasklab run --perfetto", () => {
   afterEach(() => vi.restoreAllMocks());
   it("perfettoflag: writes a JSON trace; a name that is not .json is refused before the run", async () => {
@@ -84,6 +158,9 @@ describe("tasklab run --perfetto", () => {
     const t = JSON.parse(readFileSync(f, "utf8")) as { traceEvents: Ev[] };
     expect(t.traceEvents.filter((e) => e.ph === "X" && e.pid === 0).length).toBeGreaterThan(3);
     expect(out).toContain(`wrote ${f}`);
+    // The trace ends where the run ended (the summary's time), not at a stop time far past it.
+    const ends = t.traceEvents.filter((e) => e.ph === "X").map((e) => e.ts! + e.dur!);
+    expect(Math.max(...ends)).toBeLessThanOrEqual(50_000 + 1e-6);
     expect(await main(["run", "examples/workloads/mixed-nice.yaml", "--perfetto", join(dir, "t.svg")])).not.toBe(0);
     expect(out).toMatch(/--perfetto .*t\.svg: the trace is written as JSON/);
   });

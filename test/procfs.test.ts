@@ -65,14 +65,24 @@ describe("/proc/<pid>/sched", () => {
     expect(m.kernel.task(a)!.sumExecRuntime).toBe(before);
   });
 
-  it("procscheddl: a deadline task also shows dl.runtime and dl.deadline", () => {
+  it("procscheddl: a deadline task also shows dl.runtime (what is left of its budget as of the last tick) and dl.deadline", () => {
     const m = new Machine({ cpus: 1 });
-    const d = m.spawn(hog, { policy: SCHED_DEADLINE, dl: { runtime: 2 * MS, deadline: 10 * MS, period: 10 * MS } });
+    const d = m.spawn(hog, { policy: SCHED_DEADLINE, dl: { runtime: 10 * MS, deadline: 20 * MS, period: 20 * MS } });
     m.run(5 * MS);
     const f = fields(procSched(m.kernel, d)!);
     expect(f.get("policy")).toBe("6");
-    expect(f.has("dl.runtime")).toBe(true);
-    expect(f.has("dl.deadline")).toBe(true);
+    expect(f.get("dl.runtime")).toBe(String(6 * MS)); // 4 ms used by the tick at 4 ms
+    expect(f.get("dl.deadline")).toBe(String(20 * MS));
+    expect(f.get("se.sum_exec_runtime")).toBe("4.000000");
+  });
+
+  it("procpaths: task/<tid>/statm is the process's (threads share the mm); a pid written with a leading zero is not a /proc entry", () => {
+    const m = new Machine({ cpus: 1 });
+    const pid = m.spawn(hog);
+    m.run(MS);
+    expect(readProcPath(m.kernel, null, `/proc/${pid}/task/${pid}/statm`)).toBe(readProcPath(m.kernel, null, `/proc/${pid}/statm`));
+    expect(readProcPath(m.kernel, null, `/proc/0${pid}/stat`)).toBeNull();
+    expect(readProcPath(m.kernel, null, `/proc/${pid}/task/0${pid}/stat`)).toBeNull();
   });
 
   it("splitns: SPLIT_NS prints ms with six decimals, and drops the sign of values above -1 ms as nsec_high does", () => {
@@ -113,7 +123,7 @@ describe("/sys/kernel/debug/sched/debug", () => {
     m.spawn(hog);
     m.run(50 * MS);
     const text = schedDebug(m.kernel);
-    expect(text).toContain(" S           task   PID         tree-key  switches  prio");
+    expect(text).toContain(" S            task   PID         tree-key  switches  prio"); // 5.8+: a space before the name
     for (const f of ["MIN_vruntime", "min_vruntime", "max_vruntime", "spread0"]) expect(text).toContain(`  .${f.padEnd(30)}: `);
     expect(text).not.toContain("left_deadline");
   });

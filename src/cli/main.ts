@@ -3,7 +3,7 @@
  * public API and prints tables or JSON (isomorphic-git's CLI style).
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { readFileSync, writeFileSync, existsSync, openSync, writeSync, closeSync } from "node:fs";
 import { resolve, extname, basename, dirname } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
 import { EXAMPLES, TOUR, findExample } from "../../examples/index.ts";
@@ -174,8 +174,10 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   const { m, until } = await loadTarget(file, o);
   const cursor = new OutputCursor(m, out, !!o.json, true);
   if (o.gantt) checkWritable(o.gantt);
-  if (o.perfetto) checkWritable(o.perfetto, ".json", "--perfetto", "the trace is written as JSON (Chrome trace format)");
-  const perfetto = o.perfetto ? PerfettoRecorder.attach(m.kernel) : null;
+  if (o.perfetto !== undefined) checkWritable(o.perfetto, ".json", "--perfetto", "the trace is written as JSON (Chrome trace format)");
+  // The trace goes to the file as the run goes (a long run makes more text than one string can hold).
+  const perfettoFd = o.perfetto !== undefined ? openSync(o.perfetto, "w") : null;
+  const perfetto = perfettoFd !== null ? PerfettoRecorder.attach(m.kernel, (text) => writeSync(perfettoFd, text)) : null;
   const rec = o.gantt || o.metrics ? MetricsRecorder.attach(m, { keepRuns: !!o.gantt }) : null;
   if (o.log) logPrinter(m, out, !!o.json);
   let lastShown = 0;
@@ -217,8 +219,9 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
     writeFileSync(o.gantt, await ganttSvg(rec, { end: rec.workEnd(end), title }));
     if (!o.json) out(`wrote ${o.gantt}\n`);
   }
-  if (perfetto && o.perfetto) {
-    writeFileSync(o.perfetto, perfetto.finish(m.now));
+  if (perfetto !== null && perfettoFd !== null) {
+    perfetto.finish(end); // to where the run ended, as the summary says, not to the stop time asked for
+    closeSync(perfettoFd);
     if (!o.json) out(`wrote ${o.perfetto} (open it in ui.perfetto.dev or chrome://tracing)\n`);
   }
   const summary = { type: "summary", ts: end, cpus: k.rqs.length, sched: m.sched, events: k.engine.fired, processesCreated: k.totalForks, warnings: k.warnings };

@@ -469,7 +469,8 @@ export function procSched(k: Kernel, pid: number, tid?: number): string | undefi
   p("prio", t.prio);
   const dl = t.dl as DlEntity | null;
   if (t.policy === SCHED_DEADLINE && dl instanceof DlEntity) {
-    p("dl.runtime", dl.runtime);
+    // update_curr_dl at each tick takes the run time from the budget; as of the last tick for a running task.
+    p("dl.runtime", dl.runtime - (now.sumExec - t.sumExecRuntime));
     p("dl.deadline", dl.deadline);
   }
   p("clock-delta", 0);
@@ -524,7 +525,10 @@ export function schedDebug(k: Kernel): string {
   for (const rq of k.rqs) {
     const cpu = rq.cpu;
     o.push(`cpu#${cpu}`);
-    field("nr_running", rq.nrRunning);
+    // 6.12 counts tasks whose dequeue is delayed in rq->nr_running; TaskLab's count leaves them out (see docs).
+    let delayed = 0;
+    for (let i = 0; i < rq.classDelayed.length; i++) delayed += rq.classDelayed[i]!;
+    field("nr_running", rq.nrRunning + delayed);
     field("nr_switches", rq.nrSwitches);
     field("nr_uninterruptible", cpu === 0 ? k.nrUninterruptible : 0);
     const nextBalance = rq.balanceInterval > 0 ? rq.lastBalance + balanceIntervalNs(k, rq, rq.curr !== rq.idle) : k.now;
@@ -592,8 +596,8 @@ export function schedDebug(k: Kernel): string {
       );
       o.push("-".repeat(163));
     } else {
-      o.push(" S           task   PID         tree-key  switches  prio     wait-time             sum-exec        sum-sleep");
-      o.push("-".repeat(107));
+      o.push(" S            task   PID         tree-key  switches  prio     wait-time             sum-exec        sum-sleep");
+      o.push("-".repeat(108));
     }
     const ns = (v: number): string => {
       const [hi, lo] = splitNs(v).split(".");
@@ -606,7 +610,8 @@ export function schedDebug(k: Kernel): string {
       const mark = rq.curr === t ? ">R" : ` ${stateLetter(t)}`;
       const switches = String(t.nvcsw + t.nivcsw).padStart(9);
       if (eevdf) {
-        const eligible = se !== null && q !== null && se.onRq ? (entityEligible(q as EevdfRq, se) ? "E" : "N") : "N";
+        // entity_eligible() against this CPU's queue, queued or not, as print_task calls it
+        const eligible = se !== null && q !== null ? (entityEligible(q as EevdfRq, se) ? "E" : "N") : "N";
         o.push(
           `${mark} ${t.comm.padStart(15)} ${String(t.pid).padStart(5)} ${ns(shown.vruntime)}   ${eligible}   ${ns(shown.deadline)} ` +
             `${t.fairSlice ? "S" : " "} ${ns(se?.slice ?? 0)} ${ns(shown.sumExec)} ${switches}   ${String(t.prio).padStart(5)} ` +
@@ -614,7 +619,7 @@ export function schedDebug(k: Kernel): string {
         );
       } else {
         o.push(
-          `${mark}${t.comm.padStart(15)} ${String(t.pid).padStart(5)} ${ns(shown.vruntime)} ${switches} ${String(t.prio).padStart(5)} ` +
+          `${mark} ${t.comm.padStart(15)} ${String(t.pid).padStart(5)} ${ns(shown.vruntime)} ${switches} ${String(t.prio).padStart(5)} ` +
             `${ns(0)} ${ns(shown.sumExec)} ${ns(0)}`,
         );
       }
@@ -628,7 +633,7 @@ export function schedDebug(k: Kernel): string {
 export function readProcPath(k: Kernel, t: Task | null, path: string): string | null {
   if (path === "/proc/loadavg") return procLoadavg(k);
   if (path === "/sys/kernel/debug/sched/debug") return schedDebug(k);
-  const m = /^\/proc\/(self|thread-self|\d+)(?:\/task\/(\d+))?\/(stat|status|statm|sched|comm)$/.exec(path);
+  const m = /^\/proc\/(self|thread-self|[1-9]\d*)(?:\/task\/([1-9]\d*))?\/(stat|status|statm|sched|comm)$/.exec(path);
   if (m === null) return null;
   let pid: number;
   let tid = m[2] !== undefined ? Number(m[2]) : undefined;
@@ -646,7 +651,7 @@ export function readProcPath(k: Kernel, t: Task | null, path: string): string | 
   let text: string | undefined;
   if (file === "stat") text = tid === undefined ? procStat(k, pid) : procTaskStat(k, pid, tid);
   else if (file === "status") text = procStatus(k, pid, tid);
-  else if (file === "statm") text = tid === undefined ? procStatm(k, pid) : undefined;
+  else if (file === "statm") text = tid === undefined || lookup(k, tid)?.tgid === pid ? procStatm(k, pid) : undefined; // threads share the mm
   else if (file === "sched") text = procSched(k, pid, tid);
   else {
     const x = lookup(k, tid ?? pid);
