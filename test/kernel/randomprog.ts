@@ -46,7 +46,8 @@ type Op =
   | { k: "crash" }
   | { k: "sched"; policy: number; prio: number; child: boolean }
   | { k: "affinity"; cpus: number[]; child: boolean }
-  | { k: "renice"; nice: number };
+  | { k: "renice"; nice: number }
+  | { k: "readproc"; which: number; pid: number };
 
 const time = fc.integer({ min: 0, max: 3_000_000 });
 const sig = fc.constantFrom(SIGKILL, SIGSTOP, SIGCONT, SIGTERM, SIGCONT, SIGUSR1, SIGTSTP, SIGCHLD, 0);
@@ -73,6 +74,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant("setpgid" as const), self: fc.boolean(), pgid: fc.integer({ min: 0, max: 40 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("nice" as const), inc: fc.integer({ min: -3, max: 5 }) }) },
   { weight: 1, arbitrary: fc.constant({ k: "yield" as const }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("readproc" as const), which: fc.integer({ min: 0, max: 5 }), pid: fc.integer({ min: 1, max: 40 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("sigign" as const), sig: fc.constantFrom(SIGCHLD, SIGTERM, SIGUSR1) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant("thread" as const), ops: fc.array(threadOp, { maxLength: 6 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("exec" as const), which: fc.integer({ min: 0, max: 1 }) }) },
@@ -138,6 +140,13 @@ function* interp(sys: SysApi, ops: Op[], argv: string[]): Generator<any, number,
       case "compute": yield* sys.compute(o.ns); break;
       case "sleep": yield* sys.sleep(o.ns); break;
       case "io": yield* sys.io(o.ns); break;
+      case "readproc": {
+        // procfs on whatever state the machine is in (zombies, stopped, threads, deadline tasks): never a crash
+        const paths = ["/proc/self/status", "/proc/self/sched", `/proc/${o.pid}/stat`, "/sys/kernel/debug/sched/debug", `/proc/${o.pid}/task/${o.pid}/status`, `/proc/${o.pid}/sched`];
+        const r = yield* sys.readFile(paths[o.which]!);
+        if (typeof r === "string" ? r.length === 0 : r !== -2 && r !== -3) throw new Error(`read ${paths[o.which]}: ${String(r)}`);
+        break;
+      }
       case "setsid": yield* sys.setsid(); break;
       case "setpgid": yield* sys.setpgid(o.self ? 0 : lastChild, o.pgid); break;
       case "nice": yield* sys.nice(o.inc); break;
@@ -246,6 +255,8 @@ export function runScenario(s: Scenario, onEvent?: (e: TraceEvent) => void): { e
     m.spawn(program("reaper", function* (sys) { yield* sys.kill(-1, SIGKILL); }), { uid: 0, policy: SCHED_FIFO, rtPriority: 99 });
     while (m.run(Infinity, 1) > 0) checkInvariants(k);
   }
+  const badRead = k.warnings.find((w) => w.includes("program crashed: read /"));
+  if (badRead !== undefined) throw new Error(badRead);
   if (live.size !== 1) throw new Error(`tasks never freed: ${[...live.keys()].join(" ")}`);
   if (k.tasks.size !== 1) throw new Error(`left over after kill -9 -1: ${[...k.tasks.values()].map((t) => `${t.pid}:${t.comm}:${t.state}/${t.exitState}`).join(" ")}`);
   if (k.pids.count !== 1 || k.pgrps.size !== 1 || k.sessions.size !== 1) throw new Error("pids, groups or sessions leaked");
