@@ -7,6 +7,7 @@ import { Machine } from "../src/user/machine.ts";
 import { program } from "../src/user/program.ts";
 import { PerfettoRecorder } from "../src/observe/perfetto.ts";
 import { main } from "../src/cli/main.ts";
+import { CLONE_THREAD_FLAGS } from "../src/user/libc.ts";
 
 const MS = 1_000_000;
 interface Ev { ph: string; name: string; pid: number; tid: number; ts?: number; dur?: number; args?: Record<string, unknown> }
@@ -143,6 +144,67 @@ describe("perfetto tracks", () => {
     expect(run((t) => pieces.push(t))).toBe("");
     expect(pieces.length).toBeGreaterThan(1);
     expect(pieces.join("")).toBe(run(null));
+  });
+});
+
+/** Problems a strict reader would see: on each (pid, tid) track, an X slice that starts before the previous one ended, or one past `endUs`. */
+function overlaps(evs: Ev[], endUs: number): string[] {
+  const tracks = new Map<string, Ev[]>();
+  for (const e of evs) if (e.ph === "X") (tracks.get(`${e.pid}/${e.tid}`) ?? tracks.set(`${e.pid}/${e.tid}`, []).get(`${e.pid}/${e.tid}`)!).push(e);
+  const out: string[] = [];
+  for (const [key, xs] of tracks) {
+    xs.sort((a, b) => a.ts! - b.ts!);
+    for (let i = 0; i < xs.length; i++) {
+      if (xs[i]!.ts! + xs[i]!.dur! > endUs) out.push(`${key}: ${xs[i]!.name} ends past the end`);
+      if (i > 0 && xs[i - 1]!.ts! + xs[i - 1]!.dur! > xs[i]!.ts!) out.push(`${key}: ${xs[i - 1]!.name} overlaps ${xs[i]!.name}`);
+    }
+  }
+  return out;
+}
+
+describe("perfetto edge cases (review)", () => {
+  const parse = (text: string): Ev[] => (JSON.parse(text) as { traceEvents: Ev[] }).traceEvents;
+
+  it("perfettothreadexec: a thread that execs takes its leader's pid (de_thread) and keeps its track: its states end, the CPU stretch is split at the exec", () => {
+    const m = new Machine({ cpus: 1 });
+    m.install("/bin/after", program("after", function* (sys) { yield* sys.compute(2 * MS); }));
+    const rec = PerfettoRecorder.attach(m.kernel);
+    const lead = m.spawn(program("lead", function* (sys) {
+      yield* sys.clone(CLONE_THREAD_FLAGS, function* (s) { yield* s.compute(MS); yield* s.execve("/bin/after", ["after"]); return 0; }, null);
+      yield* sys.sleep(100 * MS);
+    }));
+    m.run(50 * MS);
+    const evs = parse(rec.finish(m.now));
+    expect(overlaps(evs, 50_000)).toEqual([]);
+    const cpu = evs.filter((e) => e.ph === "X" && e.pid === 0).map((e) => [e.name, e.ts, e.dur]);
+    expect(cpu).toEqual([[`lead ${lead + 1}`, 0, 1000], [`after ${lead}`, 1000, 2000]]);
+    // Every Running slice on a task track is a stretch of the CPU track: nothing left running after the exit at 3 ms.
+    const running = evs.filter((e) => e.ph === "X" && e.pid !== 0 && e.name.startsWith("Running")).reduce((t, e) => t + e.dur!, 0);
+    expect(running).toBeCloseTo(3000, 6);
+  });
+
+  it("perfettotrackspace: later users of a pid get track numbers counted up from 4194304, so they stay within 32 bits however often a pid comes back", () => {
+    const m = new Machine({ cpus: 1, pidMax: 305 });
+    const rec = PerfettoRecorder.attach(m.kernel);
+    m.spawn(program("p", function* (sys) {
+      for (let i = 0; i < 1500; i++) {
+        const c = yield* sys.fork();
+        if (c === 0) return 0;
+        yield* sys.waitpid(c, 0);
+      }
+    }));
+    m.run();
+    const tids = parse(rec.finish(m.now)).map((e) => e.tid);
+    expect(Math.max(...tids)).toBeLessThanOrEqual(4_194_304 + 1500);
+  });
+
+  it("perfettofloat: slices that touch never overlap, even where microsecond doubles round up (1.051055 ms + 2.05146 ms)", () => {
+    const m = new Machine({ cpus: 1 });
+    const rec = PerfettoRecorder.attach(m.kernel);
+    for (const name of ["a", "b"]) m.spawn(program(name, function* (sys) { yield* sys.sleep(1_051_055); yield* sys.compute(2_051_460); }));
+    m.run();
+    expect(1051.055 + (3102.515 - 1051.055)).toBeGreaterThan(3102.515); // the rounding this guards against
+    expect(overlaps(parse(rec.finish(m.now)), m.now / 1000)).toEqual([]);
   });
 });
 

@@ -10,8 +10,8 @@
  *   "Disk sleep (D)", "Stopped (T)", "Zombie (Z)" until it is reaped), and
  *   instants for fork, exec, exit, signals delivered and program output.
  * A pid used again by a later task gets tracks of its own: the format knows
- * tracks only by number, so each later user of the pid is numbered
- * pid + k x 4194304 (PID_MAX_LIMIT); its names still say the real pid.
+ * tracks only by number, so each later user of a pid gets the next number
+ * from 4194304 (PID_MAX_LIMIT) up; its names still say the real pid.
  * Times are microseconds, as the format has them (ns / 1000, fractions kept;
  * a slice's duration is end minus start in microseconds, so that slices that
  * touch do not overlap after rounding).
@@ -27,7 +27,7 @@ type ChromeEvent = Record<string, unknown>;
 
 /** The pid of the synthetic process holding the CPU tracks (no task has pid 0 but swapper/N). */
 const CPU_PROCESS = 0;
-/** Track numbers of a pid's later users are offset by multiples of this (PID_MAX_LIMIT). */
+/** Track numbers for later users of a pid start here (PID_MAX_LIMIT): above every real pid. */
 const PID_SPACE = 4_194_304;
 /** Bytes of JSON gathered before they go to the sink. */
 const CHUNK = 1 << 20;
@@ -68,6 +68,9 @@ export class PerfettoRecorder {
   private readonly all: Ident[] = [];
   /** How many tasks have had each pid so far. */
   private readonly uses = new Map<number, number>();
+  /** The next track number for a pid's later user (unsigned 32-bit, as the format's readers take them). */
+  private nextTrack = PID_SPACE;
+  private unsubscribe: () => void = () => {};
 
   private constructor(
     private readonly k: Kernel,
@@ -94,7 +97,7 @@ export class PerfettoRecorder {
    */
   static attach(k: Kernel, sink: ((text: string) => void) | null = null): PerfettoRecorder {
     const r = new PerfettoRecorder(k, sink);
-    k.trace.subscribe((e) => r.onEvent(e));
+    r.unsubscribe = k.trace.subscribe((e) => r.onEvent(e));
     return r;
   }
 
@@ -119,7 +122,7 @@ export class PerfettoRecorder {
     this.uses.set(pid, n + 1);
     const t = this.k.task(pid);
     const leader = t !== undefined && t.tgid !== pid ? this.current.get(t.tgid) : undefined;
-    const track = pid + n * PID_SPACE;
+    const track = n === 0 ? pid : this.nextTrack++;
     const who: Ident = { pid, track, group: leader?.track ?? track, comm };
     this.current.set(pid, who);
     this.all.push(who);
@@ -135,9 +138,14 @@ export class PerfettoRecorder {
 
   private slice(who: Ident | null, cpu: number, name: string, from: number, to: number, args?: Record<string, unknown>): void {
     if (to <= from) return; // nothing to see in a stretch of no time
+    const ts = us(from);
+    const end = us(to);
+    let dur = end - ts;
+    // In doubles ts + dur can land a hair past end; step dur down so that slices that touch never overlap.
+    while (ts + dur > end) dur -= Math.max(Number.MIN_VALUE, dur * Number.EPSILON);
     const e: ChromeEvent = who === null
-      ? { ph: "X", name, pid: CPU_PROCESS, tid: cpu + 1, ts: us(from), dur: us(to) - us(from) }
-      : { ph: "X", name, pid: who.group, tid: who.track, ts: us(from), dur: us(to) - us(from) };
+      ? { ph: "X", name, pid: CPU_PROCESS, tid: cpu + 1, ts, dur }
+      : { ph: "X", name, pid: who.group, tid: who.track, ts, dur };
     if (args !== undefined) e.args = args;
     this.emit(e);
   }
@@ -185,6 +193,7 @@ export class PerfettoRecorder {
         this.instant(e.parent_pid, "fork", e.ts, { child_pid: e.child_pid });
         break;
       case "sched_process_exec":
+        if (e.old_pid !== e.pid) this.tookLeaderPid(e.old_pid, e.pid, e.ts);
         this.instant(e.pid, "exec", e.ts, { filename: e.filename });
         break;
       case "task_rename": {
@@ -219,11 +228,41 @@ export class PerfettoRecorder {
   }
 
   /**
+   * de_thread: a thread that execs takes its leader's pid (the leader was
+   * freed just before). It keeps its own track, its state and its CPU
+   * stretch, now under the leader's pid; a track opened for the pid by the
+   * rename in between is dropped.
+   */
+  private tookLeaderPid(oldPid: number, pid: number, ts: number): void {
+    const old = this.current.get(oldPid);
+    if (old === undefined) return;
+    // The stretch so far ran under the old name and tid.
+    const cpu = this.onCpu.findIndex((r) => r !== null && r.who === old);
+    if (cpu >= 0) {
+      this.endRun(cpu, ts);
+      this.onCpu[cpu]!.since = ts;
+    }
+    const fresh = this.current.get(pid);
+    if (fresh !== undefined && fresh !== old) {
+      this.all.splice(this.all.indexOf(fresh), 1);
+      this.uses.set(pid, (this.uses.get(pid) ?? 1) - 1);
+      old.comm = fresh.comm;
+    }
+    this.current.delete(oldPid);
+    old.pid = pid;
+    this.current.set(pid, old);
+    const st = this.state.get(oldPid);
+    this.state.delete(oldPid);
+    if (st !== undefined) this.state.set(pid, st);
+  }
+
+  /**
    * Closes the stretches still open at `end` (ns), names every track, and
    * ends the JSON: sends the rest to the sink, or returns the whole text
    * when there is none.
    */
   finish(end: number): string {
+    this.unsubscribe(); // the file ends here: later events are not recorded
     this.onCpu.forEach((run, cpu) => {
       if (run !== null) this.endRun(cpu, end);
       this.onCpu[cpu] = null;

@@ -597,7 +597,7 @@ export function schedDebug(k: Kernel): string {
       o.push("-".repeat(163));
     } else {
       o.push(" S            task   PID         tree-key  switches  prio     wait-time             sum-exec        sum-sleep");
-      o.push("-".repeat(108));
+      o.push("-".repeat(109));
     }
     const ns = (v: number): string => {
       const [hi, lo] = splitNs(v).split(".");
