@@ -629,22 +629,38 @@ export function schedDebug(k: Kernel): string {
   return o.join("\n") + "\n";
 }
 
-/** Files the simulated procfs and debugfs serve: the text of `path` as `t` reads it, or null if there is none (ENOENT). */
+/** A path under procfs or debugfs: a file read with read(2), opened read-only. */
+export function isProcPath(path: string): boolean {
+  return path.startsWith("/proc/") || path.startsWith("/sys/");
+}
+
+/** /proc/self and /proc/thread-self are `t`'s own, resolved as opening the path resolves the link. */
+export function resolveProcSelf(t: Task, path: string): string {
+  return path.replace(/^\/proc\/self(?=\/|$)/, `/proc/${t.tgid}`).replace(/^\/proc\/thread-self(?=\/|$)/, `/proc/${t.tgid}/task/${t.pid}`);
+}
+
+/** /proc/<pid>/<file> and /proc/<pid>/task/<tid>/<file>, pids written as the kernel writes them (no leading zero). */
+const PROC_PID_FILE = /^\/proc\/([1-9]\d*)(?:\/task\/([1-9]\d*))?\/(stat|status|statm|sched|comm)$/;
+
+/** The task a /proc/<pid>/... path is about (its inode holds that pid), or null for other files. */
+export function procPathTask(k: Kernel, path: string): Task | null {
+  const m = PROC_PID_FILE.exec(path);
+  return m === null ? null : (lookup(k, Number(m[2] ?? m[1])) ?? null);
+}
+
+/**
+ * Files the simulated procfs and debugfs serve: the text of `path` as `t`
+ * reads it (null `t`: a reader outside the machine, for whom /proc/self is
+ * nothing), or null if there is none (ENOENT).
+ */
 export function readProcPath(k: Kernel, t: Task | null, path: string): string | null {
+  if (t !== null) path = resolveProcSelf(t, path);
   if (path === "/proc/loadavg") return procLoadavg(k);
   if (path === "/sys/kernel/debug/sched/debug") return schedDebug(k);
-  const m = /^\/proc\/(self|thread-self|[1-9]\d*)(?:\/task\/([1-9]\d*))?\/(stat|status|statm|sched|comm)$/.exec(path);
+  const m = PROC_PID_FILE.exec(path);
   if (m === null) return null;
-  let pid: number;
-  let tid = m[2] !== undefined ? Number(m[2]) : undefined;
-  if (m[1] === "self" || m[1] === "thread-self") {
-    if (t === null) return null;
-    pid = t.tgid;
-    if (m[1] === "thread-self") {
-      if (tid !== undefined) return null;
-      tid = t.pid;
-    }
-  } else pid = Number(m[1]);
+  const pid = Number(m[1]);
+  const tid = m[2] !== undefined ? Number(m[2]) : undefined;
   const leader = lookup(k, pid);
   if (!leader || leader.tgid !== pid) return null; // /proc/<tid> of a non-leader thread is hidden from listings but exists; kept simple
   const file = m[3]!;

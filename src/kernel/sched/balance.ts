@@ -131,6 +131,11 @@ export function balanceIntervalNs(k: Kernel, rq: Rq, busy: boolean): number {
   return Math.min(Math.max(j, 1), maxJ) * k.tickNs;
 }
 
+/** The first tick after now. */
+function nextTick(k: Kernel): number {
+  return (Math.floor(k.now / k.tickNs) + 1) * k.tickNs;
+}
+
 /** The tick at which rq's next periodic pass is due, as it is now (busy or idle). */
 function nextBalance(k: Kernel, rq: Rq): number {
   return rq.lastBalance + balanceIntervalNs(k, rq, rq.curr !== rq.idle);
@@ -150,7 +155,7 @@ export function armBalance(k: Kernel): void {
   if (k.balanceTimer.armed || k.balancing) return;
   let at = Infinity;
   // At a tick whose housekeeping has not run yet (a wakeup at the tick), a pass due now is still to come.
-  const first = k.now % k.tickNs === 0 && k.engine.instantPrio < Prio.HOUSEKEEPING ? k.now : (Math.floor(k.now / k.tickNs) + 1) * k.tickNs;
+  const first = k.now % k.tickNs === 0 && k.engine.instantPrio < Prio.HOUSEKEEPING ? k.now : nextTick(k);
   for (const rq of k.rqs) {
     if (rq.balanceInterval === 0) rq.balanceInterval = minInterval(k); // sd_init: balance_interval = min_interval
     if (nextBalance(k, rq) < first) {
@@ -173,7 +178,7 @@ export function armBalance(k: Kernel): void {
 export function balanceOnIdle(k: Kernel, rq: Rq): void {
   const timer = k.balanceTimer;
   if (timer === null || !timer.armed || rq.balanceInterval === 0) return;
-  const at = Math.max(rq.lastBalance + balanceIntervalNs(k, rq, false), (Math.floor(k.now / k.tickNs) + 1) * k.tickNs); // curr is still prev here
+  const at = Math.max(rq.lastBalance + balanceIntervalNs(k, rq, false), nextTick(k)); // curr is still prev here
   if (at < timer.time) k.engine.arm(timer, at);
 }
 

@@ -22,7 +22,7 @@ import { Prio } from "../../sim/engine.ts";
 import { wakeUp } from "../sched/core.ts";
 import { schedSyscalls } from "../sched/sched_syscalls.ts";
 import { maybeAcquireCtty, tcgetpgrp, tcsetpgrp, ttyName } from "../fs/tty.ts";
-import { readProcPath } from "../fs/proc.ts";
+import { isProcPath, procPathTask, readProcPath, resolveProcSelf } from "../fs/proc.ts";
 
 /** RLIMIT_NOFILE soft limit (1024 by default): the highest descriptor + 1. */
 const RLIMIT_NOFILE = 1024;
@@ -138,7 +138,7 @@ function read(k: Kernel, t: Task, fd: unknown, count: unknown): SysRet {
   if (n === null || n < 0) return -EINVAL;
   const path = t.files.fds[f]!;
   if (path === "/dev/null") return "";
-  if (!path.startsWith("/proc/") && !path.startsWith("/sys/")) return -EINVAL;
+  if (!isProcPath(path)) return -EINVAL;
   const reads = (t.files.reads ??= new Map());
   let st = reads.get(f);
   if (st === undefined) {
@@ -162,7 +162,7 @@ function write(k: Kernel, t: Task, fd: unknown, text: unknown): SysRet {
   if (f === null || f < 0 || !t.files.fds[f]) return -EBADF;
   const s = String(text);
   const file = t.files.fds[f]!;
-  if (file.startsWith("/proc/") || file.startsWith("/sys/")) return -EBADF; // opened read-only (O_RDONLY)
+  if (isProcPath(file)) return -EBADF; // opened read-only (O_RDONLY)
   if (file !== "/dev/null") {
     k.output.push({ ts: k.now, pid: t.tgid, fd: f, text: s });
     k.onOutput?.();
@@ -171,19 +171,13 @@ function write(k: Kernel, t: Task, fd: unknown, text: unknown): SysRet {
   return s.length;
 }
 
-/** A procfs or debugfs path (read with read(2)); /proc/self and /proc/thread-self resolved for `t`, as at open. */
-function pseudoFile(t: Task, p: string): string | null {
-  if (!p.startsWith("/proc/") && !p.startsWith("/sys/")) return null;
-  return p.replace(/^\/proc\/self(?=\/|$)/, `/proc/${t.tgid}`).replace(/^\/proc\/thread-self(?=\/|$)/, `/proc/${t.tgid}/task/${t.pid}`);
-}
-
 function open(k: Kernel, t: Task, path: unknown, flags: unknown): SysRet {
   if (typeof path !== "string") return -EFAULT;
   let p = resolvePath(t, path);
-  const pseudo = pseudoFile(t, p);
-  if (pseudo !== null) {
-    if (readProcPath(k, t, pseudo) === null) return -ENOENT;
-    p = pseudo;
+  const pseudo = isProcPath(p);
+  if (pseudo) {
+    p = resolveProcSelf(t, p); // the fd keeps the pid the link pointed to at open
+    if (readProcPath(k, t, p) === null) return -ENOENT;
   } else if (!p.startsWith("/dev/")) return -ENOENT;
   const fds = t.files.writable();
   let fd = 0;
@@ -191,11 +185,7 @@ function open(k: Kernel, t: Task, path: unknown, flags: unknown): SysRet {
   if (fd >= RLIMIT_NOFILE) return -EMFILE;
   fds[fd] = p;
   t.files.reads?.delete(fd);
-  if (pseudo !== null) {
-    const m = /^\/proc\/(\d+)(?:\/task\/(\d+))?\//.exec(p);
-    const target = m === null ? null : (k.task(Number(m[2] ?? m[1])) ?? null);
-    (t.files.reads ??= new Map()).set(fd, { target, text: null, pos: 0 });
-  }
+  if (pseudo) (t.files.reads ??= new Map()).set(fd, { target: procPathTask(k, p), text: null, pos: 0 });
   const tty = ttyName(p);
   if (tty !== null) maybeAcquireCtty(k, t, tty, int(flags) ?? 0);
   return fd;
