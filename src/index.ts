@@ -15,3 +15,8 @@ export * as libc from "./user/libc.ts";
 export { ns, us, ms, sec, parseDuration, formatDuration } from "./sim/units.ts";
 export type { TraceEvent } from "./sim/trace.ts";
 export { PRESETS } from "./kernel/sched/presets.ts";
+// Views of a machine's kernel, for front ends: ps(machine.kernel), pstree(machine.kernel, 1), readProcPath(machine.kernel, null, path).
+export { ps, psRows, formatPs, type PsOptions, type PsRow } from "./observe/ps.ts";
+export { pstree, type PstreeOptions } from "./observe/pstree.ts";
+export { readProcPath } from "./kernel/fs/proc.ts";
+export { TraceRecorder, formatEvent, eventJson, eventLogText, hashEvents, type TraceRecorderOptions } from "./observe/log.ts";
