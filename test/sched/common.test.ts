@@ -298,36 +298,51 @@ function checkMoving(k: Kernel, pid: number, dest: number): string | null {
  * instant is over, as Linux's push and pull settle within it: a CPU may go
  * idle while a task that is about to preempt elsewhere waits there, and the
  * task it displaces is pushed here a moment later (push_rt_tasks,
- * push_dl_tasks). The CPU must not still be idle at the next instant.
+ * push_dl_tasks). A task that was waiting when the CPU went idle must be
+ * gone by the next instant. One that starts waiting while the CPU idles (a
+ * fair task preempted by a realtime one that its CPU's throttling let go)
+ * is for the idle CPU's periodic pass, as in Linux (nothing pushes fair
+ * tasks): it must be gone within the longest idle interval, 2 ms per CPU.
  */
 function checkIdle(): (k: Kernel, e: TraceEvent) => string | null {
-  let pending: { cpu: number; ts: number } | null = null;
-  const waiting = (k: Kernel, cpu: number): string | null => {
-    const rq = k.rqs[cpu]!;
+  const idle = new Map<number, { ts: number; atIdle: Set<Task>; since: Map<Task, number> }>();
+  const waiters = (k: Kernel, cpu: number): Task[] => {
+    const out: Task[] = [];
     for (const o of k.rqs) {
-      // A queued task on an idle CPU is being picked up at this instant (its reschedule is pending).
-      if (o === rq || o.curr === o.idle) continue;
+      // A queued task on an idle CPU, or on one whose reschedule is pending, is being picked up at this instant.
+      if (o.cpu === cpu || o.curr === o.idle || o.needResched) continue;
       for (const p of o.queued)
-        if (couldRunOn(k, p, cpu))
-          return `pid ${p.pid} (${k.classes[p.sclass]!.name}) waited on cpu ${o.cpu} (queued there: ${describeQueued(k, o)})`;
+        // Held by bandwidth control where it is, a task stays: a throttled RT runqueue's tasks are not pulled
+        // (no RT_RUNTIME_SHARE; pull_rt_task skips a task that outranks its CPU's curr), a throttled DL job waits.
+        if (!throttled(k, o, p) && couldRunOn(k, p, cpu)) out.push(p);
     }
-    return null;
+    return out;
   };
+  const where = (k: Kernel, p: Task): string => `pid ${p.pid} (${k.classes[p.sclass]!.name}) waited on cpu ${p.cpu} (queued there: ${describeQueued(k, k.rqs[p.cpu]!)})`;
   return (k, e) => {
-    if (pending !== null && e.ts > pending.ts) {
-      const { cpu, ts } = pending;
-      pending = null;
+    for (const [cpu, st] of idle) {
       const rq = k.rqs[cpu]!;
-      if (rq.curr === rq.idle && !rq.needResched) {
-        const why = waiting(k, cpu);
-        if (why !== null) return `cpu ${cpu} went idle at ${ts} and was still idle at ${e.ts} while ${why}`;
+      if (rq.curr !== rq.idle) {
+        idle.delete(cpu);
+        continue;
+      }
+      if (e.ts === st.ts || rq.needResched) continue;
+      const first = st.atIdle;
+      st.atIdle = new Set(); // checked once, at the first event after the instant the CPU went idle
+      const now = waiters(k, cpu);
+      for (const p of st.since.keys()) if (!now.includes(p)) st.since.delete(p); // it ran, or went to sleep
+      for (const p of now) {
+        if (first.has(p)) return `cpu ${cpu} went idle at ${st.ts} and was still idle at ${e.ts} while ${where(k, p)}`;
+        const since = st.since.get(p) ?? e.ts;
+        st.since.set(p, since);
+        if (e.ts > since + 2 * MS * k.rqs.length + k.tickNs) return `cpu ${cpu} was idle from ${since} to ${e.ts} while ${where(k, p)}`;
       }
     }
     if (e.name !== "sched_switch" || e.next_pid !== 0) return null;
     const rq = k.rqs[e.cpu]!;
     for (const p of rq.queued)
       if (!throttled(k, rq, p)) return `cpu ${e.cpu} went idle at ${e.ts} with runnable pid ${p.pid} (${k.classes[p.sclass]!.name}) queued on it`;
-    if (waiting(k, e.cpu) !== null) pending = { cpu: e.cpu, ts: e.ts };
+    idle.set(e.cpu, { ts: e.ts, atIdle: new Set(waiters(k, e.cpu)), since: new Map() });
     return null;
   };
 }

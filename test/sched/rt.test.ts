@@ -109,6 +109,27 @@ describe.each(FAIRS)("with $name as the fair class", ({ make }) => {
       expect(m.task(fair)!.sumExecRuntime).toBe(0);
     });
 
+    it("rtthrottlestays: a throttled RT task is not moved to a CPU with budget left (load_balance moves fair tasks only; no RT_RUNTIME_SHARE)", () => {
+      const m = machine({ cpus: 2 });
+      const a = m.spawn(hog, { uid: 0, policy: SCHED_FIFO, rtPriority: 50, name: "A" });
+      m.spawn(hog, { affinity: [0], name: "F0" });
+      const sleeper = program("sl", function* (sys) {
+        for (;;) {
+          yield* sys.compute(1 * MS);
+          yield* sys.sleep(3 * MS); // CPU 1 goes idle again and again: each time, new-idle balancing looks for work
+        }
+      });
+      m.spawn(sleeper, { affinity: [1], name: "S" });
+      m.run(1); // A started on CPU 0
+      const moves: number[] = [];
+      m.kernel.trace.subscribe((e) => {
+        if (e.name === "sched_migrate_task" && e.pid === a) moves.push(e.ts);
+      });
+      m.run(3 * SEC);
+      expect(moves).toEqual([]);
+      expect(Math.abs(m.task(a)!.sumExecRuntime - 2.85 * SEC)).toBeLessThanOrEqual(2 * TICK); // 950 ms of each second
+    });
+
     it("rtthrottleidle: a throttled RT task alone leaves the CPU idle (no runtime sharing on one CPU)", () => {
       const m = machine();
       const rt = m.spawn(hog, { policy: SCHED_FIFO, rtPriority: 50 });
@@ -486,4 +507,30 @@ describe.each(FAIRS)("with $name as the fair class", ({ make }) => {
   });
 });
 
-describe.todo("reset-on-fork: the child of an RT parent runs as SCHED_OTHER in the fair class (needs sched_fork in task/fork.ts to re-pick the class)");
+describe("reset-on-fork (sched_fork)", () => {
+  const forkAndLook = (policy: number, nice: number): { nice: number; policy: number; cls: string; prio: number } => {
+    const m = bootChain(FAIRS[1]!.make, {}); // EEVDF
+    let child: Task | undefined;
+    m.spawn(program("parent", function* (sys) {
+      yield* sys.nice(nice);
+      const param = { sched_priority: policy === SCHED_FIFO || policy === SCHED_RR ? 10 : 0 };
+      expect(yield* sys.syscall("sched_setscheduler", 0, policy | 0x40000000, param)).toBe(0);
+      const pid = (yield* sys.fork()) as number;
+      if (pid === 0) return 0;
+      child = m.task(pid);
+      yield* sys.wait();
+      return 0;
+    }), { uid: 0 });
+    m.run(10 * MS);
+    const c = child!;
+    return { nice: c.staticPrio - 120, policy: c.policy, cls: m.kernel.classes[c.sclass]!.name, prio: c.prio };
+  };
+  it("resetonforkrt: the child of an RT parent is SCHED_NORMAL at nice 0 in the fair class, whatever the parent's nice", () => {
+    expect(forkAndLook(SCHED_FIFO, 10)).toEqual({ nice: 0, policy: SCHED_NORMAL, cls: "eevdf", prio: 120 });
+    expect(forkAndLook(SCHED_RR, -5)).toEqual({ nice: 0, policy: SCHED_NORMAL, cls: "eevdf", prio: 120 });
+  });
+  it("resetonforkfair: a fair parent's child loses a negative nice and keeps a positive one and its policy", () => {
+    expect(forkAndLook(SCHED_BATCH, -5)).toMatchObject({ nice: 0, policy: SCHED_BATCH });
+    expect(forkAndLook(SCHED_BATCH, 7)).toMatchObject({ nice: 7, policy: SCHED_BATCH });
+  });
+});

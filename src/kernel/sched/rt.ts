@@ -400,8 +400,8 @@ export function rtClass(params: Params): SchedClass {
       if (rtRq(rq).highest() > prev.prio) pull(rq);
     },
     nrRunning: (rq) => rtRq(rq).nr,
-    // New-idle balancing may pull a queued RT task: a stand-in for pull_rt_task (balance_rt) on a CPU going idle.
-    canMigrate: () => true,
+    // The generic balancer (load_balance) moves fair tasks only (it walks cfs_tasks); RT tasks move by push and pull above.
+    canMigrate: () => false,
     selectTaskRq(p, prevCpu) {
       const rqs = kern().rqs;
       const curr = rqs[prevCpu]!.curr;

@@ -103,11 +103,12 @@ function copySched(k: Kernel, p: Task, parent: Task): void {
   p.fairSlice = parent.fairSlice;
   if (parent.resetOnFork) {
     p.fairSlice = 0; // sched_fork: custom_slice = 0, slice = base
+    // sched_fork: an RT or deadline parent's child is SCHED_NORMAL at nice 0; a fair one only loses a negative nice.
     if (p.policy !== SCHED_NORMAL && p.policy !== SCHED_BATCH && p.policy !== SCHED_IDLE) {
       p.policy = SCHED_NORMAL;
+      p.staticPrio = 120;
       p.rtPriority = 0;
-    }
-    if (p.staticPrio < 120) p.staticPrio = 120;
+    } else if (p.staticPrio < 120) p.staticPrio = 120;
     p.normalPrio = p.staticPrio;
     p.resetOnFork = false;
     p.sclass = k.classOfPolicy[p.policy]!;
