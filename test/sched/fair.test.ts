@@ -10,7 +10,7 @@ import { Machine } from "../../src/user/machine.ts";
 import { program } from "../../src/user/program.ts";
 import type { SysApi } from "../../src/user/sys.ts";
 import { toJsonLine, type TraceEvent } from "../../src/sim/trace.ts";
-import { SCHED_BATCH, SCHED_IDLE, SCHED_NORMAL, type Task } from "../../src/kernel/task/task.ts";
+import { SCHED_BATCH, SCHED_FIFO, SCHED_IDLE, SCHED_NORMAL, type Task } from "../../src/kernel/task/task.ts";
 import { updateCurr as coreUpdateCurr } from "../../src/kernel/sched/core.ts";
 import { ENQUEUE_INITIAL, ENQUEUE_WAKEUP } from "../../src/kernel/sched/class.ts";
 import { setUserNice } from "../../src/kernel/sched/prio.ts";
@@ -22,6 +22,8 @@ import type { CfsRq } from "../../src/kernel/sched/cfs.ts";
 
 const SCHEDS = ["eevdf", "cfs"] as const;
 const TICK = 4_000_000; // HZ 250
+const MS = 1_000_000;
+const SEC = 1_000_000_000;
 
 const hog = program("hog", function* (sys) {
   for (;;) yield* sys.compute(1e12);
@@ -507,5 +509,56 @@ describe("EEVDF custom slices (6.12: sched_attr.sched_runtime, PREEMPT_SHORT)", 
     // Without PREEMPT_SHORT the shorter slice alone does not help here: the running hog keeps its protected slice.
     const off = latencies(bootChain((p) => eevdfClass(p, { preemptShort: false }), { cpus: 1 }), 500_000);
     expect(mean(off)).toBeGreaterThan(mean(short) * 3);
+  });
+});
+
+describe("a fair task's entity across a stint in another class (task_struct keeps se)", () => {
+  /**
+   * A runs 4 ms beside hog B, spends `rtFor` as FIFO, comes back as SCHED_NORMAL. Its lag (EEVDF: V - v;
+   * CFS: min_vruntime - v) as each sched_setscheduler returns, and the switches that follow.
+   */
+  function stint(sched: string, rtFor: number): { before: number; after: number; switches: string[] } {
+    const m = new Machine({ cpus: 1, sched });
+    let a = 0;
+    const lags: number[] = [];
+    const lagOf = (): number => {
+      const cfs = m.kernel.rqs[0]!.cfs as EevdfRq & CfsRq;
+      const se = seOf(m.task(a)!);
+      return sched === "linux-6" ? avgVruntime(cfs) - se.vruntime : cfs.minVruntime - se.vruntime;
+    };
+    const switches: string[] = [];
+    m.kernel.trace.subscribe((e) => {
+      if (e.name === "sched_switch") switches.push(`${e.ts / MS}:${e.next_comm}`);
+      if (e.name !== "sys_exit" || e.pid !== a || e.id !== "sched_setscheduler") return;
+      // Leaving: the lag the entity saved (EEVDF vlag; CFS a vruntime made relative to min_vruntime). Back: as it stands.
+      const se = seOf(m.task(a)!);
+      lags.push(lags.length > 0 ? lagOf() : sched === "linux-6" ? se.vlag : -se.vruntime);
+    });
+    a = m.spawn(program("A", function* (sys) {
+      yield* sys.compute(4 * MS);
+      yield* sys.syscall("sched_setscheduler", 0, SCHED_FIFO, { sched_priority: 1 });
+      yield* sys.compute(rtFor);
+      yield* sys.syscall("sched_setscheduler", 0, SCHED_NORMAL, { sched_priority: 0 });
+      for (;;) yield* sys.compute(100 * SEC);
+    }), { uid: 0 });
+    m.spawn(program("B", function* (sys) {
+      for (;;) yield* sys.compute(100 * SEC);
+    }));
+    m.run(20 * MS);
+    return { before: lags[0]!, after: lags[1]!, switches };
+  }
+
+  it("lagacrossclass: EEVDF keeps the lag a task left with (dequeue_entity saved it; switched_to_fair does not touch it)", () => {
+    const { before, after, switches } = stint("linux-6", 2 * MS);
+    expect(before).toBeLessThan(-0.5 * MS); // A ran ahead of V: negative lag
+    expect(Math.abs(after - before)).toBeLessThan(0.01 * MS); // still owed, not forgiven
+    // Back at 8 ms and not eligible, A waits while B runs off the debt.
+    // Back at 6 ms and not eligible, A waits while B runs off the debt (forgiven, A would be back at 8 ms).
+    expect(switches.slice(0, 4)).toEqual(["0:init", "0:A", "6:B", "12:A"]);
+  });
+
+  it("vruntimeacrossclass: CFS keeps a queued task's vruntime relative to min_vruntime across the stint", () => {
+    const { before, after } = stint("linux-5", 2 * MS);
+    expect(Math.abs(after - before)).toBeLessThan(0.01 * MS);
   });
 });

@@ -356,6 +356,46 @@ describe.each(FAIRS)("with $name as the fair class", ({ make }) => {
       return order;
     }
 
+    it("rtsameprio: FIFO <-> RR at the same priority keeps the task's place in its list (no DEQUEUE_MOVE)", () => {
+      const m = machine({ rtRuntime: -1 });
+      const sw: number[] = [];
+      m.kernel.trace.subscribe((e) => {
+        if (e.name === "sched_switch") sw.push(e.next_pid);
+      });
+      const a = m.spawn(hog, { uid: 0, policy: SCHED_FIFO, rtPriority: 10 });
+      const b = m.spawn(hog, { uid: 0, policy: SCHED_FIFO, rtPriority: 10 });
+      const ctl = m.spawn(program("ctl", function* (sys) {
+        yield* sys.sleep(50 * MS); // preempts A, which stays at the head of its list
+        expect(yield* sys.syscall("sched_setscheduler", a, SCHED_RR, { sched_priority: 10 })).toBe(0);
+      }), { uid: 0, policy: SCHED_FIFO, rtPriority: 99 });
+      m.run(60 * MS);
+      expect(m.task(a)!.policy).toBe(SCHED_RR);
+      expect(sw.slice(-2)).toEqual([ctl, a]); // A again after ctl, not B
+      expect(m.task(b)!.sumExecRuntime).toBe(0);
+    });
+
+    it("rtsameprioself: a running FIFO task that makes itself RR at its priority keeps the head of its list", () => {
+      const m = machine({ rtRuntime: -1 });
+      const a = m.spawn(program("A", function* (sys) {
+        yield* sys.compute(10 * MS);
+        expect(yield* sys.syscall("sched_setscheduler", 0, SCHED_RR, { sched_priority: 10 })).toBe(0);
+        for (;;) yield* sys.compute(100 * SEC);
+      }), { uid: 0, policy: SCHED_FIFO, rtPriority: 10 });
+      const b = m.spawn(hog, { uid: 0, policy: SCHED_FIFO, rtPriority: 10 });
+      const sw: number[] = [];
+      m.kernel.trace.subscribe((e) => {
+        if (e.name === "sched_switch") sw.push(e.next_pid);
+      });
+      const hi = m.spawn(program("hi", function* (sys) {
+        yield* sys.sleep(30 * MS);
+        yield* sys.compute(1 * MS);
+      }), { uid: 0, policy: SCHED_FIFO, rtPriority: 99 });
+      m.run(60 * MS);
+      // A (now RR, with a fresh 100 ms quantum) resumes after hi; B has not run by 60 ms.
+      expect(sw.slice(-2)).toEqual([hi, a]);
+      expect(m.task(b)!.sumExecRuntime).toBe(0);
+    });
+
     it("rtraise: a raised priority goes to the tail of its new list", () => {
       expect(reorder(10)).toEqual(["a", "b", "c"]); // c 5 -> 10 queues behind b
     });

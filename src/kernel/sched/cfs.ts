@@ -274,6 +274,29 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
     initTask(_rq, p) {
       p.se = new SchedEntity(p); // vruntime 0, as __sched_fork leaves it
     },
+    switchedFrom(rq, p) {
+      // detach_task_cfs_rq: a task that leaves the class while asleep is placed, then normalised
+      // (vruntime_normalized: one that left queued was normalised by its dequeue).
+      const se = seOf(p);
+      if (se.relVruntime) return;
+      const cfs = (se.home as CfsRq | null) ?? q(rq);
+      c.placeEntity(cfs, se, false);
+      se.vruntime -= cfs.minVruntime;
+      se.relVruntime = true;
+    },
+    switchedTo(rq, p) {
+      // attach_task_cfs_rq: back in the class, the entity it left with; a sleeping one made absolute
+      // again on this queue (a queued one is, by the enqueue that follows).
+      if (!(p.se instanceof SchedEntity)) {
+        p.se = new SchedEntity(p); // never in the class before: as initTask
+        return;
+      }
+      const se = seOf(p);
+      if (se.relVruntime && !p.onRq) {
+        se.vruntime += q(rq).minVruntime;
+        se.relVruntime = false;
+      }
+    },
     enqueueTask(rq, p, flags) {
       link.sync(rq);
       const cfs = q(rq);
@@ -287,6 +310,7 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
         se.vruntime -= se.home.minVruntime;
       }
       if (!wakeup || migrated) se.vruntime += cfs.minVruntime; // renormalise
+      se.relVruntime = false;
       if (wakeup) c.placeEntity(cfs, se, false);
       cfs.nrRunning++;
       cfs.load += se.weight;
@@ -304,7 +328,10 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
       se.onRq = false;
       cfs.nrRunning--;
       cfs.load -= se.weight;
-      if (!(flags & DEQUEUE_SLEEP)) se.vruntime -= cfs.minVruntime;
+      if (!(flags & DEQUEUE_SLEEP)) {
+        se.vruntime -= cfs.minVruntime;
+        se.relVruntime = true;
+      }
       if ((flags & (DEQUEUE_SAVE | DEQUEUE_MOVE)) !== DEQUEUE_SAVE) updateMinVruntime(cfs);
     },
     pickTask(rq) {

@@ -14,6 +14,10 @@ import type { Kernel } from "../kernel.ts";
 /** enqueue_task flags (kernel/sched/sched.h). */
 export const ENQUEUE_WAKEUP = 0x01;
 export const ENQUEUE_RESTORE = 0x02;
+/** With RESTORE: the task may change its place in its queue (a priority change); without, it keeps it. */
+export const ENQUEUE_MOVE = 0x04;
+/** Queue at the head of its list (a lowered RT priority). */
+export const ENQUEUE_HEAD = 0x10;
 export const ENQUEUE_MIGRATED = 0x40;
 export const ENQUEUE_INITIAL = 0x80;
 /** Wakeup of a task its class still holds on the runqueue (EEVDF delayed dequeue, ttwu_runnable). */
@@ -105,6 +109,12 @@ export interface SchedClass {
   taskWoken?(rq: Rq, p: Task): void;
   /** p (on rq's CPU, queued or running or asleep) just left this class for another (switched_from). */
   switchedFrom?(rq: Rq, p: Task): void;
+  /**
+   * p joins this class by a policy change, before it is queued there (switched_to). The entity it had
+   * when it was last in this class is kept, as Linux keeps task_struct's se, rt and dl: a fair task back
+   * from a stint as realtime has the lag it left with. Without this hook, initTask sets up a fresh one.
+   */
+  switchedTo?(rq: Rq, p: Task): void;
   /** p is asleep but this class still holds it on p.cpu's queue (se.sched_delayed). */
   delayed?(p: Task): boolean;
   /** Completes the delayed dequeue of p from rq (dequeue with DEQUEUE_SLEEP | DEQUEUE_DELAYED). */
@@ -141,6 +151,7 @@ export function uniformClass(c: SchedClass): SchedClass {
     selectTaskRq: c.selectTaskRq,
     balance: c.balance,
     switchedFrom: c.switchedFrom,
+    switchedTo: c.switchedTo,
     taskWoken: c.taskWoken,
     delayed: c.delayed,
     finishDelayed: c.finishDelayed,

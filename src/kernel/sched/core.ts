@@ -17,7 +17,7 @@ import { TASK_RUNNING, TASK_NEW, PF_IDLE, TASK_UNINTERRUPTIBLE, TASK_NOLOAD, TAS
 import { loadCatchUp } from "./loadavg.ts";
 import { groupType, HAS_SPARE, IMBALANCE_PCT, type Rq } from "./rq.ts";
 import {
-  DEQUEUE_SAVE, ENQUEUE_RESTORE, DEQUEUE_MIGRATING, DEQUEUE_SLEEP, DEQUEUE_SPECIAL, ENQUEUE_DELAYED, ENQUEUE_INITIAL, ENQUEUE_MIGRATED, ENQUEUE_WAKEUP,
+  DEQUEUE_SAVE, DEQUEUE_MOVE, ENQUEUE_RESTORE, ENQUEUE_MOVE, ENQUEUE_HEAD, DEQUEUE_MIGRATING, DEQUEUE_SLEEP, DEQUEUE_SPECIAL, ENQUEUE_DELAYED, ENQUEUE_INITIAL, ENQUEUE_MIGRATED, ENQUEUE_WAKEUP,
   WF_FORK, WF_TTWU,
 } from "./class.ts";
 import { runUser } from "../syscall/entry.ts";
@@ -517,8 +517,11 @@ export function taskRq(k: Kernel, p: Task): Rq {
  * change. A task asleep with its dequeue delayed (EEVDF) goes through the
  * dance too and stays delayed, re-weighted and placed by its lag (6.12); one
  * leaving its class first completes the dequeue (__sched_setscheduler).
+ * `move` (DEQUEUE_MOVE) is for a change of priority: without it the task
+ * keeps its place in its queue, as __sched_setscheduler leaves one whose
+ * effective priority stays the same and set_user_nice leaves any.
  */
-export function changeSched(k: Kernel, p: Task, newClass: number, change: () => void): void {
+export function changeSched(k: Kernel, p: Task, newClass: number, change: () => void, move = false): void {
   const rq = taskRq(k, p);
   const cls = k.classes[p.sclass]!;
   let delayed = !p.onRq && cls.delayed !== undefined && cls.delayed(p);
@@ -530,13 +533,14 @@ export function changeSched(k: Kernel, p: Task, newClass: number, change: () => 
   const queued = p.onRq;
   const oldPrio = p.prio;
   if (running) updateCurr(k, rq);
-  if (queued || delayed) k.classes[p.sclass]!.dequeueTask(rq, p, DEQUEUE_SAVE);
+  if (queued || delayed) k.classes[p.sclass]!.dequeueTask(rq, p, DEQUEUE_SAVE | (move ? DEQUEUE_MOVE : 0));
   if (running) k.classes[p.sclass]!.putPrevTask(rq, p);
   const oldClass = p.sclass;
   change();
+  const restore = ENQUEUE_RESTORE | (move ? ENQUEUE_MOVE : 0) | (oldPrio < p.prio ? ENQUEUE_HEAD : 0);
   if (delayed) {
     // Not runnable: the core's counts do not change; only the class's queue and its load.
-    k.classes[p.sclass]!.enqueueTask(rq, p, ENQUEUE_RESTORE);
+    k.classes[p.sclass]!.enqueueTask(rq, p, restore);
     if (k.activeRq !== rq) rearm(k, rq);
     return;
   }
@@ -546,13 +550,15 @@ export function changeSched(k: Kernel, p: Task, newClass: number, change: () => 
     p.loadWeight = w;
   }
   if (p.sclass !== oldClass) {
-    k.classes[p.sclass]!.initTask(rq, p);
+    const to = k.classes[p.sclass]!;
+    if (to.switchedTo !== undefined) to.switchedTo(rq, p);
+    else to.initTask(rq, p);
     if (queued) {
       rq.classNr[oldClass]!--;
       rq.classNr[p.sclass]!++;
     }
   }
-  if (queued) k.classes[p.sclass]!.enqueueTask(rq, p, ENQUEUE_RESTORE);
+  if (queued) k.classes[p.sclass]!.enqueueTask(rq, p, restore);
   if (running) k.classes[p.sclass]!.setNextTask(rq, p);
   if (p.sclass !== oldClass) k.classes[oldClass]!.switchedFrom?.(rq, p); // check_class_changed
   if (queued) {

@@ -427,6 +427,11 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
       se.slice = e.sliceOf(se);
       p.se = se;
     },
+    switchedTo(rq, p) {
+      // Back from another class: the entity keeps the lag (and relative deadline) it left with, as
+      // dequeue_entity saved them; place_entity uses them at the enqueue that follows or at its wakeup.
+      if (!(p.se instanceof SchedEntity)) classHooks.initTask(rq, p);
+    },
     enqueueTask(rq, p, flags) {
       // requeue_delayed_entity() makes no update_curr, so no reschedule either: only the accounting, which
       // keeps the lag exact (TaskLab's curr may not have been accounted since several ticks: tickless)

@@ -44,7 +44,7 @@ export class SchedEntity {
   prevSumExecRuntime = 0;
   /** The fair runqueue it is queued on, or last left (CFS renormalises against it on migration). */
   home: FairRq | null = null;
-  /** EEVDF flag bits (one field: a sleeping task's memory is counted), read through delayed / relDeadline. */
+  /** Flag bits (one field: a sleeping task's memory is counted), read through delayed / relDeadline / relVruntime. */
   private eevdfBits = 0;
 
   constructor(readonly task: Task) {
@@ -65,6 +65,13 @@ export class SchedEntity {
   }
   set relDeadline(v: boolean) {
     this.eevdfBits = v ? this.eevdfBits | 2 : this.eevdfBits & ~2;
+  }
+  /** CFS: `vruntime` is relative to a queue's min_vruntime (dequeued without sleeping, or normalised on leaving the class). */
+  get relVruntime(): boolean {
+    return (this.eevdfBits & 4) !== 0;
+  }
+  set relVruntime(v: boolean) {
+    this.eevdfBits = v ? this.eevdfBits | 4 : this.eevdfBits & ~4;
   }
 }
 

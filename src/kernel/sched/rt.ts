@@ -49,7 +49,7 @@ import type { Kernel } from "../kernel.ts";
 import type { Params } from "../param.ts";
 import { KernelPanic } from "../errno.ts";
 import { SCHED_FIFO, SCHED_RR, type Task } from "../task/task.ts";
-import { DEQUEUE_MIGRATING, ENQUEUE_MIGRATED, ENQUEUE_RESTORE, type SchedClass } from "./class.ts";
+import { DEQUEUE_MIGRATING, DEQUEUE_MOVE, DEQUEUE_SAVE, ENQUEUE_HEAD, ENQUEUE_MIGRATED, ENQUEUE_MOVE, ENQUEUE_RESTORE, type SchedClass } from "./class.ts";
 import { activateTask, allowed, checkPreempt, deactivateTask, mayMigrate, setTaskCpu } from "./core.ts";
 import type { Rq } from "./rq.ts";
 
@@ -64,6 +64,8 @@ export interface RtEntity {
   timeSlice: number;
   /** The kernel prio of the list the task is (or was last) on; a restore compares it with the new prio. */
   listPrio: number;
+  /** Its place in that list when a parameter change took it off without DEQUEUE_MOVE, else -1. */
+  savedPos: number;
 }
 
 /** RT bandwidth (struct rt_bandwidth), or null when throttling is off. */
@@ -175,7 +177,7 @@ function enqueueList(rt: RtRq, p: Task, head: boolean): void {
   rt.nr++;
 }
 
-function dequeueList(rt: RtRq, p: Task): void {
+function dequeueList(rt: RtRq, p: Task): number {
   const prio = entity(p).listPrio;
   const list = rt.queue[prio]!;
   const i = list.indexOf(p);
@@ -183,6 +185,7 @@ function dequeueList(rt: RtRq, p: Task): void {
   list.splice(i, 1);
   if (list.length === 0) clearBit(rt.bitmap, prio);
   rt.nr--;
+  return i;
 }
 
 /** requeue_task_rt(p, tail): moves p to the tail of its list. */
@@ -320,15 +323,31 @@ export function rtClass(params: Params): SchedClass {
       rq.rt = rt;
     },
     initTask(rq, p) {
-      p.rt = { timeSlice: rrTicks, listPrio: p.prio } satisfies RtEntity;
+      p.rt = { timeSlice: rrTicks, listPrio: p.prio, savedPos: -1 } satisfies RtEntity;
+    },
+    switchedTo(rq, p) {
+      // task_struct keeps its rt entity: back in the class, an RR task has the quantum it left with.
+      if (p.rt === null || p.rt === undefined) cls.initTask(rq, p);
     },
     enqueueTask(rq, p, flags) {
-      // A restore after a priority change: lowered -> head of the new list, else tail.
-      const head = (flags & ENQUEUE_RESTORE) !== 0 && p.prio > entity(p).listPrio;
-      enqueueList(rtRq(rq), p, head);
+      const e = entity(p);
+      const rt = rtRq(rq);
+      if ((flags & (ENQUEUE_RESTORE | ENQUEUE_MOVE)) === ENQUEUE_RESTORE && e.savedPos >= 0 && e.listPrio === p.prio) {
+        // A parameter change that kept the priority (no ENQUEUE_MOVE): back at its place in its list.
+        const list = rt.queue[p.prio]!;
+        list.splice(Math.min(e.savedPos, list.length), 0, p);
+        setBit(rt.bitmap, p.prio);
+        rt.nr++;
+        e.savedPos = -1;
+        return;
+      }
+      e.savedPos = -1;
+      // A restore after a priority change: lowered -> head of the new list (ENQUEUE_HEAD), else tail.
+      enqueueList(rt, p, (flags & ENQUEUE_HEAD) !== 0);
     },
-    dequeueTask(rq, p) {
-      dequeueList(rtRq(rq), p);
+    dequeueTask(rq, p, flags) {
+      const i = dequeueList(rtRq(rq), p);
+      entity(p).savedPos = (flags & (DEQUEUE_SAVE | DEQUEUE_MOVE)) === DEQUEUE_SAVE ? i : -1;
     },
     pickTask(rq) {
       const rt = rtRq(rq);

@@ -141,6 +141,9 @@ function unchanged(k: Kernel, p: Task, policy: number, a: SchedAttr): boolean {
 
 /** __setscheduler_params inside the requeue: the classes see the task leave and join. */
 function apply(k: Kernel, p: Task, policy: number, a: SchedAttr, resetOnFork: boolean): void {
+  // An unchanged effective priority keeps the task's place in its queue (queue_flags &= ~DEQUEUE_MOVE):
+  // FIFO <-> RR at one priority does not send it to the tail.
+  const newPrio = policy === SCHED_DEADLINE ? -1 : isRt(policy) ? MAX_USER_RT_PRIO - a.sched_priority : 120 + a.sched_nice;
   changeSched(k, p, k.classOfPolicy[policy]!, () => {
     p.policy = policy;
     p.resetOnFork = resetOnFork;
@@ -152,7 +155,7 @@ function apply(k: Kernel, p: Task, policy: number, a: SchedAttr, resetOnFork: bo
     p.rtPriority = a.sched_priority;
     p.normalPrio = p.prio = normalPrio(p); // no PI boosting: prio = normal_prio
     p.sclass = k.classOfPolicy[policy]!;
-  });
+  }, newPrio !== p.prio);
 }
 
 /**
