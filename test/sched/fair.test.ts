@@ -562,3 +562,22 @@ describe("a fair task's entity across a stint in another class (task_struct keep
     expect(Math.abs(after - before)).toBeLessThan(0.01 * MS);
   });
 });
+
+describe("EEVDF: a parameter change of the running task", () => {
+  it("reniceresched: renicing a running task whose request is used up gives the CPU to the eligible one at once (dequeue_entity's update_curr reschedules)", () => {
+    const m = new Machine({ cpus: 2, sched: "linux-6" });
+    const a = m.spawn(hog, { affinity: [0], name: "A" });
+    const b = m.spawn(hog, { affinity: [0], name: "B" });
+    const sw: string[] = [];
+    m.kernel.trace.subscribe((e) => {
+      if (e.name === "sched_switch" && e.cpu === 0 && sw.length < 5) sw.push(`${e.ts / MS}:${e.next_pid}`);
+    });
+    m.spawn(program("ctl", function* (sys) {
+      yield* sys.sleep(10 * MS); // A ran from 8 ms; its request ran out at 9.4 ms, the next tick is at 12
+      expect(m.kernel.rqs[0]!.curr.pid).toBe(a);
+      expect(yield* sys.setpriority(0, a, -1)).toBe(0);
+    }), { uid: 0, affinity: [1] });
+    m.run(12 * MS);
+    expect(sw).toEqual(["0:1", `0:${a}`, `4:${b}`, `8:${a}`, `10:${b}`]); // init first; without the reschedule B waits to 12
+  });
+});

@@ -457,7 +457,7 @@ export function eevdfClass(params: Params, features: Partial<EevdfFeatures> = {}
     dequeueTask(rq, p, flags) {
       const cfs = q(rq);
       const se = seOf(p);
-      updateCurrFair(rq, cfs.curr !== se);
+      updateCurrFair(rq, cfs.curr !== se || (flags & DEQUEUE_SLEEP) === 0); // curr going to sleep: a switch follows anyway
       if (!se.onRq) throw new KernelPanic(`eevdf: dequeue of pid ${p.pid}, not queued`);
       if (cfs.next === se) cfs.next = null; // dequeue_entity: clear_buddies, before the delay decision
       const sleep = (flags & DEQUEUE_SLEEP) !== 0;
