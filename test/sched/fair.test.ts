@@ -581,3 +581,22 @@ describe("EEVDF: a parameter change of the running task", () => {
     expect(sw).toEqual(["0:1", `0:${a}`, `4:${b}`, `8:${a}`, `10:${b}`]); // init first; without the reschedule B waits to 12
   });
 });
+
+describe("CFS: SCHED_IDLE beside normal tasks", () => {
+  it("cfsidlemingran: a SCHED_IDLE task's slice floor is sched_idle_min_granularity, 0.75 ms unscaled, so at HZ 1000 it runs 1 ms at a time on 2 CPUs", () => {
+    const m = new Machine({ cpus: 2, hz: 1000, sched: "linux-5" });
+    m.spawn(hog, { affinity: [0] });
+    const b = m.spawn(hog, { affinity: [0], policy: SCHED_IDLE });
+    const runs: number[] = [];
+    let start = -1;
+    m.kernel.trace.subscribe((e) => {
+      if (e.name !== "sched_switch" || e.cpu !== 0) return;
+      if (e.prev_pid === b && start >= 0) runs.push((e.ts - start) / MS);
+      if (e.next_pid === b) start = e.ts;
+    });
+    m.run(2 * SEC);
+    // min_granularity scaled for 2 CPUs is 1.5 ms: with it as the floor B would run 2 ms (two ticks).
+    expect(runs.length).toBeGreaterThan(0);
+    expect(new Set(runs)).toEqual(new Set([1]));
+  });
+});

@@ -45,8 +45,8 @@
  * on wakeups that do not preempt) is not modelled.
  *
  * Simplified: no long-sleeper reset of vruntime (its only purpose is s64 overflow, which
- * doubles do not have). sched_idle_min_granularity equals min_granularity
- * (0.75 ms) as in the kernel's default, so it is not a separate tunable.
+ * doubles do not have). A SCHED_IDLE task's slice floor is sched_idle_min_granularity,
+ * a fixed 0.75 ms that update_sysctl does not scale by the CPU count (not a tunable here).
  * Arithmetic is exact in doubles (weights.ts).
  *
  * Tick-exact and tickless: nextCheck() returns the first instant at which
@@ -91,7 +91,12 @@ export interface CfsRq extends FairRq {
   next: SchedEntity | null;
   /** Last buddy: the curr that a wakee preempted (cfs_rq->last). */
   last: SchedEntity | null;
+  /** Queued SCHED_IDLE entities, curr included (cfs_rq->idle_nr_running). */
+  nrIdle: number;
 }
+
+/** sysctl_sched_idle_min_granularity: a SCHED_IDLE task's slice floor, 0.75 ms, not scaled by CPU count. */
+const IDLE_MIN_GRANULARITY = 750_000;
 
 /** The CFS tunables after CPU scaling (update_sysctl). */
 export interface CfsTunables {
@@ -115,7 +120,7 @@ export function cfsTunables(p: Params): CfsTunables {
 const byVruntime = (se: SchedEntity): number => se.vruntime;
 
 export function newCfsRq(cpu = -1): CfsRq {
-  return { tree: new RbTree<SchedEntity>(byVruntime), curr: null, nrRunning: 0, load: 0, minVruntime: 0, skip: null, next: null, last: null, cpu };
+  return { tree: new RbTree<SchedEntity>(byVruntime), curr: null, nrRunning: 0, load: 0, minVruntime: 0, skip: null, next: null, last: null, nrIdle: 0, cpu };
 }
 
 /** update_min_vruntime(): max(old, min(curr, leftmost)). */
@@ -161,7 +166,9 @@ class Cfs {
     const extra = se.onRq ? 0 : 1;
     const load = cfs.load + (se.onRq ? 0 : se.weight);
     const s = calcDelta(this.period(cfs.nrRunning + extra), se.weight, load);
-    return Math.max(s, this.t.minGranularity); // BASE_SLICE
+    // BASE_SLICE: an idle entity among non-idle ones gets the idle floor (sched_idle_cfs_rq: all idle, the usual one)
+    const allIdle = cfs.nrRunning > 0 && cfs.nrIdle === cfs.nrRunning;
+    return Math.max(s, se.task.policy === SCHED_IDLE && !allIdle ? IDLE_MIN_GRANULARITY : this.t.minGranularity);
   }
 
   /** The slice check_preempt_tick compares against: sched_slice capped at the latency. */
@@ -313,6 +320,7 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
       se.relVruntime = false;
       if (wakeup) c.placeEntity(cfs, se, false);
       cfs.nrRunning++;
+      if (p.policy === SCHED_IDLE) cfs.nrIdle++;
       cfs.load += se.weight;
       se.onRq = true;
       se.home = cfs;
@@ -327,6 +335,7 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
       if (cfs.curr !== se) cfs.tree.erase(se.node);
       se.onRq = false;
       cfs.nrRunning--;
+      if (p.policy === SCHED_IDLE) cfs.nrIdle--;
       cfs.load -= se.weight;
       if (!(flags & DEQUEUE_SLEEP)) {
         se.vruntime -= cfs.minVruntime;
