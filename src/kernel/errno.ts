@@ -17,10 +17,11 @@ export const ENOTTY = 25;
 export const EINVAL = 22;
 export const EMFILE = 24;
 export const ENOSYS = 38;
+export const EOPNOTSUPP = 95;
 
 export const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 7: "E2BIG", 8: "ENOEXEC", 9: "EBADF",
-  10: "ECHILD", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 25: "ENOTTY", 22: "EINVAL", 24: "EMFILE", 38: "ENOSYS",
+  10: "ECHILD", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 25: "ENOTTY", 22: "EINVAL", 24: "EMFILE", 38: "ENOSYS", 95: "EOPNOTSUPP",
 };
 
 /** "-ECHILD" for -10, the number itself for non-errors. */

@@ -524,6 +524,23 @@ describe.each(FAIRS)("with $name as the fair class", ({ make }) => {
       expect(out).toEqual([-EINVAL]);
     });
 
+    it("setattrsize: sched_setattr checks the struct size (E2BIG, size written back) and refuses utilization clamps (EOPNOTSUPP, no CONFIG_UCLAMP_TASK); sched_getattr reports min(size, 56)", () => {
+      const m = machine();
+      const small = { size: 20, sched_policy: SCHED_NORMAL, sched_nice: 5 };
+      const out = asUser<unknown>(m, 0, function* (sys, out) {
+        out.push(yield* call(sys, "sched_setattr", 0, small));
+        out.push(yield* call(sys, "sched_setattr", 0, { size: 8192, sched_policy: SCHED_NORMAL, sched_nice: 5 }));
+        out.push(yield* call(sys, "sched_setattr", 0, { size: 48, sched_policy: SCHED_NORMAL, sched_flags: 0x20, sched_util_min: 100 }));
+        out.push(yield* call(sys, "sched_setattr", 0, { size: 56, sched_policy: SCHED_NORMAL, sched_flags: 0x20, sched_util_min: 100 }));
+        out.push(yield* call(sys, "sched_setattr", 0, { size: 0, sched_policy: SCHED_NORMAL, sched_nice: 3 })); // 0 means VER0
+        out.push(yield* call(sys, "sched_setattr", 0, { size: 4096, sched_policy: SCHED_NORMAL, sched_nice: 4 }));
+        out.push(((yield* call(sys, "sched_getattr", 0, 48)) as { size: number }).size);
+        out.push(((yield* call(sys, "sched_getattr", 0, 4096)) as { size: number; sched_nice: number }).sched_nice);
+      });
+      expect(out).toEqual([-7, -7, -22, -95, 0, 0, 48, 4]); // E2BIG, E2BIG, EINVAL, EOPNOTSUPP
+      expect(small.size).toBe(56);
+    });
+
     it("setattrnice: sched_setattr sets nice for normal tasks (clamped to 19), KEEP_PARAMS keeps them", () => {
       const m = machine();
       const out = asUser<unknown>(m, 0, function* (sys, out) {

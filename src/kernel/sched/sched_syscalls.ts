@@ -17,7 +17,7 @@
  */
 import type { Kernel } from "../kernel.ts";
 import type { SyscallReq } from "../task/program.ts";
-import { EINVAL, EPERM, ESRCH, EBUSY } from "../errno.ts";
+import { E2BIG, EINVAL, EOPNOTSUPP, EPERM, ESRCH, EBUSY } from "../errno.ts";
 import { type Task, SCHED_NORMAL, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE } from "../task/task.ts";
 import { changeSched } from "./core.ts";
 import { checkDlParams, dlAdmit, dlBandwidthUsable, getDlParams, setDlParams, type DlParams } from "./deadline.ts";
@@ -180,6 +180,9 @@ export function schedSetattr(k: Kernel, caller: Task, p: Task, a: SchedAttr): nu
     const err = checkPerm(caller, p, policy, a, resetOnFork);
     if (err) return err;
   }
+  // Utilization clamps steer frequency and placement by PELT utilization, which TaskLab does not model:
+  // it answers as a kernel built without CONFIG_UCLAMP_TASK does (uclamp_validate).
+  if (a.sched_flags & SCHED_FLAG_UTIL_CLAMP) return -EOPNOTSUPP;
   if (unchanged(k, p, policy, a)) {
     p.resetOnFork = resetOnFork;
     return 0;
@@ -238,26 +241,43 @@ function paramPriority(v: unknown): number | null {
   return int(o.sched_priority ?? o.priority ?? 0);
 }
 
-/** sched_copy_attr: fields default to 0; non-integers are EINVAL; nice is clamped. Null if unusable. */
-function readAttr(v: unknown): SchedAttr | null {
-  if (typeof v !== "object" || v === null) return null;
-  const a = blankAttr(0);
+/**
+ * sched_copy_attr: fields default to 0; non-integers are EINVAL; nice is clamped. `size` says how much of
+ * the struct the caller has (0 is SCHED_ATTR_SIZE_VER0, left out is the whole of VER1): outside 48 .. 4096
+ * is E2BIG with the kernel's size written back; fields past it are not read; the utilization clamps need
+ * VER1. Returns -errno if unusable.
+ */
+function readAttr(v: unknown): SchedAttr | number {
+  if (typeof v !== "object" || v === null) return -EINVAL;
   const o = v as Record<string, unknown>;
+  let size = o.size === undefined ? SCHED_ATTR_SIZE_VER1 : int(o.size);
+  if (size === null) return -EINVAL;
+  if (size === 0) size = SCHED_ATTR_SIZE_VER0; // "Bloody ABI"
+  if (size < SCHED_ATTR_SIZE_VER0 || size > PAGE_SIZE) {
+    if (!Object.isFrozen(o)) o.size = SCHED_ATTR_SIZE_VER1; // put_user(sizeof(*attr), &uattr->size)
+    return -E2BIG;
+  }
+  const a = blankAttr(0);
+  a.sched_util_max = 0;
   for (const key of Object.keys(a) as (keyof SchedAttr)[]) {
-    if (o[key] === undefined) continue;
+    if (key === "size" || o[key] === undefined) continue;
+    if (size < SCHED_ATTR_SIZE_VER1 && (key === "sched_util_min" || key === "sched_util_max")) continue; // past the caller's size
     const n = int(o[key]);
-    if (n === null) return null;
+    if (n === null) return -EINVAL;
     a[key] = n;
   }
+  a.size = size;
+  if (a.sched_flags & SCHED_FLAG_UTIL_CLAMP && size < SCHED_ATTR_SIZE_VER1) return -EINVAL;
   a.sched_nice = Math.max(-20, Math.min(19, a.sched_nice));
   return a;
 }
 
 /** sched_setattr(pid, attr, flags). */
 function sysSetattr(k: Kernel, t: Task, r: SyscallReq): number {
-  const a = readAttr(r.b);
   const pid = int(r.a);
-  if (a === null || pid === null || pid < 0 || (r.c !== undefined && r.c !== 0)) return -EINVAL;
+  if (pid === null || pid < 0 || (r.c !== undefined && r.c !== 0)) return -EINVAL;
+  const a = readAttr(r.b);
+  if (typeof a === "number") return a;
   if (a.sched_policy < 0) return -EINVAL;
   if (a.sched_flags & SCHED_FLAG_KEEP_POLICY) a.sched_policy = SETPARAM_POLICY;
   const p = lookup(k, t, pid, true);
@@ -273,6 +293,7 @@ function sysGetattr(k: Kernel, t: Task, r: SyscallReq): SchedAttr | number {
   const p = lookup(k, t, int(r.a));
   if (typeof p === "number") return p;
   const a = blankAttr(p.policy);
+  a.size = Math.min(size, SCHED_ATTR_SIZE_VER1); // kattr.size = min(usize, sizeof(kattr))
   if (p.resetOnFork) a.sched_flags |= SCHED_FLAG_RESET_ON_FORK;
   getParams(k, p, a);
   a.sched_flags &= SCHED_FLAG_ALL;
