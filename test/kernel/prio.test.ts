@@ -85,6 +85,36 @@ describe("getpriority / setpriority", () => {
   });
 });
 
+describe("which tasks setpriority reaches (kernel/sys.c)", () => {
+  it("priopgrpthreads: PRIO_PGRP reaches every thread of every process in the group (do_each_pid_thread)", () => {
+    const m = boot({ cpus: 1 });
+    let tid = 0;
+    m.spawn(program("t", function* (sys) {
+      yield* sys.setpgid(0, 0);
+      tid = (yield* sys.clone(0x10000 | 0x100 | 0x800 | 0x400, function* (s) {
+        yield* s.sleep(50 * MS);
+      })) as number; // CLONE_THREAD | CLONE_VM | CLONE_SIGHAND | CLONE_FILES... a thread
+      yield* say(sys, "set", yield* sys.setpriority(PRIO_PGRP, 0, 7));
+      yield* say(sys, "thread", yield* sys.getpriority(PRIO_PROCESS, tid));
+      yield* sys.sleep(60 * MS);
+    }));
+    m.run();
+    expect(one(m, "set")).toBe(0);
+    expect(one(m, "thread")).toBe(7);
+  });
+
+  it("priouserinit: PRIO_USER 0 from root reaches init too (for_each_process_thread leaves out only pid 0)", () => {
+    const m = boot({ cpus: 1 });
+    m.spawn(program("t", function* (sys) {
+      yield* say(sys, "set", yield* sys.setpriority(PRIO_USER, 0, 3));
+      yield* say(sys, "init", yield* sys.getpriority(PRIO_PROCESS, 1));
+    }), { uid: 0 });
+    m.run();
+    expect(one(m, "set")).toBe(0);
+    expect(one(m, "init")).toBe(3);
+  });
+});
+
 describe("sched_yield", () => {
   it("priozombie: a zombie is still found by getpriority, sched_getscheduler, sched_getaffinity and kill(0) until it is reaped (find_task_by_vpid)", () => {
     const { m } = run(function* (sys) {

@@ -365,6 +365,19 @@ describe.each(FAIRS)("with $name as the fair class", ({ make }) => {
       expect([user, bound]).toEqual([[-EPERM], [-EPERM]]);
     });
 
+    it("dlaffinity: a deadline task's sched_setaffinity to fewer CPUs, an empty mask or only offline CPUs included, is EBUSY (dl_task_check_affinity first)", () => {
+      const m = machine({ cpus: 2 });
+      const out = asRoot<unknown>(m, function* (sys, out) {
+        expect(yield* sys.syscall("sched_setattr", 0, dl(1 * MS, 10 * MS, 10 * MS), 0)).toBe(0);
+        out.push(yield* sys.sched_setaffinity(0, [0]));
+        out.push(yield* sys.sched_setaffinity(0, []));
+        out.push(yield* sys.sched_setaffinity(0, [5]));
+        out.push(yield* sys.sched_setaffinity(0, [0, 1]));
+      });
+      m.run(SEC);
+      expect(out).toEqual([-EBUSY, -EBUSY, -EBUSY, 0]);
+    });
+
     it("dlgetattr: sched_getattr reports the reservation; getscheduler and getparam agree", () => {
       const m = machine();
       const out = asRoot<unknown>(m, function* (sys, out) {

@@ -46,10 +46,12 @@ function targets(k: Kernel, t: Task, which: number, who: number): Task[] | numbe
     const p = who === 0 ? t : k.task(who);
     return p ? [p] : [];
   }
-  if (which === PRIO_PGRP) return pgrpMembers(k, who === 0 ? t.signal.pgid : who);
+  // Every thread of every process in the group (do_each_pid_thread), of the user (for_each_process_thread:
+  // init included; only pid-0 tasks are not).
+  if (which === PRIO_PGRP) return pgrpMembers(k, who === 0 ? t.signal.pgid : who).flatMap((l) => l.signal.threads);
   if (which === PRIO_USER) {
     const uid = who === 0 ? t.uid : who;
-    return [...k.tasks.values()].filter((p) => p.uid === uid && p !== k.init);
+    return [...k.tasks.values()].filter((p) => p.uid === uid && p.pid !== 0);
   }
   return -EINVAL;
 }
@@ -96,9 +98,10 @@ export function setAffinity(k: Kernel, t: Task, pid: number, cpus: unknown): num
   const mask = new Uint8Array(k.rqs.length);
   let n = 0;
   for (const c of cpus) if (Number.isInteger(c) && c >= 0 && c < k.rqs.length && !mask[c]) { mask[c] = 1; n++; }
-  if (n === 0) return -EINVAL;
-  // A deadline task's bandwidth was admitted over every CPU: it may not narrow its mask (EBUSY).
+  // A deadline task's bandwidth was admitted over every CPU: it may not narrow its mask (EBUSY), checked
+  // before an empty mask is refused (dl_task_check_affinity comes before __set_cpus_allowed_ptr).
   if (p.policy === SCHED_DEADLINE && k.params.rtRuntime !== -1 && n < k.rqs.length) return -EBUSY;
+  if (n === 0) return -EINVAL;
   p.cpusAllowed = n === k.rqs.length ? null : mask;
   migrateIfDisallowed(k, p);
   return 0;
