@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { Machine } from "../src/user/machine.ts";
 import { program } from "../src/user/program.ts";
 import { procSched, schedDebug, splitNs, readProcPath } from "../src/observe/proc.ts";
-import { SCHED_DEADLINE } from "../src/kernel/task/task.ts";
+import { SCHED_DEADLINE, SCHED_IDLE } from "../src/kernel/task/task.ts";
 import { EBADF, ENOENT, ESRCH } from "../src/kernel/errno.ts";
 import { toJsonLine } from "../src/sim/trace.ts";
 import { main } from "../src/cli/main.ts";
@@ -52,6 +52,23 @@ describe("/proc/<pid>/sched", () => {
     expect(f.get("nr_switches")).toBe(String(t.nvcsw + t.nivcsw));
     expect(Number(f.get("nr_switches"))).toBeGreaterThan(0);
     expect(procSched(m.kernel, 999)).toBeUndefined();
+  });
+
+  it("procschedslice: under EEVDF a normal or batch task shows se.slice after prio (6.14, 6.6.y/6.12.y stable); SCHED_IDLE and CFS kernels do not", () => {
+    const m = new Machine({ cpus: 2 });
+    const a = m.spawn(hog);
+    const own = m.spawn(hog, { slice: 3 * MS });
+    const idle = m.spawn(hog, { policy: SCHED_IDLE });
+    m.run(10 * MS);
+    const names = (pid: number, k = m.kernel): string[] => [...fields(procSched(k, pid)!).keys()];
+    expect(names(a).slice(-3)).toEqual(["prio", "se.slice", "clock-delta"]);
+    expect(fields(procSched(m.kernel, a)!).get("se.slice")).toBe("1400000"); // 0.7 ms x (1 + log2 2), as observed on 6.18
+    expect(fields(procSched(m.kernel, own)!).get("se.slice")).toBe("3000000");
+    expect(names(idle)).not.toContain("se.slice");
+    const cfs = new Machine({ cpus: 2, sched: "linux-5" });
+    const c = cfs.spawn(hog);
+    cfs.run(10 * MS);
+    expect(names(c, cfs.kernel)).not.toContain("se.slice");
   });
 
   it("procschedtick: a task alone on its CPU shows its run time as of the last tick, as a ticking kernel's update_curr leaves it; reading changes nothing", () => {

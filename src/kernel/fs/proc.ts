@@ -14,7 +14,7 @@
 import { loadAverages, formatLoad } from "../sched/loadavg.ts";
 import type { Kernel } from "../kernel.ts";
 import {
-  type Task, type Mm, SCHED_DEADLINE, SCHED_NORMAL, TASK_RUNNING, PF_EXITING, PF_KTHREAD, SIGNAL_GROUP_EXIT, SIGNAL_STOP_STOPPED,
+  type Task, type Mm, SCHED_BATCH, SCHED_DEADLINE, SCHED_NORMAL, TASK_RUNNING, PF_EXITING, PF_KTHREAD, SIGNAL_GROUP_EXIT, SIGNAL_STOP_STOPPED,
 } from "../task/task.ts";
 import { SigSet } from "../signal/signals.ts";
 import type { SigQueue } from "../signal/signal.ts";
@@ -442,7 +442,9 @@ const scaleLoad = (w: number): number => w * 1024;
  * /proc/<pid>/sched (proc_sched_show_task) with schedstats off, the default
  * (kernel.sched_schedstats = 0). The PELT lines (se.avg.*) and uclamp lines
  * are left out, TaskLab keeps no load tracking; clock-delta, the cost of
- * reading the clock twice, is 0 in simulated time.
+ * reading the clock twice, is 0 in simulated time. Under EEVDF a normal or
+ * batch task's se.slice is shown, as kernels since 6.14 (and the 6.6 and
+ * 6.12 stable series) print it.
  */
 export function procSched(k: Kernel, pid: number, tid?: number): string | undefined {
   const t = lookup(k, tid ?? pid);
@@ -472,6 +474,8 @@ export function procSched(k: Kernel, pid: number, tid?: number): string | undefi
     // update_curr_dl at each tick takes the run time from the budget; as of the last tick for a running task.
     p("dl.runtime", dl.runtime - (now.sumExec - t.sumExecRuntime));
     p("dl.deadline", dl.deadline);
+  } else if ((t.policy === SCHED_NORMAL || t.policy === SCHED_BATCH) && se !== null && isEevdf(k)) {
+    p("se.slice", se.slice); // fair_policy(): normal and batch (6.14, and 6.6.y / 6.12.y stable); not in 5.x
   }
   p("clock-delta", 0);
   return out.join("\n") + "\n";
