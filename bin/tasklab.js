@@ -20,7 +20,7 @@ if (!userCode) {
   const limit = Number(process.env.TASKLAB_WATCHDOG ?? 10);
   const hb = new Int32Array(new SharedArrayBuffer(8));
   const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { argv, hb } });
-  let code = 1;
+  let code = null; // the CLI's exit status, by message; else the worker's own (0 when output was cut by | head)
   worker.on("message", (m) => (code = m.code));
   worker.on("error", (e) => {
     process.stderr.write(`tasklab: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -46,8 +46,8 @@ if (!userCode) {
     code = 3;
     void worker.terminate();
   }, 1000);
-  worker.on("exit", () => {
+  worker.on("exit", (exitCode) => {
     clearInterval(watch);
-    process.exitCode = code;
+    process.exitCode = code ?? exitCode;
   });
 }

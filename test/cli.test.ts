@@ -225,11 +225,14 @@ describe("programs that misbehave, through the tasklab command", () => {
   const index = JSON.stringify(join(process.cwd(), "src", "index.ts"));
 
   it("spinwatchdog: a program that loops without ever yielding is stopped by the watchdog, named, and what it printed before stays", () => {
-    const f = file("spin.mts", `import { program } from ${index};\nexport default program("spinner", function* (sys) {\n  yield* sys.print("before the loop\\n");\n  yield* sys.compute(1000);\n  for (;;) {}\n});\n`);
-    const r = spawnSync(process.execPath, [bin, "run", f], { encoding: "utf8", env: { ...process.env, TASKLAB_WATCHDOG: "1" }, timeout: 60_000 });
+    // Twenty lines over 20 ms and a ps snapshot, then a child that loops: all of it must reach stdout
+    // (written synchronously from the worker, not queued behind a thread the watchdog then stops).
+    const f = file("spin.mts", `import { program, ms } from ${index};\nexport default program("spinner", function* (sys) {\n  for (let i = 0; i < 20; i++) { yield* sys.print("tick " + i + "\\n"); yield* sys.sleep(ms(1)); }\n  if ((yield* sys.fork()) === 0) { for (;;) {} }\n  yield* sys.wait();\n});\n`);
+    const r = spawnSync(process.execPath, [bin, "run", f, "--ps-at", "5ms"], { encoding: "utf8", env: { ...process.env, TASKLAB_WATCHDOG: "1" }, timeout: 60_000 });
     expect(r.status).toBe(3);
-    expect(r.stdout).toContain("before the loop");
-    expect(r.stderr).toMatch(/pid 2 has run its own JavaScript for 1 s without reaching a syscall/);
+    for (let i = 0; i < 20; i++) expect(r.stdout).toContain(`tick ${i}\n`);
+    expect(r.stdout).toContain("-- t=5ms");
+    expect(r.stderr).toMatch(/pid 3 has run its own JavaScript for 1 s without reaching a syscall/);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   }, 60_000);
 

@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { readFileSync, writeFileSync, existsSync, openSync, writeSync, closeSync } from "node:fs";
 import { resolve, extname, basename, dirname } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
+import { isMainThread } from "node:worker_threads";
 import { EXAMPLES, TOUR, findExample } from "../../examples/index.ts";
 import { runExample } from "./examples.ts";
 import { formatDuration, parseDuration, TimeParseError } from "../sim/units.ts";
@@ -23,7 +24,31 @@ import { PerfettoRecorder } from "../observe/perfetto.ts";
 import { compareSchedulers, formatCompareTable } from "../observe/compare.ts";
 import { formatMetrics } from "../observe/report.ts";
 
-const out: Out = (s) => process.stdout.write(s);
+/**
+ * Writes to stdout (fd 1) or stderr (fd 2). In the worker thread that runs a user's program under the
+ * watchdog (bin/tasklab.js), straight to the descriptor: a worker's process.stdout hands its text to the
+ * main thread later, and a program stuck in a loop that the watchdog then stops would take with it
+ * everything printed before.
+ */
+function write(fd: 1 | 2, s: string): void {
+  if (isMainThread) {
+    (fd === 1 ? process.stdout : process.stderr).write(s);
+    return;
+  }
+  const buf = Buffer.from(s);
+  for (let off = 0; off < buf.length; ) {
+    try {
+      off += writeSync(fd, buf, off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN") Atomics.wait(PAUSE, 0, 0, 1); // a full pipe: wait for the reader
+      else if (code === "EPIPE") process.exit(0); // the reader stopped early (| head): the output ends there
+      else throw e;
+    }
+  }
+}
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+const out: Out = (s) => write(1, s);
 
 /** Bad input found after parsing (a task that cannot fit the machine): exit 2 with one line. */
 class InputError extends Error {}
@@ -291,7 +316,7 @@ export function buildProgram(): Command {
     .description("A deterministic simulator of the Linux process subsystem")
     .version(packageVersion(), "--version", "print the version")
     .exitOverride()
-    .configureOutput({ writeOut: out, writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeOut: out, writeErr: (s) => write(2, s) });
   cmd
     .command("run <file>")
     .description("run a program (.ts/.js with a default program export) or a workload (.yaml/.json)")
@@ -349,10 +374,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof WorkloadError || e instanceof TimeParseError || e instanceof UnknownSchedulerError || e instanceof ParamError || e instanceof InputError) {
-      process.stderr.write(`tasklab: ${e.message}\n`);
+      write(2, `tasklab: ${e.message}\n`);
       return 2;
     }
-    process.stderr.write(`tasklab: ${e instanceof Error ? e.message : String(e)}\n`);
+    write(2, `tasklab: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
 }
