@@ -349,3 +349,24 @@ describe("compare", () => {
     expect(lines[1]).toContain("19ms");
   });
 });
+
+describe("a task that waits to the end", () => {
+  it("openwait: a task starved for the whole run has a run delay of the whole run (its open wait counts, as a lower bound) and takes part in Jain's index", () => {
+    const m = new Machine({ cpus: 1, rtRuntime: -1 });
+    const rec = MetricsRecorder.attach(m);
+    const forever = program("hog", function* (sys) {
+      for (;;) yield* sys.compute(1e12);
+    });
+    m.spawn(forever, { uid: 0, policy: 1, rtPriority: 10, name: "fifo" });
+    const starved = m.spawn(forever, { name: "fair" });
+    m.run(100 * MS);
+    const r = rec.finish(m.now);
+    const t = r.tasks.find((x) => x.pid === starved)!;
+    expect(t.cpuTime).toBe(0);
+    expect(t.waiting).toBe(100 * MS);
+    expect(t.runDelay).toMatchObject({ count: 1, p50: 100 * MS, max: 100 * MS });
+    expect(r.summary.runDelay.max).toBe(100 * MS);
+    expect(r.summary.fairnessPids).toContain(starved);
+    expect(r.summary.jain).toBeCloseTo(0.5, 6); // one task has everything, the other nothing: 1/n
+  });
+});

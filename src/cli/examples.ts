@@ -1,4 +1,5 @@
 /** Runs a built-in example with its narration (the tour runs them all). */
+import { plural } from "../observe/report.ts";
 import { Machine } from "../user/machine.ts";
 import type { Example } from "../../examples/example.ts";
 import { OutputCursor, showView, timeLabel, type Out } from "./render.ts";
@@ -25,7 +26,7 @@ export function runExample(e: Example, out: Out, opts: { cpus?: number; seed?: n
   m.run(e.until ?? EXAMPLE_CAP);
   cursor.flush();
   for (const w of m.kernel.warnings) out(`  warning: ${w}\n`);
-  out(`  (finished at ${timeLabel(m.kernel.engine.lastEventTime)} on ${cpusLabel(m.kernel.rqs.length)}, ${m.kernel.totalForks} processes created)\n`);
+  out(`  (finished at ${timeLabel(m.kernel.engine.lastEventTime)} on ${cpusLabel(m.kernel.rqs.length)}, ${plural(m.kernel.totalForks, "process", "processes")} created)\n`);
   return m;
 }
 

@@ -22,7 +22,7 @@ import { MetricsRecorder } from "../observe/metrics.ts";
 import { ganttSvg } from "../observe/gantt.ts";
 import { PerfettoRecorder } from "../observe/perfetto.ts";
 import { compareSchedulers, formatCompareTable } from "../observe/compare.ts";
-import { formatMetrics } from "../observe/report.ts";
+import { formatMetrics, plural } from "../observe/report.ts";
 
 /**
  * Writes to stdout (fd 1) or stderr (fd 2). In the worker thread that runs a user's program under the
@@ -254,7 +254,8 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   else {
     for (const w of k.warnings) out(`warning: ${w}\n`);
     if (capped) out(`\nnote: stopped at the default limit of ${formatDuration(DEFAULT_UNTIL)} with tasks still running; --until sets another\n`);
-    out(`\n-- end at ${timeLabel(end)}: ${k.totalForks} processes created, ${k.engine.fired} events\n`);
+    // total_forks, as /proc/stat's "processes" counts it (threads too); the engine's events, not trace lines
+    out(`\n-- end at ${timeLabel(end)}: ${plural(k.totalForks, "process", "processes")} created (threads included), ${plural(k.engine.fired, "engine event")}\n`);
     showView(m, "ps", out);
   }
 }

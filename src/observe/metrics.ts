@@ -16,7 +16,9 @@
  *
  * - turnaround = exit - creation (sched_process_fork of the child; wakeup_new if no fork seen)
  * - response   = first switch-in - creation
- * - waiting    = sum of runnable->running intervals; each interval is one run-delay sample
+ * - waiting    = sum of runnable->running intervals; each interval is one run-delay sample, and a
+ *                wait still open at the end is one too, counted up to the end (a lower bound: a task
+ *                starved for the whole run shows that, not an empty record)
  * - CPU time   = sum of switch-in -> switch-out intervals (context-switch cost is not split out)
  * - a switch is voluntary when prev_state is not "R+" (the task blocked or exited)
  *
@@ -408,7 +410,7 @@ export class MetricsRecorder {
       const busy = Math.min(elapsed, this.busy[cpu]! + (pid > 0 ? Math.max(0, now - this.curSince[cpu]!) : 0));
       return { cpu, busy, utilisation: elapsed > 0 ? busy / elapsed : 0, switches: this.switches[cpu]! };
     });
-    const summary = this.summary(tasks, perCpu, elapsed, opts);
+    const summary = this.summary(tasks, perCpu, elapsed, opts, now);
     tasks.sort((a, b) => a.pid - b.pid); // stable: a reused pid keeps its lifetimes in order
     return { start: this.start, end: now, elapsed, cpus: perCpu.length, summary, perCpu, tasks };
   }
@@ -422,8 +424,24 @@ export class MetricsRecorder {
     return m;
   }
 
+  /** The wait t is in at `now`, if it is runnable and not running (0 if not). */
+  private openWait(t: TaskAcc, now: number): number {
+    return t.state === WAITING && this.live.get(t.pid) === t ? Math.max(0, now - t.since) : 0;
+  }
+
+  /** t's run delays, with the wait still open at `now` as the last sample. */
+  private delaysOf(t: TaskAcc, now: number): Float64Array {
+    const open = this.openWait(t, now);
+    const done = t.delays.view();
+    if (open === 0) return done.slice();
+    const out = new Float64Array(done.length + 1);
+    out.set(done);
+    out[done.length] = open;
+    return out;
+  }
+
   private taskMetrics(t: TaskAcc, now: number, cpuTime: number, elapsed: number, total: number): TaskMetrics {
-    const open = t.state === WAITING && this.live.get(t.pid) === t ? Math.max(0, now - t.since) : 0;
+    const open = this.openWait(t, now);
     const { pid, comm, nice, policy, created, firstRun, exited } = t;
     return {
       pid, comm, nice, policy, workload: this.isWorkload(pid, comm), created, firstRun, exited,
@@ -433,16 +451,17 @@ export class MetricsRecorder {
       cpuTime,
       shareOfElapsed: elapsed > 0 ? cpuTime / elapsed : 0,
       shareOfCpu: total > 0 ? cpuTime / total : 0,
-      runDelay: percentiles(t.delays.view().slice()),
+      runDelay: percentiles(this.delaysOf(t, now)),
       voluntarySwitches: t.vol, involuntarySwitches: t.invol, migrations: t.migrations,
     };
   }
 
-  private summary(tasks: TaskMetrics[], perCpu: CpuMetrics[], elapsed: number, opts: FinishOptions): RunSummary {
+  private summary(tasks: TaskMetrics[], perCpu: CpuMetrics[], elapsed: number, opts: FinishOptions, now: number): RunSummary {
     const work = tasks.filter((t) => t.workload);
     const exited = work.filter((t) => t.exited !== null);
     const fair = opts.fairness ? new Set(opts.fairness) : null;
-    const fairSet = fair ? tasks.filter((t) => fair.has(t.pid)) : work.filter((t) => t.firstRun !== null);
+    // By default the tasks that wanted the CPU: those that ran, and those that waited for it and never got it.
+    const fairSet = fair ? tasks.filter((t) => fair.has(t.pid)) : work.filter((t) => t.firstRun !== null || t.waiting > 0);
     const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
     return {
       tasks: work.length, exited: exited.length,
@@ -450,7 +469,7 @@ export class MetricsRecorder {
       meanWaiting: mean(work.map((t) => t.waiting)),
       meanResponse: mean(work.flatMap((t) => (t.response === null ? [] : [t.response]))),
       totalCpuTime: sum(tasks.map((t) => t.cpuTime)),
-      runDelay: percentiles(this.pooledDelays(this.all.filter((_, i) => tasks[i]!.workload))),
+      runDelay: percentiles(this.pooledDelays(this.all.filter((_, i) => tasks[i]!.workload), now)),
       switches: sum(perCpu.map((c) => c.switches)), migrations: this.nrMigrations,
       voluntarySwitches: sum(tasks.map((t) => t.voluntarySwitches)),
       involuntarySwitches: sum(tasks.map((t) => t.involuntarySwitches)),
@@ -460,13 +479,14 @@ export class MetricsRecorder {
     };
   }
 
-  /** The run delays of `accs` in one array. */
-  private pooledDelays(accs: TaskAcc[]): Float64Array {
-    const out = new Float64Array(accs.reduce((n, t) => n + t.delays.length, 0));
+  /** The run delays of `accs` in one array, open waits included. */
+  private pooledDelays(accs: TaskAcc[], now: number): Float64Array {
+    const each = accs.map((t) => this.delaysOf(t, now));
+    const out = new Float64Array(each.reduce((n, d) => n + d.length, 0));
     let at = 0;
-    for (const t of accs) {
-      out.set(t.delays.view(), at);
-      at += t.delays.length;
+    for (const d of each) {
+      out.set(d, at);
+      at += d.length;
     }
     return out;
   }

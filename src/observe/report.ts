@@ -44,6 +44,11 @@ export function formatMetrics(m: RunMetrics): string {
   out +=
     `${s.exited}/${s.tasks} exited; mean turnaround ${t(s.meanTurnaround)}, waiting ${t(s.meanWaiting)}, response ${t(s.meanResponse)}; ` +
     `run delay p50/p95/p99 ${t(s.runDelay.p50)}/${t(s.runDelay.p95)}/${t(s.runDelay.p99)}; ` +
-    `${s.switches} switches, ${s.migrations} migrations; utilisation ${pct(s.utilisation)}\n`;
+    `${plural(s.switches, "switch", "switches")}, ${plural(s.migrations, "migration")}; utilisation ${pct(s.utilisation)}\n`;
   return out;
+}
+
+/** "1 switch", "2 switches". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
