@@ -86,7 +86,7 @@ describe("tasklab CLI", () => {
   });
 
   it("compare takes sched features per preset (linux-6:NO_DELAY_DEQUEUE+NO_PLACE_LAG); an unknown feature fails naming the allowed ones", async () => {
-    const f = join(process.cwd(), "examples", "workloads", "interactive.yaml");
+    const f = join(process.cwd(), "examples", "workloads", "bursty.yaml");
     let c = capture();
     expect(await main(["compare", f, "--sched", "linux-6,linux-6:NO_DELAY_DEQUEUE+NO_PLACE_LAG", "--json"])).toBe(0);
     const rows = JSON.parse(c.out().trim()).rows as { sched: string }[];

@@ -116,6 +116,25 @@ describe("examples/workloads", () => {
     expect(reaped(events, 1).map((r) => r.utime)).toEqual([2000 * MS, 2000 * MS, 2000 * MS]);
   });
 
+  it("deadline: every job of the three deadline tasks ends within its relative deadline of its wakeup, as the file says", () => {
+    const { machine, pids, until, events } = traced(example("deadline"));
+    machine.run(until ?? Infinity);
+    const rel = new Map([[pids.get("video")![0]!, 30 * MS], [pids.get("audio")![0]!, 20 * MS], [pids.get("control")![0]!, 100 * MS]]);
+    const woke = new Map<number, number>();
+    const jobs = new Map<number, number[]>([...rel.keys()].map((p) => [p, []]));
+    for (const e of events) {
+      if (e.name === "sched_wakeup" && rel.has(e.pid)) woke.set(e.pid, e.ts);
+      if (e.name === "sched_switch" && rel.has(e.prev_pid) && e.prev_state !== "R+" && woke.has(e.prev_pid)) {
+        jobs.get(e.prev_pid)!.push(e.ts - woke.get(e.prev_pid)!);
+        woke.delete(e.prev_pid);
+      }
+    }
+    for (const [pid, d] of rel) {
+      expect(jobs.get(pid)!.length).toBeGreaterThan(15);
+      expect(jobs.get(pid)!.filter((r) => r > d)).toEqual([]);
+    }
+  });
+
   it("every example gives an identical trace when run twice", () => {
     for (const name of ["fork-tree", "zombie", "periodic", "mixed-nice"]) {
       const run = (): string => {
