@@ -39,7 +39,7 @@ export default defineExample({
     m.spawn(forkTree);
   },
   snapshots: [
-    { at: ms(1), note: "After 1 ms: two CPUs serve the growing tree, so some processes wait their turn (R) before they fork.", show: ["pstree"] },
+    { at: ms(1), note: "After 1 ms: two CPUs serve the growing tree, so some processes wait their turn (R in ps) before they fork.", show: ["pstree", "ps"] },
     { at: ms(12), note: "The whole tree: seven processes share two CPUs, so all are runnable (R) and take turns.", show: ["pstree", "ps"] },
   ],
 });

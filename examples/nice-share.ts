@@ -49,5 +49,5 @@ export default defineExample({
   setup(m) {
     m.spawn(niceShare, { uid: 0 }); // root: an ordinary user may not lower nice below 0
   },
-  snapshots: [{ at: ms(500), note: "Half way: ps shows each hog's nice (NI) and CPU time so far.", show: ["ps"] }],
+  snapshots: [{ at: ms(500), note: "Half way: ps shows each hog's nice (NI) and priority (PRI, 19 - nice); its TIME column counts whole seconds, so the watcher reads the CPU time from /proc instead.", show: ["ps"] }],
 });
