@@ -99,6 +99,34 @@ describe("tasklab CLI", () => {
     expect(c.err()).toMatch(/schedFeatures.*NO_FOO.*DELAY_DEQUEUE/);
   });
 
+  it("tunablesofclass: a --param only another fair class reads is refused, naming the schedulers that have it; run takes preset:FEATURES as compare does, and blames --sched for a bad feature", async () => {
+    const f = join(process.cwd(), "examples", "workloads", "interactive.yaml");
+    let c = capture();
+    expect(await main(["run", f, "--param", "schedLatency=20ms"])).toBe(2);
+    expect(c.err().trim()).toBe('tasklab: --param schedLatency: a tunable of the CFS class, which scheduler "linux-6" does not have, so it would change nothing (use --sched linux-5 or cfs)');
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(["run", f, "--sched", "linux-5", "--param", "baseSlice=3ms"])).toBe(2);
+    expect(c.err()).toMatch(/--param baseSlice: a tunable of the EEVDF class.*use --sched linux-6 or eevdf/);
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(["run", f, "--sched", "linux-5", "--param", "schedLatency=20ms", "--until", "10ms"])).toBe(0);
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(["compare", f, "--sched", "linux-6,cfs:NO_DELAY_DEQUEUE"])).toBe(2);
+    expect(c.err()).toMatch(/^tasklab: --sched cfs:NO_DELAY_DEQUEUE: .*feature switches are the EEVDF class's/);
+    vi.restoreAllMocks();
+    c = capture();
+    const one = async (sched: string): Promise<string> => {
+      vi.restoreAllMocks();
+      c = capture();
+      expect(await main(["run", f, "--sched", sched, "--until", "200ms", "--metrics", "--json"])).toBe(0);
+      return c.out();
+    };
+    expect(await one("linux-6:NO_RUN_TO_PARITY+NO_PLACE_LAG")).toBe(await one("linux-6:NO_RUN_TO_PARITY+NO_PLACE_LAG"));
+    expect(await one("linux-6:NO_WAKEUP_PREEMPTION")).not.toBe(await one("linux-6"));
+  });
+
   it("examples lists the built-in examples and runs one by name; an unknown name fails", async () => {
     let c = capture();
     expect(await main(["examples"])).toBe(0);
@@ -241,6 +269,13 @@ describe("programs that misbehave, through the tasklab command", () => {
     const r = spawnSync(process.execPath, [bin, "run", f], { encoding: "utf8", timeout: 60_000 });
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe(`tasklab: ${f}:3:22: Expected ")" but found ";"`);
+  }, 60_000);
+
+  it("missingexport: importing a name tasklab does not export is one line naming the file (exit 2)", () => {
+    const f = file("nosuch.mts", `import { nosuch } from ${index};\nexport default nosuch;\n`);
+    const r = spawnSync(process.execPath, [bin, "run", f], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^tasklab: ${f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: .*does not provide an export named 'nosuch'$`));
   }, 60_000);
 
   it("crashwhere: a program that throws dies with SIGSEGV and the warning gives the file, line and column of the throw", async () => {

@@ -155,21 +155,47 @@ function packageVersion(): string {
 /** Default stop for runs without --until: programs that never end are cut here. */
 const DEFAULT_UNTIL = 60e9;
 
+/** Tunables only one fair class reads: under a scheduler without it, --param would silently change nothing. */
+const TUNABLE_OF_CLASS: Record<string, "cfs" | "eevdf"> = {
+  schedLatency: "cfs", minGranularity: "cfs", wakeupGranularity: "cfs", childRunsFirst: "cfs", baseSlice: "eevdf",
+};
+/** Classes that read a tunable besides its own (the simple stand-in takes the base slice as its quantum). */
+const ALSO_READ_BY: Record<string, string[]> = { baseSlice: ["simple"] };
+
+function checkTunables(m: Machine, param: Partial<Params> | undefined, sched: string): void {
+  const names = new Set(m.kernel.classes.map((c) => c.name));
+  for (const key of Object.keys(param ?? {})) {
+    const cls = TUNABLE_OF_CLASS[key];
+    if (cls === undefined || names.has(cls) || (ALSO_READ_BY[key] ?? []).some((n) => names.has(n))) continue;
+    const with_ = Object.keys(PRESETS).filter((n) => n !== "simple" && new Machine({ sched: n }).kernel.classes.some((c) => c.name === cls));
+    throw new InputError(`--param ${key}: a tunable of the ${cls.toUpperCase()} class, which scheduler "${sched}" does not have, so it would change nothing (use --sched ${with_.join(" or ")})`);
+  }
+}
+
 async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until: number }> {
   const ext = extname(file).toLowerCase();
   if (!existsSync(file)) throw new InputError(`${file}: no such file`);
   const until = o.until?.at(-1);
+  // "linux-6:NO_DELAY_DEQUEUE+NO_RUN_TO_PARITY": a preset with feature switches (as --param schedFeatures gives them)
+  const spec = o.sched;
+  const [sched, features] = spec === undefined ? [undefined, undefined] : (spec.split(":", 2) as [string, string | undefined]);
+  const param = features === undefined ? o.param : { ...o.param, schedFeatures: [o.param?.schedFeatures, features.replace(/\+/g, " ")].filter(Boolean).join(" ") };
+  /** A bad tunable is the command line's fault (--param, or the features of --sched), else the file's. */
+  const blame = (e: unknown): never => {
+    if (e instanceof ParamError && e.option === "schedFeatures" && features !== undefined) throw new InputError(`--sched ${spec}: ${e.message}`);
+    if (e instanceof ParamError && o.param !== undefined && e.option in o.param) throw new InputError(`--param ${e.option}: ${e.message}`);
+    if (e instanceof RangeError || e instanceof ParamError) throw new InputError(`${file}: ${e.message}`);
+    throw e;
+  };
   if (ext === ".yaml" || ext === ".yml" || ext === ".json") {
     const w = parseWorkload(readFileSync(file, "utf8"), file);
     let r: ReturnType<typeof bootWorkload>;
     try {
-      r = bootWorkload(w, { cpus: o.cpus, seed: o.seed, sched: o.sched, until, params: o.param });
+      r = bootWorkload(w, { cpus: o.cpus, seed: o.seed, sched, until, params: param });
     } catch (e) {
-      // A tunable given with --param is the command line's fault, not the file's.
-      if (e instanceof ParamError && o.param !== undefined && e.option in o.param) throw new InputError(`--param ${e.option}: ${e.message}`);
-      if (e instanceof RangeError || e instanceof ParamError) throw new InputError(`${file}: ${e.message}`);
-      throw e;
+      return blame(e);
     }
+    checkTunables(r.machine, o.param, r.machine.sched);
     return { m: r.machine, until: until ?? r.until ?? DEFAULT_UNTIL };
   }
   if (ext !== ".ts" && ext !== ".js" && ext !== ".mjs" && ext !== ".mts")
@@ -184,9 +210,17 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
       const index = fileURLToPath(new URL("../index.ts", import.meta.url));
       throw new InputError(`${file}: imports "tasklab", which is not installed for it: run \`npm install ${dirname(dirname(index))}\` in its folder, or import from "${index}"`);
     }
+    // A missing export is found when the module is linked, with no line to point at: name the file at least.
+    if (/does not provide an export named/.test(e.message)) throw new InputError(`${file}: ${e.message}`);
     throw e;
   })) as { default?: unknown; setup?: unknown };
-  const m = new Machine({ ...o.param, cpus: o.cpus ?? 2, seed: o.seed, sched: o.sched });
+  let m: Machine;
+  try {
+    m = new Machine({ ...param, cpus: o.cpus ?? 2, seed: o.seed, sched });
+  } catch (e) {
+    return blame(e);
+  }
+  checkTunables(m, o.param, m.sched);
   const target = mod.default ?? mod.setup;
   if (isProgram(target)) m.spawn(target);
   else if (target && typeof (target as { setup?: unknown }).setup === "function") (target as { setup(m: Machine): void }).setup(m);
@@ -275,12 +309,7 @@ async function compareCommand(file: string, o: RunOpts): Promise<void> {
   if (twice !== undefined) throw new InputError(`--sched: "${twice}" is listed twice`);
   if (o.gantt) checkWritable(o.gantt);
   const boots = new Map<string, { m: Machine; until: number }>();
-  for (const s of scheds) {
-    // "linux-6:NO_DELAY_DEQUEUE+NO_RUN_TO_PARITY": a preset with its own sched feature switches
-    const [preset, features] = s.split(":", 2) as [string, string | undefined];
-    const param = features === undefined ? o.param : { ...o.param, schedFeatures: features.replace(/\+/g, " ") };
-    boots.set(s, await loadTarget(file, { ...o, sched: preset, param }));
-  }
+  for (const s of scheds) boots.set(s, await loadTarget(file, { ...o, sched: s }));
   const charts: { sched: string; rec: MetricsRecorder; end: number }[] = [];
   const rows = compareSchedulers((s) => ({ machine: boots.get(s)!.m, until: boots.get(s)!.until }), scheds, {
     keepRuns: !!o.gantt,
