@@ -34,6 +34,17 @@ describe("load average", () => {
     expect(procLoadavg(m.kernel)).toMatch(/ 2\/3 \d+\n$/); // running/total: two hogs + init's thread count
   });
 
+  it("loadavgfirst: the first sample is at boot + LOAD_FREQ, 5 s and one tick (5.004 s at HZ 250)", () => {
+    const m = new Machine({ cpus: 1 });
+    m.spawn(hog);
+    m.run(5 * S);
+    expect(averages(m)).toEqual([0, 0, 0]);
+    m.run(5 * S + 3_999_999);
+    expect(averages(m)).toEqual([0, 0, 0]);
+    m.run(5 * S + 4e6);
+    expect(averages(m)[0]).toBeCloseTo(expect1(1, 1, 1884), 2); // 0.08
+  });
+
   it("loadavg: uninterruptible sleepers (D) count, interruptible ones (S) do not, and the average decays when all sleep", () => {
     const io = program("io", function* (sys) {
       yield* sys.io(30 * S);

@@ -91,7 +91,7 @@ export class Kernel {
   nrUninterruptible = 0;
   /** Load averages (1, 5, 15 min) in 11-bit fixed point, and when the next sample is due. */
   avenrun: number[] = [0, 0, 0];
-  nextLoadSample = 5_000_000_000;
+  nextLoadSample: number; // boot + LOAD_FREQ (5 s + 1 tick), as sched_init sets calc_load_update
   /** Syscalls made at simulated time `instantAt`, machine-wide (step budget). */
   instantSteps = 0;
   instantAt = -1;
@@ -109,6 +109,7 @@ export class Kernel {
     this.engine = new Engine(opts.seed ?? 1);
     this.pids = new PidAllocator(params.pidMax);
     this.tickNs = Math.round(1e9 / params.hz);
+    this.nextLoadSample = 5_000_000_000 + this.tickNs;
     this.classes = opts.classes.map(uniformClass);
     if (this.classes.length === 0 || this.classes[this.classes.length - 1]!.name !== "idle")
       throw new KernelPanic("class chain must end with the idle class");
