@@ -303,6 +303,18 @@ describe("pids", () => {
 });
 
 describe("bad input", () => {
+  it("badduration: a duration that is not a number of ns (\"3ms\", NaN) is EINVAL with a warning naming the call; a negative one is EINVAL alone", () => {
+    const { m } = run(function* (sys) {
+      yield* say(sys, "str", yield* sys.compute("3ms" as unknown as number));
+      yield* say(sys, "nan", yield* sys.sleep(NaN));
+      yield* say(sys, "neg", yield* sys.sleep(-5));
+    });
+    expect([one(m, "str"), one(m, "nan"), one(m, "neg")]).toEqual([-22, -22, -22]);
+    expect(m.kernel.warnings).toHaveLength(2);
+    expect(m.kernel.warnings[0]).toMatch(/pid 2 \(t\): compute\("3ms"\): EINVAL, a duration is a non-negative number of nanoseconds \(ms\(3\)/);
+    expect(m.kernel.warnings[1]).toMatch(/nanosleep\(NaN\): EINVAL/);
+  });
+
   it("badargs: syscalls with bad arguments return errno and the program goes on", () => {
     const { m } = run(function* (sys) {
       yield* say(sys, "compute", yield* sys.compute(-1));

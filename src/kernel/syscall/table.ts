@@ -30,6 +30,17 @@ const RLIMIT_NOFILE = 1024;
 const int = (v: unknown): number | null => (typeof v === "number" && Number.isInteger(v) ? v : null);
 const nsArg = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? Math.round(v) : null);
 
+/**
+ * EINVAL for a duration that is not a number of nanoseconds, with a warning: a program that passes "3ms" or
+ * NaN would otherwise carry on as if it had computed or slept, and nothing would say why its timing is off.
+ */
+function badDuration(k: Kernel, t: Task, nr: string, v: unknown): number {
+  if (typeof v === "number" && v < 0) return -EINVAL; // as nanosleep's negative tv_sec: no more to say
+  const shown = typeof v === "string" ? JSON.stringify(v) : String(v);
+  k.warn(t, `${nr}(${shown}): EINVAL, a duration is a non-negative number of nanoseconds (ms(3), us(250) and sec(1) make one)`);
+  return -EINVAL;
+}
+
 /** Puts t to sleep in `state` until `at` (absolute ns) or a wakeup. */
 function sleepUntil(k: Kernel, t: Task, state: number, at: number, wchan: string): typeof BLOCK {
   t.state = state;
@@ -223,7 +234,7 @@ function prctl(k: Kernel, t: Task, req: SyscallReq): SysRet {
 export const syscalls = {
   compute: (k, t, r) => {
     const ns = nsArg(r.a);
-    if (ns === null) return -EINVAL;
+    if (ns === null) return badDuration(k, t, "compute", r.a);
     t.computeLeft = ns;
     t.result = 0;
     t.req = null;
@@ -231,11 +242,11 @@ export const syscalls = {
   },
   io: (k, t, r) => {
     const ns = nsArg(r.a);
-    return ns === null ? -EINVAL : timedWait(k, t, ns, TASK_UNINTERRUPTIBLE, "io_schedule", false);
+    return ns === null ? badDuration(k, t, "io", r.a) : timedWait(k, t, ns, TASK_UNINTERRUPTIBLE, "io_schedule", false);
   },
   nanosleep: (k, t, r) => {
     const ns = nsArg(r.a);
-    return ns === null ? -EINVAL : timedWait(k, t, ns, TASK_INTERRUPTIBLE, "hrtimer_nanosleep", true);
+    return ns === null ? badDuration(k, t, "nanosleep", r.a) : timedWait(k, t, ns, TASK_INTERRUPTIBLE, "hrtimer_nanosleep", true);
   },
   pause: (k, t) => (sigPendingFast(t) ? RESTARTNOHAND : sleepUntil(k, t, TASK_INTERRUPTIBLE, Infinity, "sys_pause")),
   sched_yield: (k, t) => sysYield(k, t),
