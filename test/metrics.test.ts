@@ -317,10 +317,18 @@ describe("gantt", () => {
     expect(d.runs).toBeGreaterThan(150_000);
   });
 
-  it("lane height shrinks with CPUs and keeps the plot bounded", () => {
+  it("lane height shrinks with CPUs and keeps the plot bounded; up to 93 CPUs every lane is tall enough for its label", () => {
     expect(laneHeight(2)).toBe(36);
-    expect(laneHeight(64) * 64).toBeLessThanOrEqual(512);
+    expect(laneHeight(16) * 16).toBeLessThanOrEqual(512);
+    expect(laneHeight(64)).toBe(11);
+    expect(laneHeight(93) * 93).toBeLessThanOrEqual(1024);
     expect(laneHeight(1024) * 1024).toBeLessThanOrEqual(1024);
+  });
+
+  it("labels every CPU at 64 CPUs, and the legend says how many of the tasks it lists", async () => {
+    const svg = await ganttSvg(syntheticSwitches(2_000, 64, 300), { cpus: 64, title: "synthetic" });
+    for (const cpu of [0, 1, 62, 63]) expect(svg).toContain(`>CPU ${cpu}</text>`);
+    expect(svg).toMatch(/most CPU time \(12 of \d+ tasks\)/);
   });
 });
 

@@ -225,9 +225,19 @@ function timeUnit(span: number): { unit: string; scale: number } {
   return { unit: "ns", scale: 1 };
 }
 
-/** Lane height in pixels: 36 for few CPUs, shrinking so the plot stays near 512 px (1024 at most). */
+/** Height at which every lane can carry its own label. */
+const LABELLED_LANE = 11;
+
+/**
+ * Lane height in pixels: 36 for few CPUs, shrinking so the plot stays near 512 px; no thinner than a
+ * label (11 px, every CPU named) while that fits in 1024 px (up to 93 CPUs); past that, down to 4 px
+ * (1 px past 128 CPUs), labelled every few lanes.
+ */
 export function laneHeight(cpus: number): number {
-  return Math.max(cpus <= 128 ? 4 : 1, Math.min(36, Math.floor(512 / Math.max(1, cpus))));
+  const n = Math.max(1, cpus);
+  const h = Math.min(36, Math.floor(512 / n));
+  if (h < LABELLED_LANE && n * LABELLED_LANE <= 1024) return LABELLED_LANE;
+  return Math.max(cpus <= 128 ? 4 : 1, h);
 }
 
 const lane = (cpu: number) => `CPU ${cpu}`;
@@ -235,7 +245,7 @@ const lane = (cpu: number) => `CPU ${cpu}`;
 /** Label every k-th lane (k a power of two) so labels of thin lanes do not overlap. */
 function labelStep(laneHeightPx: number): number {
   let k = 1;
-  while (k * laneHeightPx < 11) k *= 2;
+  while (k * laneHeightPx < LABELLED_LANE) k *= 2;
   return k;
 }
 
@@ -280,7 +290,7 @@ export function ganttSpec(d: GanttData, o: GanttOptions = {}): Spec {
       { orient: "bottom", scale: "x", title: `time (${unit})${d.start ? ` from ${formatDuration(d.start)}` : ""}`, grid: true, gridOpacity: 0.35, tickCount: Math.max(4, Math.round(width / 90)), labelFlush: true, format: "~r" },
       { orient: "left", scale: "y", values: laneNames.filter((_, i) => i % every === 0), labelFontSize: lh >= 12 ? 11 : 9, ticks: every > 1, tickSize: 3, domain: false },
     ],
-    legends: [{ fill: "legend", orient: "bottom", direction: "horizontal", columns: Math.min(4, names.length + 1), symbolType: "square", title: "most CPU time", labelLimit: 220, columnPadding: 14 }],
+    legends: [{ fill: "legend", orient: "bottom", direction: "horizontal", columns: Math.min(4, names.length + 1), symbolType: "square", title: d.tasks > d.top.length ? `most CPU time (${d.top.length} of ${d.tasks} tasks)` : "CPU time", titleLimit: 600, labelLimit: 220, columnPadding: 14 }],
     marks: [
       { type: "rect", name: "lane-bands", from: { data: "lanes" }, aria: false, encode: { enter: { x: { value: 0 }, x2: { signal: "width" }, y: { scale: "y", field: "lane" }, height: { scale: "y", band: 1 }, fill: { value: "#f3f3f3" }, fillOpacity: { signal: "datum.odd ? 1 : 0.5" } } } },
       { type: "rect", name: "run-bars", from: { data: "bars" }, aria: false, encode: { enter: { x: { scale: "x", field: "t0" }, x2: { scale: "x", field: "t1" }, y: { scale: "y", field: "lane" }, height: { scale: "y", band: 1 }, fill: { field: "fill" } } } },
