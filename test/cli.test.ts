@@ -58,7 +58,8 @@ describe("tasklab CLI", () => {
     c = capture();
     expect(await main(["run", f, "--json", "--log", "--ps-at", "5ms"])).toBe(0);
     const objs = c.out().trim().split("\n").map((l) => JSON.parse(l) as { name?: string; type?: string });
-    expect(objs.some((o) => o.name === "sched_process_exit")).toBe(true);
+    expect(objs.some((o) => o.name === "sched_process_exit" && o.type === "event")).toBe(true);
+    expect(objs.every((o) => typeof o.type === "string")).toBe(true); // one key tells every record apart
     expect(objs.some((o) => o.type === "ps")).toBe(true);
     expect(objs.at(-1)!.type).toBe("summary");
     expect(objs.at(-2)!.type).toBe("ps"); // the final table, as the text output ends with it

@@ -62,6 +62,6 @@ export function timeLabel(ns: number): string {
 export function logPrinter(m: Machine, out: Out, json: boolean): () => void {
   return m.kernel.trace.subscribe((e: TraceEvent) => {
     if (e.name === "sys_enter" || e.name === "sys_exit") return;
-    out((json ? JSON.stringify(e) : formatEvent(e)) + "\n");
+    out((json ? JSON.stringify({ type: "event", ...e }) : formatEvent(e)) + "\n"); // "type", as every other record of the stream has
   });
 }
