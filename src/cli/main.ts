@@ -346,7 +346,8 @@ export function buildProgram(): Command {
     .description("A deterministic simulator of the Linux process subsystem")
     .version(packageVersion(), "--version", "print the version")
     .exitOverride()
-    .configureOutput({ writeOut: out, writeErr: (s) => write(2, s) });
+    // Commander's own errors ("error: option ...") in the form of the rest: "tasklab: ..."
+    .configureOutput({ writeOut: out, writeErr: (s) => write(2, s), outputError: (s, w) => w(s.replace(/^error: /, "tasklab: ")) });
   cmd
     .command("run <file>")
     .description("run a program (.ts/.js with a default program export) or a workload (.yaml/.json)")
