@@ -600,3 +600,21 @@ describe("CFS: SCHED_IDLE beside normal tasks", () => {
     expect(new Set(runs)).toEqual(new Set([1]));
   });
 });
+
+describe("sched_rr_get_interval for a fair task", () => {
+  it("rrintervalcfs: under CFS it is the task's sched_slice on its queue in whole ticks (get_rr_interval_fair, 5.x): the whole latency alone, its weight's share with company", () => {
+    const ask = (hogs: number): number => {
+      const m = new Machine({ cpus: 1, hz: 1000, sched: "linux-5" });
+      for (let i = 0; i < hogs; i++) m.spawn(hog);
+      let got = NaN;
+      m.spawn(program("ask", function* (sys) {
+        got = (yield* sys.syscall("sched_rr_get_interval", 0)) as number;
+      }));
+      m.run(20 * MS);
+      return got;
+    };
+    expect(ask(0)).toBe(6 * MS); // sched_latency 6 ms on one CPU, the asker alone
+    expect(ask(1)).toBe(3 * MS); // two equal tasks: half of it
+    expect(ask(3)).toBe(1 * MS); // four: 1.5 ms, in whole ticks
+  });
+});

@@ -281,6 +281,11 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
     initTask(_rq, p) {
       p.se = new SchedEntity(p); // vruntime 0, as __sched_fork leaves it
     },
+    getRrInterval(rq, p) {
+      // get_rr_interval_fair (CFS): the task's sched_slice on its queue, 0 on a queue with no fair load
+      const cfs = q(rq);
+      return cfs.load === 0 ? 0 : c.slice(cfs, seOf(p));
+    },
     switchedFrom(rq, p) {
       // detach_task_cfs_rq: a task that leaves the class while asleep is placed, then normalised
       // (vruntime_normalized: one that left queued was normalised by its dequeue).

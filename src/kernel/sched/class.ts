@@ -115,6 +115,8 @@ export interface SchedClass {
    * from a stint as realtime has the lag it left with. Without this hook, initTask sets up a fresh one.
    */
   switchedTo?(rq: Rq, p: Task): void;
+  /** get_rr_interval, in ns before the syscall truncates it to whole ticks; without it, the core's EEVDF form. */
+  getRrInterval?(rq: Rq, p: Task): number;
   /** p is asleep but this class still holds it on p.cpu's queue (se.sched_delayed). */
   delayed?(p: Task): boolean;
   /** Completes the delayed dequeue of p from rq (dequeue with DEQUEUE_SLEEP | DEQUEUE_DELAYED). */
@@ -152,6 +154,7 @@ export function uniformClass(c: SchedClass): SchedClass {
     balance: c.balance,
     switchedFrom: c.switchedFrom,
     switchedTo: c.switchedTo,
+    getRrInterval: c.getRrInterval,
     taskWoken: c.taskWoken,
     delayed: c.delayed,
     finishDelayed: c.finishDelayed,

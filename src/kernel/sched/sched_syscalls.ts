@@ -304,13 +304,14 @@ function sysGetattr(k: Kernel, t: Task, r: SyscallReq): SchedAttr | number {
  * The interval sched_rr_get_interval reports, ns: the RR quantum for SCHED_RR,
  * 0 for SCHED_FIFO and SCHED_DEADLINE; for fair policies the EEVDF slice
  * (get_rr_interval_fair) truncated to whole ticks, 0 if p's CPU has no fair
- * load. TaskLab reports this EEVDF form for the CFS presets too (CFS's
- * sched_slice() depends on the queue's weights).
+ * load; under CFS, the task's sched_slice() on its queue, also in whole ticks.
  */
 export function rrInterval(k: Kernel, p: Task): number {
   if (p.policy === SCHED_RR) return rrIntervalNs(k.params);
   if (isRt(p.policy) || p.policy === SCHED_DEADLINE) return 0;
   const rq = k.rqs[p.cpu]!;
+  const own = k.classes[p.sclass]!.getRrInterval;
+  if (own !== undefined) return Math.floor(own(rq, p) / k.tickNs) * k.tickNs;
   const fairQ = rq.cfs as FairRq | null;
   if (fairQ !== null ? fairQ.load === 0 : k.classes[p.sclass]!.nrRunning(rq) === 0) return 0; // rq->cfs.load.weight (delayed tasks count)
   const tick = k.tickNs;
