@@ -8,6 +8,35 @@
 // reaching a syscall, and says which one. Everything printed before stays.
 import { register } from "tsx/esm/api";
 import { Worker } from "node:worker_threads";
+import { appendFileSync, statSync, writeFileSync } from "node:fs";
+
+/** The --perfetto file of a run, if any (`--perfetto F` or `--perfetto=F`). */
+function perfettoFile(args) {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--perfetto") return args[i + 1];
+    if (args[i].startsWith("--perfetto=")) return args[i].slice("--perfetto=".length);
+  }
+  return undefined;
+}
+
+/**
+ * Ends the trace a stopped run was streaming: it stops after a whole event, so closing the
+ * array makes it a valid trace of the run up to its last write.
+ */
+function closeTrace(file) {
+  let size;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return "";
+  }
+  if (size === 0) {
+    writeFileSync(file, '{"traceEvents":[]}\n');
+    return `${file}: no trace was written before the stop (it is written a megabyte or a tenth of a second at a time)`;
+  }
+  appendFileSync(file, '\n],"displayTimeUnit":"ms","otherData":{"generator":"TaskLab","stopped":"watchdog"}}\n');
+  return `${file} holds the trace up to its last write before the stop (at most a tenth of a second earlier)`;
+}
 
 const argv = process.argv.slice(2);
 const userCode = (argv[0] === "run" || argv[0] === "compare") && argv.slice(1).some((a) => /\.(m?ts|m?js)$/i.test(a));
@@ -44,7 +73,11 @@ if (!userCode) {
         `(TASKLAB_WATCHDOG=seconds sets the limit.)\n`,
     );
     code = 3;
-    void worker.terminate();
+    void worker.terminate().then(() => {
+      const trace = perfettoFile(argv);
+      const said = trace === undefined ? "" : closeTrace(trace);
+      if (said !== "") process.stderr.write(`tasklab: ${said}\n`);
+    });
   }, 1000);
   worker.on("exit", (exitCode) => {
     clearInterval(watch);

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
 import { main } from "../src/cli/main.ts";
 
@@ -263,6 +263,18 @@ describe("programs that misbehave, through the tasklab command", () => {
     expect(r.stdout).toContain("-- t=5ms");
     expect(r.stderr).toMatch(/pid 3 has run its own JavaScript for 1 s without reaching a syscall/);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  }, 60_000);
+
+  it("spinperfetto: a run the watchdog stops leaves a valid Perfetto trace up to its last write, tracks named", () => {
+    const f = file("spin2.mts", `import { program, ms } from ${index};\nexport default program("spinner", function* (sys) {\n  for (let i = 0; i < 3000; i++) { const c = yield* sys.fork(); if (c === 0) { yield* sys.compute(ms(1)); return 0; } yield* sys.wait(); }\n  if ((yield* sys.fork()) === 0) { for (;;) {} }\n  yield* sys.wait();\n});\n`);
+    const trace = join(dirname(f), "spin2.json");
+    const r = spawnSync(process.execPath, [bin, "run", f, "--perfetto", trace], { encoding: "utf8", env: { ...process.env, TASKLAB_WATCHDOG: "1" }, timeout: 60_000 });
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain(`${trace} holds the trace up to its last write before the stop`);
+    const j = JSON.parse(readFileSync(trace, "utf8")) as { traceEvents: { ph: string; name: string; args?: { name?: string } }[]; otherData: { stopped: string } };
+    expect(j.otherData.stopped).toBe("watchdog");
+    expect(j.traceEvents.filter((e) => e.ph === "X").length).toBeGreaterThan(100);
+    expect(j.traceEvents.some((e) => e.ph === "M" && e.name === "thread_name" && e.args?.name === "spinner 2")).toBe(true);
   }, 60_000);
 
   it("syntaxerror: a program file that does not parse is one line with its file, line and column (exit 2)", () => {

@@ -75,6 +75,7 @@ export class PerfettoRecorder {
   private constructor(
     private readonly k: Kernel,
     private readonly sink: ((text: string) => void) | null,
+    private readonly flushNow: (() => boolean) | null,
   ) {
     this.onCpu = k.rqs.map(() => null);
     this.emit({ ph: "M", name: "process_name", pid: CPU_PROCESS, tid: 0, args: { name: "CPUs" } });
@@ -92,11 +93,14 @@ export class PerfettoRecorder {
 
   /**
    * Starts recording k's trace from now on. With a sink, the JSON text goes
-   * there in pieces as the run goes, and finish() sends the rest; without
-   * one, finish() returns the whole text.
+   * there in pieces as the run goes (every megabyte, or whenever `flushNow`
+   * says so: a front end can bound how much a run stopped from outside
+   * loses), and finish() sends the rest; without one, finish() returns the
+   * whole text. Cut short, the text ends after a whole event: closing it
+   * with "]}" makes it a valid trace.
    */
-  static attach(k: Kernel, sink: ((text: string) => void) | null = null): PerfettoRecorder {
-    const r = new PerfettoRecorder(k, sink);
+  static attach(k: Kernel, sink: ((text: string) => void) | null = null, flushNow: (() => boolean) | null = null): PerfettoRecorder {
+    const r = new PerfettoRecorder(k, sink, flushNow);
     r.unsubscribe = k.trace.subscribe((e) => r.onEvent(e));
     return r;
   }
@@ -106,7 +110,7 @@ export class PerfettoRecorder {
     this.first = false;
     this.buf.push(text);
     this.bufLen += text.length;
-    if (this.sink !== null && this.bufLen >= CHUNK) this.flush();
+    if (this.sink !== null && (this.bufLen >= CHUNK || (this.flushNow !== null && this.flushNow()))) this.flush();
   }
 
   private flush(): void {
@@ -126,7 +130,14 @@ export class PerfettoRecorder {
     const who: Ident = { pid, track, group: leader?.track ?? track, comm };
     this.current.set(pid, who);
     this.all.push(who);
+    this.name(who); // now, so a file cut short (a run stopped by the watchdog) still names its tracks
     return who;
+  }
+
+  /** Names who's tracks (finish() names them again by their last names: the last name given wins). */
+  private name(who: Ident): void {
+    if (who.group === who.track) this.emit({ ph: "M", name: "process_name", pid: who.group, tid: 0, args: { name: `${who.comm} ${who.pid}` } });
+    this.emit({ ph: "M", name: "thread_name", pid: who.group, tid: who.track, args: { name: `${who.comm} ${who.pid}` } });
   }
 
   /** The task that has pid now (one not seen before is taken as new). */
@@ -270,10 +281,7 @@ export class PerfettoRecorder {
     for (const [pid, s] of this.state) this.slice(this.ident(pid), -1, s.name, s.since, end);
     this.state.clear();
     // Track names: each task by its last name; a process by its leader's.
-    for (const who of this.all) {
-      if (who.group === who.track) this.emit({ ph: "M", name: "process_name", pid: who.group, tid: 0, args: { name: `${who.comm} ${who.pid}` } });
-      this.emit({ ph: "M", name: "thread_name", pid: who.group, tid: who.track, args: { name: `${who.comm} ${who.pid}` } });
-    }
+    for (const who of this.all) this.name(who);
     this.buf.push(`\n],"displayTimeUnit":"ms","otherData":${JSON.stringify({ generator: "TaskLab", cpus: this.k.rqs.length })}}\n`);
     if (this.sink !== null) {
       this.flush();
