@@ -618,3 +618,33 @@ describe("sched_rr_get_interval for a fair task", () => {
     expect(ask(3)).toBe(1 * MS); // four: 1.5 ms, in whole ticks
   });
 });
+
+describe("CFS: a task that moves CPUs while in another class", () => {
+  it("cfshomeacrossclass: back in CFS, its vruntime is renormalised against the queue of the CPU it is on, not the one it left CFS on (se->cfs_rq follows task_cpu)", () => {
+    const m = new Machine({ cpus: 2, sched: "linux-5" });
+    const forever = program("hog", function* (sys) {
+      for (;;) yield* sys.compute(100 * SEC);
+    });
+    m.spawn(forever, { affinity: [0], name: "H0" }); // CPU 0: min_vruntime ~ wall time
+    m.spawn(forever, { affinity: [1], name: "H1", nice: 19 }); // CPU 1: min_vruntime runs ~68x faster
+    const a = m.spawn(program("A", function* (sys) {
+      for (;;) {
+        yield* sys.compute(1 * MS);
+        yield* sys.sleep(100 * MS);
+      }
+    }), { affinity: [0], name: "A", uid: 0 });
+    m.spawn(program("ctl", function* (sys) {
+      yield* sys.sleep(1050 * MS); // A asleep on CPU 0
+      yield* sys.syscall("sched_setscheduler", a, SCHED_FIFO, { sched_priority: 10 });
+      yield* sys.sched_setaffinity(a, [1]); // as FIFO it wakes and sleeps on CPU 1
+      yield* sys.sleep(100 * MS);
+      yield* sys.syscall("sched_setscheduler", a, SCHED_NORMAL, { sched_priority: 0 });
+      yield* sys.sched_setaffinity(a, [0]); // its next wakeup moves it back to CPU 0
+    }), { uid: 0, policy: SCHED_FIFO, rtPriority: 99, affinity: [1] });
+    m.run(1250 * MS);
+    const before = m.task(a)!.sumExecRuntime;
+    m.run(5250 * MS);
+    // 1 ms of work per ~100 ms: about 40 ms in 4 s. Renormalised against CPU 0's queue it got none.
+    expect(m.task(a)!.sumExecRuntime - before).toBeGreaterThanOrEqual(35 * MS);
+  });
+});

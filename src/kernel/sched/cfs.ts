@@ -291,7 +291,7 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
       // (vruntime_normalized: one that left queued was normalised by its dequeue).
       const se = seOf(p);
       if (se.relVruntime) return;
-      const cfs = (se.home as CfsRq | null) ?? q(rq);
+      const cfs = q(rq); // cfs_rq_of(se): the queue of the CPU the task is on now
       c.placeEntity(cfs, se, false);
       se.vruntime -= cfs.minVruntime;
       se.relVruntime = true;
@@ -304,6 +304,9 @@ export function cfsClass(params: Params, features: Partial<CfsFeatures> = {}): S
         return;
       }
       const se = seOf(p);
+      // se->cfs_rq follows the task's CPU in every class (set_task_rq): a task that moved while in
+      // another class is now of this CPU's queue, which a later migration renormalises against.
+      se.home = q(rq);
       if (se.relVruntime && !p.onRq) {
         se.vruntime += q(rq).minVruntime;
         se.relVruntime = false;
