@@ -27,8 +27,9 @@ export function kill(k: Kernel, t: Task, pid: number, sig: number): number {
   if (!Number.isInteger(sig) || sig < 0 || sig > NSIG) return -EINVAL;
   if (!Number.isInteger(pid)) return -EINVAL;
   if (pid > 0) {
+    // kill_pid_info: to the process, but offered first to the thread the pid names (complete_signal)
     const p = k.task(pid);
-    return p ? sendTo(t, p.leader, sig, k) : -ESRCH;
+    return p ? sendTo(t, p, sig, k) : -ESRCH;
   }
   if (pid === -1) {
     // kill_something_info: EPERM from some (or all) targets is not an error; ESRCH only if there were none.

@@ -75,12 +75,60 @@ function handlerIgnored(a: SigAction, sig: number): boolean {
   return a.handler === "ign" || (a.handler === "dfl" && (defaultAction(sig) === "ign" || defaultAction(sig) === "cont"));
 }
 
-/** Pending and not blocked, in p's own set or its process's shared set. */
+/**
+ * signal_pending(p): something for p to act on. A signal in its own set, a group stop or a SIGCONT
+ * report; one in its process's shared set only once it was handed one (TIF_SIGPENDING: complete_signal
+ * picked it, or it recalculated, e.g. after unblocking): another thread may have been picked instead.
+ */
 export function signalPending(p: Task): boolean {
   const b = p.blocked;
   const q = p.pending;
+  if (((q.lo & ~b.lo) | (q.hi & ~b.hi)) !== 0 || p.jobctl !== 0 || (p.signal.flags & SIGNAL_CLD_MASK) !== 0) return true;
+  if (!p.tifSigpending) return false;
   const s = p.signal.sharedPending;
-  return ((q.lo & ~b.lo) | (s.lo & ~b.lo)) !== 0 || ((q.hi & ~b.hi) | (s.hi & ~b.hi)) !== 0 || p.jobctl !== 0 || (p.signal.flags & SIGNAL_CLD_MASK) !== 0;
+  return ((s.lo & ~b.lo) | (s.hi & ~b.hi)) !== 0;
+}
+
+/**
+ * retarget_shared_pending: t will not take the process's pending signals in `which` (it blocks them
+ * now, or exits): wake threads that can, each for what it does not block, until all are covered.
+ */
+export function retargetSharedPending(k: Kernel, t: Task, whichLo: number, whichHi: number): void {
+  const s = t.signal.sharedPending;
+  let lo = (s.lo & whichLo) >>> 0;
+  let hi = (s.hi & whichHi) >>> 0;
+  if (lo === 0 && hi === 0) return;
+  for (const x of t.signal.threads) {
+    if (x === t || x.flags & PF_EXITING) continue;
+    const b = x.blocked;
+    if ((lo & ~b.lo) === 0 && (hi & ~b.hi) === 0) continue;
+    lo = (lo & b.lo) >>> 0; // what is left for the others: what this one blocks
+    hi = (hi & b.hi) >>> 0;
+    if (!x.tifSigpending) signalWakeUp(k, x, false);
+    if (lo === 0 && hi === 0) return;
+  }
+}
+
+/** set_current_blocked: t's mask becomes `next`; shared signals it now blocks go to other threads. */
+export function setBlocked(k: Kernel, t: Task, next: SigSet): void {
+  const b = t.blocked;
+  retargetSharedPending(k, t, (next.lo & ~b.lo) >>> 0, (next.hi & ~b.hi) >>> 0);
+  b.set(next);
+  b.del(SIGKILL);
+  b.del(SIGSTOP);
+  recalcSigpending(t);
+}
+
+/** recalc_sigpending: TIF_SIGPENDING set if p has an unblocked signal in either set, else cleared. */
+export function recalcSigpending(p: Task): void {
+  const b = p.blocked;
+  const q = p.pending;
+  const s = p.signal.sharedPending;
+  const any = ((q.lo & ~b.lo) | (s.lo & ~b.lo) | (q.hi & ~b.hi) | (s.hi & ~b.hi)) !== 0 || p.jobctl !== 0;
+  if (any !== p.tifSigpending) {
+    p.tifSigpending = any;
+    bumpSigEpoch();
+  }
 }
 
 /**
@@ -132,6 +180,9 @@ function prepareSignal(k: Kernel, p: Task, sig: number): boolean {
       t.jobctl = 0;
       if (t.state & __TASK_STOPPED) {
         wasStopped = true;
+        // It stopped inside get_signal and goes on there: it dequeues what is pending, shared signals
+        // too, as if handed one (TIF_SIGPENDING); bumpSigEpoch below, or the wakeup, makes that seen.
+        t.tifSigpending = true;
         wakeUp(k, t, __TASK_STOPPED);
       }
     }
@@ -186,18 +237,36 @@ function sendSignalInner(k: Kernel, p: Task, sig: number, group: boolean, info: 
   return TRACE_SIGNAL.DELIVERED;
 }
 
-/** complete_signal: pick a thread to handle it, and kill the group at once if it is fatal. */
+/**
+ * complete_signal: pick a thread to handle it (p itself if it wants it; for a process signal, else the
+ * next thread from the last one picked that does), and kill the group at once if it is fatal.
+ */
 function completeSignal(k: Kernel, p: Task, sig: number, group: boolean): void {
-  let t: Task | null = p;
-  if (group && !wantsSignal(p, sig)) t = p.signal.threads.find((x) => wantsSignal(x, sig)) ?? null;
-  if (t === null) return; // every thread blocks it: stays pending
   const sg = p.signal;
+  let t: Task | null = p;
+  if (!wantsSignal(k, p, sig)) {
+    // A thread signal, or a one-thread process: it sees the signal when it next runs; nobody to wake.
+    if (!group || sg.threads.length <= 1) return;
+    const th = sg.threads;
+    const from = Math.max(0, sg.currTarget === null ? 0 : th.indexOf(sg.currTarget));
+    t = null;
+    for (let i = 0; i < th.length; i++) {
+      const x = th[(from + i) % th.length]!;
+      if (wantsSignal(k, x, sig)) {
+        t = x;
+        break;
+      }
+    }
+    if (t === null) return; // no thread needs waking: an eligible one finds it in the queue soon
+    sg.currTarget = t;
+  }
   const a = getAction(t, sig);
   // Core-dumping signals take the slow path (get_signal) so the status gets WCOREFLAG.
   const fatal = sig === SIGKILL || (a.handler === "dfl" && !t.blocked.has(sig) && defaultAction(sig) === "term");
   if (fatal && !(sg.flags & SIGNAL_GROUP_EXIT) && !(sg.flags & SIGNAL_UNKILLABLE && sig !== SIGKILL)) {
-    if (sig === SIGKILL || group) {
-      // Start the group exit now: every thread gets SIGKILL and is woken (zap_other_threads).
+    {
+      // Fatal to the whole group, a thread signal too: start the group exit now, every thread gets
+      // SIGKILL and is woken (zap_other_threads), before a slower thread lets the others run on.
       sg.flags = (sg.flags & ~(SIGNAL_STOP_STOPPED | SIGNAL_STOP_CONTINUED | SIGNAL_CLD_MASK)) | SIGNAL_GROUP_EXIT; // as signal->flags = SIGNAL_GROUP_EXIT
       sg.groupExitCode = sig;
       sg.groupStopCount = 0;
@@ -213,15 +282,21 @@ function completeSignal(k: Kernel, p: Task, sig: number, group: boolean): void {
   signalWakeUp(k, t, sig === SIGKILL);
 }
 
-function wantsSignal(t: Task, sig: number): boolean {
+/** wants_signal: not blocked, not exiting, not stopped, and running or not already handed a signal. */
+function wantsSignal(k: Kernel, t: Task, sig: number): boolean {
   if (t.blocked.has(sig)) return false;
   if (t.flags & PF_EXITING) return false;
   if (sig === SIGKILL) return true;
-  return !(t.state & __TASK_STOPPED);
+  if (t.state & __TASK_STOPPED) return false;
+  return k.rqs[t.cpu]?.curr === t || !t.tifSigpending; // task_curr(p) || !task_sigpending(p)
 }
 
 /** signal_wake_up: wake an interruptible sleeper (also stopped/killable ones for SIGKILL), or kick a running task. */
 export function signalWakeUp(k: Kernel, t: Task, fatal: boolean): void {
+  if (!t.tifSigpending) {
+    t.tifSigpending = true;
+    bumpSigEpoch(); // signal_pending() may now say yes for it
+  }
   const mask = TASK_INTERRUPTIBLE | (fatal ? TASK_WAKEKILL : 0);
   if (!wakeUp(k, t, mask)) {
     const rq = taskRq(k, t);
@@ -270,6 +345,7 @@ export function dequeueSignal(p: Task): SigInfo | null {
     set.del(sig);
     q?.delete(sig);
   }
+  recalcSigpending(p); // dequeue_signal: TIF_SIGPENDING stays while more is there for it
   // Set without a queue entry (SIGKILL to every thread of a dying group): collect_signal's zeroed siginfo.
   return info ?? new SigInfo(sig, SI_USER, 0, 0);
 }

@@ -20,7 +20,7 @@ import {
 import { EINTR, ENOSYS } from "../errno.ts";
 import { SIGKILL, SIGSEGV, SIGXCPU, defaultAction, SigSet, SIGSTOP, signalName, bumpSigEpoch } from "../signal/signals.ts";
 import {
-  dequeueSignal, SigInfo, SA_SIGINFO, getAction, signalPending, sigPendingFast, SA_RESTART, SA_NODEFER, SA_RESETHAND, isOrphanedPgrp,
+  dequeueSignal, SigInfo, SA_SIGINFO, getAction, signalPending, sigPendingFast, setBlocked, SA_RESTART, SA_NODEFER, SA_RESETHAND, isOrphanedPgrp,
   stopIgnoredWhenOrphaned, notifyParentCldstop, CLD_STOPPED, CLD_CONTINUED, signalWakeUp,
 } from "../signal/signal.ts";
 import { doGroupExit, WCOREFLAG } from "../task/exit.ts";
@@ -66,6 +66,7 @@ export function runUser(k: Kernel, rq: Rq, t: Task): boolean {
       getSignal(k, t);
       continue;
     }
+    if (t.tifSigpending) t.tifSigpending = false; // get_signal found nothing left for it: recalc_sigpending clears
     if (t.restart !== null) t.restart = null; // the interrupting signal went elsewhere: just retry
     if (t.computeLeft > 0) return false;
     let r: SysRet;
@@ -308,10 +309,10 @@ function handleSignal(k: Kernel, t: Task, info: SigInfo, fn: unknown, flags: num
   t.req = null;
   t.result = undefined;
   t.computeLeft = 0;
-  if (mask) t.blocked.or(mask);
-  if (!(flags & SA_NODEFER)) t.blocked.add(sig);
-  t.blocked.del(SIGKILL);
-  t.blocked.del(SIGSTOP);
+  const next = t.blocked.clone();
+  if (mask) next.or(mask);
+  if (!(flags & SA_NODEFER)) next.add(sig);
+  setBlocked(k, t, next); // signal_setup_done -> set_current_blocked
   if (flags & SA_RESETHAND) t.sighand.set(sig, { ...getAction(t, sig), handler: "dfl" }); // SA_ONESHOT: only the handler goes back to SIG_DFL
   t.co!.pushHandler(fn, sig, flags & SA_SIGINFO ? info : undefined); // sa_sigaction(sig, info, ucontext)
 }
@@ -324,7 +325,7 @@ export function sigreturn(k: Kernel, t: Task): SysRet {
     forceFatal(k, t, SIGSEGV);
     return GONE;
   }
-  t.blocked.set(f.blocked);
+  setBlocked(k, t, f.blocked); // set_current_blocked
   t.req = f.req;
   t.result = f.result;
   t.computeLeft = f.computeLeft;

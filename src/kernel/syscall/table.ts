@@ -16,7 +16,7 @@ import { checkWaitOptions, doWaitOnce, WNOHANG, WEXITED, P_ALL, P_PGID, P_PID, t
 import { doExecve, setComm, resolvePath } from "../task/exec.ts";
 import { getIdOf, setpgid, setsid } from "../task/group.ts";
 import { kill, tgkill } from "../signal/kill.ts";
-import { setAction, sigPendingFast, fatalSignalPending, userMask } from "../signal/signal.ts";
+import { setAction, sigPendingFast, fatalSignalPending, userMask, setBlocked } from "../signal/signal.ts";
 import { sysNice, getPriority, setPriority, sysYield, setAffinity, getAffinity } from "../sched/prio.ts";
 import { Prio } from "../../sim/engine.ts";
 import { wakeUp } from "../sched/core.ts";
@@ -118,7 +118,7 @@ function sigaction(k: Kernel, t: Task, req: SyscallReq): SysRet {
   return 0;
 }
 
-function sigprocmask(t: Task, req: SyscallReq): SysRet {
+function sigprocmask(k: Kernel, t: Task, req: SyscallReq): SysRet {
   const how = int(req.a);
   const sigs = (req.b ?? []) as number[];
   const old = [];
@@ -126,12 +126,12 @@ function sigprocmask(t: Task, req: SyscallReq): SysRet {
   if (req.b === undefined || req.b === null) return old;
   const set = userMask(0);
   for (const s of sigs) if (Number.isInteger(s) && s >= 1 && s <= NSIG) set.add(s);
-  set.del(SIGKILL);
-  set.del(SIGSTOP);
-  if (how === 0) t.blocked.or(set);
-  else if (how === 1) t.blocked.andNot(set);
-  else if (how === 2) t.blocked.set(set);
+  const next = t.blocked.clone();
+  if (how === 0) next.or(set);
+  else if (how === 1) next.andNot(set);
+  else if (how === 2) next.set(set);
   else return -EINVAL;
+  setBlocked(k, t, next); // newly blocked shared signals go to other threads; unblocked ones are now for it
   return old;
 }
 
@@ -309,7 +309,7 @@ export const syscalls = {
   kill: (k, t, r) => kill(k, t, int(r.a) ?? NaN, int(r.b) ?? -1),
   tgkill: (k, t, r) => tgkill(k, t, int(r.a) ?? 0, int(r.b) ?? 0, int(r.c) ?? -1),
   rt_sigaction: (k, t, r) => sigaction(k, t, r),
-  rt_sigprocmask: (k, t, r) => sigprocmask(t, r),
+  rt_sigprocmask: (k, t, r) => sigprocmask(k, t, r),
   rt_sigreturn: (k, t) => sigreturn(k, t),
   nice: (k, t, r) => sysNice(k, t, int(r.a) ?? NaN),
   getpriority: (k, t, r) => getPriority(k, t, int(r.a) ?? -1, int(r.b) ?? 0),

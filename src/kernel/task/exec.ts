@@ -41,8 +41,7 @@ export function doExecve(k: Kernel, t: Task, path: unknown, argv: unknown): numb
   completeVfork(k, t);
   if (t.files.users > 1) {
     t.files.users--;
-    t.files = new FilesStruct(t.files.fds, true);
-    t.files.shared = true;
+    t.files = t.files.copy(); // unshare_files: the other sharers keep the table, this image gets its own
   }
   setComm(k, t, img.name);
   t.flags &= ~PF_FORKNOEXEC;

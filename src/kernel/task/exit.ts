@@ -16,7 +16,7 @@ import {
 } from "./task.ts";
 import { SIGCHLD, SIGHUP, SIGCONT, SIGKILL } from "../signal/signals.ts";
 import {
-  getAction, sendSignal, SigInfo, kernelInfo, SI_USER, signalWakeUp, wakeParent, SA_NOCLDWAIT, isOrphanedPgrp, CLD_EXITED, CLD_KILLED, CLD_DUMPED,
+  getAction, sendSignal, SigInfo, kernelInfo, SI_USER, signalWakeUp, wakeParent, SA_NOCLDWAIT, isOrphanedPgrp, CLD_EXITED, CLD_KILLED, CLD_DUMPED, retargetSharedPending,
 } from "../signal/signal.ts";
 import { detachPgrp, pgrpMembers } from "./group.ts";
 import { wakeUp, taskRq, deactivateTask, leaveLoadD } from "../sched/core.ts";
@@ -60,6 +60,8 @@ export function doExit(k: Kernel, t: Task, code: number): void {
   if (t.flags & PF_EXITING) throw new KernelPanic(`pid ${t.pid} exits twice`);
   if (t === k.init) throw new KernelPanic(`Attempted to kill init! exitcode=0x${code.toString(16).padStart(8, "0")}`);
   t.flags |= PF_EXITING;
+  // exit_signals: the process's signals it would have taken go to threads that stay
+  retargetSharedPending(k, t, ~t.blocked.lo >>> 0, ~t.blocked.hi >>> 0);
   k.lastExitAt = k.now;
   leaveLoadD(k, t); // killed in D (exec's de_thread): no longer counted as uninterruptible
   if (t.timer?.armed) k.engine.cancel(t.timer);

@@ -141,8 +141,7 @@ function copyShared(p: Task, parent: Task, flags: number): void {
     p.files = parent.files;
     p.files.users++;
   } else {
-    parent.files.shared = true; // copy-on-write: whichever writes first copies
-    p.files = new FilesStruct(parent.files.fds, true);
+    p.files = parent.files.copy(); // copy-on-write: whichever writes first copies
   }
 }
 

@@ -102,6 +102,8 @@ export class SignalStruct {
   sharedSigq: SigQueue | null = null;
   // reaping (owner: kernel/exit)
   isChildSubreaper = false;
+  /** The thread a process-directed signal was last given to (curr_target): the search for one starts there. */
+  currTarget: Task | null = null;
   hasChildSubreaper = false;
   /** Where wait() sleeps for children of any thread of the group; made on first use. */
   private wq: WaitQueue | null = null;
@@ -182,6 +184,17 @@ export class FilesStruct {
     public fds: (string | null)[] = [],
     public shared = false,
   ) {}
+  /**
+   * A copy of the table for another task (fork without CLONE_FILES, or an exec that stops sharing it,
+   * unshare_files): both copy the array on their next write. The open files themselves are shared, as
+   * struct file is: a /proc file's read offset moves for both.
+   */
+  copy(): FilesStruct {
+    this.shared = true;
+    const f = new FilesStruct(this.fds, true);
+    if (this.reads !== null) f.reads = new Map(this.reads);
+    return f;
+  }
   /** The fd array, made private first if it is still shared after a fork. */
   writable(): (string | null)[] {
     if (this.shared) {
@@ -209,6 +222,9 @@ class TaskExtra {
   sigq: SigQueue | null = null;
   pdeathSignal = 0;
 }
+
+/** Task.jobctlBits: the TIF_SIGPENDING flag, above the stop signal number. */
+const TIF_SIGPENDING_BIT = 0x100;
 
 export class Task {
   // identity (owner: kernel/pid)
@@ -393,12 +409,24 @@ export class Task {
   }
 
   /** Job-control work pending for this thread (JOBCTL_STOP_PENDING): the stop signal, or 0. */
+  /** The stop signal of a group stop this thread still has to take part in (JOBCTL_STOP_PENDING), or 0. */
   get jobctl(): number {
-    return this.jobctlBits;
+    return this.jobctlBits & 0xff;
   }
   set jobctl(v: number) {
-    this.jobctlBits = v;
+    this.jobctlBits = (this.jobctlBits & TIF_SIGPENDING_BIT) | v;
     bumpSigEpoch(); // it counts in signal_pending()
+  }
+  /**
+   * TIF_SIGPENDING: a signal was handed to this thread to act on (signal_wake_up), and it has not yet
+   * run and found nothing left. complete_signal passes over a thread that already has one
+   * (wants_signal), so a second process signal goes to a thread that is free.
+   */
+  get tifSigpending(): boolean {
+    return (this.jobctlBits & TIF_SIGPENDING_BIT) !== 0;
+  }
+  set tifSigpending(v: boolean) {
+    this.jobctlBits = v ? this.jobctlBits | TIF_SIGPENDING_BIT : this.jobctlBits & ~TIF_SIGPENDING_BIT;
   }
 
   get nice(): number {

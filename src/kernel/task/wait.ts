@@ -76,7 +76,9 @@ export function doWaitOnce(k: Kernel, t: Task, r: WaitReq): WaitResult | number 
   for (const th of threads) {
     for (const c of th.children) {
       if (!eligible(k, t, c, r)) continue;
-      any = true;
+      // wait_consider_task clears notask_error for a live child, or a zombie leader whose threads live
+      // on; a zombie that wait_task_zombie passes over (no WEXITED) and a dead child leave it: ECHILD.
+      if (c.exitState === 0 || (c.exitState === EXIT_ZOMBIE && c.signal.threads.length > 1)) any = true;
       const rep = consider(k, t, c, r.options);
       if (rep) return rep;
     }
