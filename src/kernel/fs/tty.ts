@@ -8,7 +8,10 @@
  */
 import type { Kernel } from "../kernel.ts";
 import type { Task } from "../task/task.ts";
-import { ENOTTY, EPERM, EINVAL, EBADF } from "../errno.ts";
+import { ENOTTY, EPERM, EINVAL, EBADF, ESRCH } from "../errno.ts";
+import { getAction, isOrphanedPgrp, kernelInfo, sendSignal } from "../signal/signal.ts";
+import { SIGTTOU } from "../signal/signals.ts";
+import { pgrpMembers } from "../task/group.ts";
 
 export const O_NOCTTY = 0o400;
 
@@ -43,13 +46,31 @@ export function tcgetpgrp(k: Kernel, t: Task, fd: number): number {
   return k.ttyPgrp.get(tty) ?? -ENOTTY;
 }
 
-/** tcsetpgrp(fd, pgrp): pgrp must be a group of the caller's session (EPERM), > 0 (EINVAL). */
-export function tcsetpgrp(k: Kernel, t: Task, fd: number, pgrp: number): number {
+/**
+ * tcsetpgrp(fd, pgrp) (tiocspgrp). From a background group of the terminal's session it is
+ * tty_check_change's business first: SIGTTOU to the caller's group, and the call is made again once
+ * the group is continued ("stop"); not if SIGTTOU is ignored or blocked (it goes ahead), nor from an
+ * orphaned group (ENOTTY, from EIO). Then pgrp must exist (ESRCH; 0 is none, a negative one EINVAL)
+ * and belong to the caller's session (EPERM).
+ */
+export function tcsetpgrp(k: Kernel, t: Task, fd: number, pgrp: number): number | "stop" {
   const tty = cttyOf(t, fd);
   if (typeof tty === "number") return tty;
-  if (pgrp <= 0) return -EINVAL;
+  const fg = k.ttyPgrp.get(tty);
+  const mine = t.signal.pgid;
+  if (fg !== undefined && fg !== mine) {
+    const a = getAction(t, SIGTTOU);
+    const ignored = t.blocked.has(SIGTTOU) || a.handler === "ign";
+    if (!ignored) {
+      if (isOrphanedPgrp(k, mine)) return -ENOTTY;
+      for (const p of pgrpMembers(k, mine)) sendSignal(k, p, SIGTTOU, true, kernelInfo(SIGTTOU));
+      return "stop";
+    }
+  }
+  if (pgrp < 0) return -EINVAL;
   const grp = k.pgrps.get(pgrp);
-  if (!grp || [...grp][0]!.sid !== t.signal.sid) return -EPERM;
+  if (!grp || grp.size === 0) return -ESRCH;
+  if ([...grp][0]!.sid !== t.signal.sid) return -EPERM;
   k.ttyPgrp.set(tty, pgrp);
   return 0;
 }

@@ -53,9 +53,9 @@ export function kill(k: Kernel, t: Task, pid: number, sig: number): number {
 
 /** tgkill(tgid, tid, sig): a signal to one thread. */
 export function tgkill(k: Kernel, t: Task, tgid: number, tid: number, sig: number): number {
-  if (!Number.isInteger(sig) || sig < 0 || sig > NSIG || tid <= 0 || (tgid <= 0 && tgid !== -1)) return -EINVAL;
+  if (!Number.isInteger(sig) || sig < 0 || sig > NSIG || tid <= 0 || tgid <= 0) return -EINVAL;
   const p = k.task(tid);
-  if (!p || (tgid !== -1 && p.tgid !== tgid)) return -ESRCH;
+  if (!p || p.tgid !== tgid) return -ESRCH;
   if (!mayKill(t, p, sig)) return -EPERM;
   // do_send_specific: a zombie is still found until reaped; the signal to it is lost, and that is 0.
   if (sig !== 0 && p.exitState === 0) sendSignal(k, p, sig, false, new SigInfo(sig, SI_TKILL, t.tgid, t.uid));

@@ -321,7 +321,10 @@ export const syscalls = {
   write: (k, t, r) => write(k, t, r.a, r.b),
   open: (k, t, r) => open(k, t, r.a, r.b),
   tcgetpgrp: (k, t, r) => tcgetpgrp(k, t, int(r.a) ?? -1),
-  tcsetpgrp: (k, t, r) => tcsetpgrp(k, t, int(r.a) ?? -1, int(r.b) ?? 0),
+  tcsetpgrp: (k, t, r) => {
+    const ret = tcsetpgrp(k, t, int(r.a) ?? -1, int(r.b) ?? 0);
+    return ret === "stop" ? RESTARTSYS : ret; // stopped by SIGTTOU: made again once continued
+  },
   close: (k, t, r) => {
     const fd = int(r.a);
     if (fd === null || fd < 0 || !t.files.fds[fd]) return -EBADF;

@@ -22,9 +22,9 @@ export function resolvePath(t: Task, path: string): string {
   return cwd + path;
 }
 
-/** Looks up `path` (absolute, relative to cwd, or a bare name in /bin and /usr/bin). */
+/** Looks up `path`, absolute or relative to the cwd (execve searches no PATH: execvp does). */
 export function findImage(k: Kernel, t: Task, path: string): Image | undefined {
-  return k.binaries.get(resolvePath(t, path)) ?? (path.includes("/") ? undefined : k.binaries.get(`/bin/${path}`) ?? k.binaries.get(`/usr/bin/${path}`));
+  return k.binaries.get(resolvePath(t, path));
 }
 
 /** Returns -errno, or 0 after replacing t's program (the caller must not resume the old one). */
@@ -44,6 +44,7 @@ export function doExecve(k: Kernel, t: Task, path: unknown, argv: unknown): numb
     t.files = t.files.copy(); // unshare_files: the other sharers keep the table, this image gets its own
   }
   setComm(k, t, img.name);
+  t.selfExecId++; // begin_new_exec: a child's custom exit signal no longer applies to this image
   t.flags &= ~PF_FORKNOEXEC;
   t.exitSignal = SIGCHLD;
   t.sigFrames = null;
@@ -67,7 +68,6 @@ function deThread(k: Kernel, t: Task): void {
     // Take over the leader's identity: its pid, parent and children.
     const leaderPid = leader.pid;
     const parent = leader.realParent;
-    parent?.removeChild(leader);
     for (const c of leader.takeChildren()) {
       c.realParent = t;
       c.parent = t;
@@ -79,6 +79,8 @@ function deThread(k: Kernel, t: Task): void {
     if (k.trace.on) k.trace.emit({ name: "sched_process_free", ts: k.now, cpu: k.cpuNow(leader.cpu), comm: leader.comm, pid: leaderPid });
     const idx = sg.threads.indexOf(leader);
     if (idx >= 0) sg.threads.splice(idx, 1);
+    sg.deadUtime += leader.utime; // release_task -> __exit_signal: the old leader's time stays with the process
+    sg.deadStime += leader.stime;
     k.nrProcesses--;
     uncountUid(k, leader.uid);
     k.nrThreads--;
@@ -87,7 +89,7 @@ function deThread(k: Kernel, t: Task): void {
     sg.leader = t;
     t.realParent = parent;
     t.parent = parent;
-    parent?.addChild(t);
+    parent?.replaceChild(leader, t); // list_replace_init: in the leader's place among the parent's children
     t.startTime = leader.startTime;
   }
   for (const x of [...sg.threads]) if (x !== t && x.exitState !== 0) releaseTask(k, x);

@@ -109,17 +109,16 @@ export function completeVfork(k: Kernel, child: Task): void {
   wakeUp(k, parent, TASK_UNINTERRUPTIBLE | TASK_KILLABLE);
 }
 
-/** A session leader with a controlling tty exits: its foreground group gets SIGHUP and SIGCONT. */
+/** A session leader with a controlling tty exits: its foreground group gets SIGHUP (disassociate_ctty). */
 function disassociateCtty(k: Kernel, t: Task): void {
   const tty = t.signal.tty!;
   const fg = k.ttyPgrp.get(tty);
   for (const sg of k.sessions.get(t.signal.sid) ?? []) sg.tty = null;
   k.ttyPgrp.delete(tty);
   if (fg === undefined) return;
-  for (const p of pgrpMembers(k, fg)) {
-    sendSignal(k, p, SIGHUP, true, kernelInfo(SIGHUP));
-    sendSignal(k, p, SIGCONT, true, kernelInfo(SIGCONT));
-  }
+  // disassociate_ctty(1): the foreground group gets SIGHUP (a pty's directly; another terminal's through
+  // the session hangup, tty_signal_session_leader); SIGCONT only when the terminal is given up by choice.
+  for (const p of pgrpMembers(k, fg)) sendSignal(k, p, SIGHUP, true, kernelInfo(SIGHUP));
 }
 
 /**
@@ -187,8 +186,9 @@ function forgetOriginalParent(k: Kernel, t: Task): void {
     for (const th of c.signal.threads) th.realParent = th.parent = reaper;
     if (k.trace.on)
       k.trace.emit({ name: "sched_process_reparent", ts: k.now, cpu: k.cpuNow(t.cpu), comm: c.comm, pid: c.pid, old_ppid: t.tgid, new_ppid: reaper.tgid });
-    // SEND_SIG_NOINFO: SI_USER, from the exiting parent.
-    if (c.pdeathSignal) sendSignal(k, c, c.pdeathSignal, true, new SigInfo(c.pdeathSignal, SI_USER, t.tgid, t.uid));
+    // Each thread's own PR_SET_PDEATHSIG, to its process (SEND_SIG_NOINFO: SI_USER, from the exiting parent).
+    for (const th of c.signal.threads)
+      if (th.pdeathSignal) sendSignal(k, th, th.pdeathSignal, true, new SigInfo(th.pdeathSignal, SI_USER, t.tgid, t.uid));
     if (reaper.signal === t.signal) continue; // a threaded reparent: nobody needs to hear of it
     c.exitSignal = SIGCHLD;
     if (c.exitState === EXIT_ZOMBIE && c.signal.threads.length === 1) {
@@ -215,7 +215,7 @@ function killOrphanedPgrp(k: Kernel, tsk: Task, parent: Task | null): void {
   if (parent.signal.pgid === pgid || parent.signal.sid !== tsk.signal.sid) return;
   if (!isOrphanedPgrp(k, pgid, ignored)) return;
   const members = pgrpMembers(k, pgid);
-  if (!members.some((m) => m.signal.flags & SIGNAL_STOP_STOPPED || m.signal.groupStopCount > 0)) return;
+  if (!members.some((m) => m.signal.flags & SIGNAL_STOP_STOPPED)) return; // has_stopped_jobs: a stop still in progress is not one
   for (const m of members) {
     sendSignal(k, m, SIGHUP, true, kernelInfo(SIGHUP));
     sendSignal(k, m, SIGCONT, true, kernelInfo(SIGCONT));
@@ -231,6 +231,8 @@ export function doNotifyParent(k: Kernel, t: Task, sig: number): boolean {
   const code = t.exitCode;
   const why = code & 0x80 ? CLD_DUMPED : code & 0x7f ? CLD_KILLED : CLD_EXITED;
   let autoreap = false;
+  // A custom exit signal only reaches the parent image that asked for it: after the parent execs, SIGCHLD.
+  if (sig !== SIGCHLD && sig > 0 && t.parentExecId !== parent.selfExecId) sig = SIGCHLD;
   if (sig === SIGCHLD) {
     const a = getAction(parent, SIGCHLD);
     if (a.handler === "ign" || a.flags & SA_NOCLDWAIT) {

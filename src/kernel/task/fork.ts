@@ -152,6 +152,7 @@ function linkFamily(k: Kernel, p: Task, parent: Task, flags: number): void {
     p.tgid = parent.tgid;
     p.exitSignal = -1;
     p.realParent = parent.realParent;
+    p.parentExecId = parent.parentExecId;
   } else {
     p.signal = new SignalStruct(p, new SigSet());
     p.signal.pgid = parent.signal.pgid;
@@ -165,6 +166,7 @@ function linkFamily(k: Kernel, p: Task, parent: Task, flags: number): void {
       p.realParent = parent;
       p.exitSignal = flags & CSIGNAL;
     }
+    p.parentExecId = flags & CLONE_PARENT ? parent.parentExecId : parent.selfExecId;
     attachPgrp(k, p.signal);
     p.realParent!.addChild(p);
   }

@@ -323,6 +323,9 @@ export class Task {
   pending: SigSet; // thread-directed
   /** Rarely used state (vfork links, signal frames, queued RT signals, pdeath signal), made on first use. */
   private extra: TaskExtra | null = null;
+  /** Execs made by this task (self_exec_id), and its parent's count when it was made (parent_exec_id). */
+  selfExecId = 0;
+  parentExecId = 0;
   /** Real and effective user id (credentials): 0 is root, which may raise priority and signal anyone. */
   uid = 1000;
   private jobctlBits = 0;
@@ -351,6 +354,11 @@ export class Task {
   }
   removeChild(c: Task): void {
     this.kids?.delete(c);
+  }
+  /** Puts `nu` where child `old` was in the list (list_replace_init), keeping the order wait() sees. */
+  replaceChild(old: Task, nu: Task): void {
+    if (this.kids === null || !this.kids.has(old)) return void this.addChild(nu);
+    this.kids = new Set([...this.kids].map((c) => (c === old ? nu : c)));
   }
   /** Hands every child over (exec by a non-leader thread): the list is emptied. */
   takeChildren(): Task[] {

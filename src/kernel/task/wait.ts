@@ -72,7 +72,10 @@ function eligible(k: Kernel, w: Task, c: Task, r: WaitReq): boolean {
  */
 export function doWaitOnce(k: Kernel, t: Task, r: WaitReq): WaitResult | number {
   let any = false;
-  const threads = r.options & __WNOTHREAD ? [t] : t.signal.threads;
+  // __do_wait: the caller's own children first, then each other thread's, in list order from it
+  const all = t.signal.threads;
+  const from = all.indexOf(t);
+  const threads = r.options & __WNOTHREAD || all.length === 1 ? [t] : from < 0 ? all : [...all.slice(from), ...all.slice(0, from)];
   for (const th of threads) {
     for (const c of th.children) {
       if (!eligible(k, t, c, r)) continue;
