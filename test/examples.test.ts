@@ -148,9 +148,20 @@ describe("controlling terminal (tty_jobctrl)", () => {
         yield* sys.setpgid(job, job);
         seen.toJob = yield* sys.tcsetpgrp(fd, job);
         seen.fgAfter = yield* sys.tcgetpgrp(fd);
-        seen.toInit = yield* sys.tcsetpgrp(fd, 1); // init's group is in another session
+        // Now in the background: tty_check_change. Its group is orphaned (its parent, init, is in another
+        // session), so no SIGTTOU: EIO, which tcsetpgrp reports as ENOTTY.
+        seen.fromBackground = yield* sys.tcsetpgrp(fd, job);
         yield* sys.sleep(ms(1));
         seen.job = job;
+        const c2 = yield* sys.fork();
+        if (c2 === 0) {
+          // A job of the foreground group (not orphaned: its parent, login, is in the session in another group)
+          yield* sys.sleep(ms(1)); // in the job's group by then
+          seen.toInit = yield* sys.tcsetpgrp(fd, 1); // init's group is in another session: EPERM
+          return 0;
+        }
+        yield* sys.setpgid(c2, job);
+        yield* sys.waitpid(c2, 0);
         yield* sys.wait();
         return 0;
       }),
@@ -161,7 +172,7 @@ describe("controlling terminal (tty_jobctrl)", () => {
     expect(rows.find((r) => r.pid === seen.job)!.stat).toBe("S+");
     expect(rows.find((r) => r.pid === seen.job)!.tty).toBe("pts/1");
     m.run();
-    expect(seen).toMatchObject({ beforeSetsid: -25, fg: 2, toJob: 0, fgAfter: seen.job, toInit: -1 });
+    expect(seen).toMatchObject({ beforeSetsid: -25, fg: 2, toJob: 0, fgAfter: seen.job, fromBackground: -25, toInit: -1 });
   });
 });
 
