@@ -98,7 +98,10 @@ export function retargetSharedPending(k: Kernel, t: Task, whichLo: number, which
   let lo = (s.lo & whichLo) >>> 0;
   let hi = (s.hi & whichHi) >>> 0;
   if (lo === 0 && hi === 0) return;
-  for (const x of t.signal.threads) {
+  const th = t.signal.threads;
+  const i0 = th.indexOf(t);
+  for (let j = 1; j <= th.length; j++) {
+    const x = th[(i0 + j) % th.length]!;
     if (x === t || x.flags & PF_EXITING) continue;
     const b = x.blocked;
     if ((lo & ~b.lo) === 0 && (hi & ~b.hi) === 0) continue;
@@ -112,7 +115,7 @@ export function retargetSharedPending(k: Kernel, t: Task, whichLo: number, which
 /** set_current_blocked: t's mask becomes `next`; shared signals it now blocks go to other threads. */
 export function setBlocked(k: Kernel, t: Task, next: SigSet): void {
   const b = t.blocked;
-  retargetSharedPending(k, t, (next.lo & ~b.lo) >>> 0, (next.hi & ~b.hi) >>> 0);
+  if (t.tifSigpending && t.signal.threads.length > 1) retargetSharedPending(k, t, (next.lo & ~b.lo) >>> 0, (next.hi & ~b.hi) >>> 0);
   b.set(next);
   b.del(SIGKILL);
   b.del(SIGSTOP);

@@ -41,7 +41,9 @@ export const RESTARTSYS = Symbol("RESTARTSYS");
 /** Interrupted: restart only if no handler runs, else -EINTR (-ERESTARTNOHAND, nanosleep's restart block). */
 export const RESTARTNOHAND = Symbol("RESTARTNOHAND");
 
-export type Marker = typeof BLOCK | typeof BURST | typeof GONE | typeof RESTARTSYS | typeof RESTARTNOHAND;
+/** Interrupted before it did anything: always made again, after a handler too (-ERESTARTNOINTR, fork's). */
+export const RESTARTNOINTR = Symbol("RESTARTNOINTR");
+export type Marker = typeof BLOCK | typeof BURST | typeof GONE | typeof RESTARTSYS | typeof RESTARTNOHAND | typeof RESTARTNOINTR;
 export type SysRet = number | object | string | Marker;
 export type SysHandler = (k: Kernel, t: Task, req: SyscallReq) => SysRet;
 
@@ -87,7 +89,7 @@ export function runUser(k: Kernel, rq: Rq, t: Task): boolean {
 /** Applies a handler's verdict to the task. */
 function complete(k: Kernel, t: Task, r: SysRet): void {
   if (r === BLOCK || r === GONE || r === BURST) return;
-  if (r === RESTARTSYS || r === RESTARTNOHAND) {
+  if (r === RESTARTSYS || r === RESTARTNOHAND || r === RESTARTNOINTR) {
     t.restart = r;
     return; // signal delivery decides between restart and -EINTR
   }
@@ -298,7 +300,7 @@ function handleSignal(k: Kernel, t: Task, info: SigInfo, fn: unknown, flags: num
   let req = t.req;
   let result = t.result;
   if (t.restart !== null) {
-    const restart = t.restart === RESTARTSYS && flags & SA_RESTART;
+    const restart = t.restart === RESTARTNOINTR || (t.restart === RESTARTSYS && flags & SA_RESTART);
     if (!restart) {
       req = null;
       result = -EINTR;

@@ -8,7 +8,7 @@ import type { Task } from "../task/task.ts";
 import { TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, TASK_KILLABLE } from "../task/task.ts";
 import type { SyscallReq } from "../task/program.ts";
 import { EBADF, EINVAL, EFAULT, EINTR, ENOENT, ESRCH, EMFILE } from "../errno.ts";
-import { BLOCK, BURST, GONE, RESTARTNOHAND, RESTARTSYS, sigreturn, type SysRet } from "./entry.ts";
+import { BLOCK, BURST, GONE, RESTARTNOHAND, RESTARTNOINTR, RESTARTSYS, sigreturn, type SysRet } from "./entry.ts";
 import { copyProcess, CLONE_VFORK, CLONE_VM, CLONE_THREAD } from "../task/fork.ts";
 import { SIGCHLD, NSIG, SIGKILL, SIGSTOP } from "../signal/signals.ts";
 import { doExit, doGroupExit, setChildSubreaper, W_EXITCODE } from "../task/exit.ts";
@@ -16,7 +16,7 @@ import { checkWaitOptions, doWaitOnce, WNOHANG, WEXITED, P_ALL, P_PGID, P_PID, t
 import { doExecve, setComm, resolvePath } from "../task/exec.ts";
 import { getIdOf, setpgid, setsid } from "../task/group.ts";
 import { kill, tgkill } from "../signal/kill.ts";
-import { setAction, sigPendingFast, fatalSignalPending, userMask, setBlocked } from "../signal/signal.ts";
+import { recalcSigpending, setAction, sigPendingFast, fatalSignalPending, userMask, setBlocked } from "../signal/signal.ts";
 import { sysNice, getPriority, setPriority, sysYield, setAffinity, getAffinity } from "../sched/prio.ts";
 import { Prio } from "../../sim/engine.ts";
 import { wakeUp } from "../sched/core.ts";
@@ -69,6 +69,9 @@ function timedWait(k: Kernel, t: Task, ns: number, state: number, wchan: string,
 
 function doFork(k: Kernel, t: Task, flags: number, fn: unknown, arg: unknown): SysRet {
   if (t.sysState === 0) {
+    // copy_process: recalc_sigpending(); a signal for the caller is handled first, then fork is made again
+    recalcSigpending(t);
+    if (sigPendingFast(t)) return RESTARTNOINTR;
     const co = fn === undefined || fn === null ? t.co!.fork() : t.co!.spawn(fn, arg);
     const child = copyProcess(k, t, flags, co);
     if (typeof child === "number") return child;

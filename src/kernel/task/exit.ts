@@ -61,7 +61,7 @@ export function doExit(k: Kernel, t: Task, code: number): void {
   if (t === k.init) throw new KernelPanic(`Attempted to kill init! exitcode=0x${code.toString(16).padStart(8, "0")}`);
   t.flags |= PF_EXITING;
   // exit_signals: the process's signals it would have taken go to threads that stay
-  retargetSharedPending(k, t, ~t.blocked.lo >>> 0, ~t.blocked.hi >>> 0);
+  if (t.tifSigpending && !(t.signal.flags & SIGNAL_GROUP_EXIT)) retargetSharedPending(k, t, ~t.blocked.lo >>> 0, ~t.blocked.hi >>> 0);
   k.lastExitAt = k.now;
   leaveLoadD(k, t); // killed in D (exec's de_thread): no longer counted as uninterruptible
   if (t.timer?.armed) k.engine.cancel(t.timer);
@@ -250,6 +250,7 @@ export function doNotifyParent(k: Kernel, t: Task, sig: number): boolean {
 export function releaseTask(k: Kernel, t: Task): void {
   const sg = t.signal;
   const i = sg.threads.indexOf(t);
+  if (sg.currTarget === t) sg.currTarget = sg.threads.length > 1 ? sg.threads[(i + 1) % sg.threads.length]! : null; // __exit_signal
   if (i >= 0) sg.threads.splice(i, 1);
   sg.deadUtime += t.utime; // __exit_signal: the group keeps the time of threads that are gone
   sg.deadStime += t.stime;
