@@ -100,6 +100,24 @@ describe("tasklab CLI", () => {
     expect(c.err()).toMatch(/schedFeatures.*NO_FOO.*DELAY_DEQUEUE/);
   });
 
+  it("comparetasks: compare --tasks lists each task under each scheduler; the normal editor preempts its hog, the batch one and the editor without WAKEUP_PREEMPTION wait for the tick", async () => {
+    const f = join(process.cwd(), "examples", "workloads", "interactive.yaml");
+    let c = capture();
+    expect(await main(["compare", f, "--sched", "linux-6,linux-6:NO_WAKEUP_PREEMPTION", "--tasks"])).toBe(0);
+    const lines = c.out().split("\n");
+    const at = lines.findIndex((l) => l.startsWith("task "));
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toMatch(/^editor \[2\]\s+linux-6\s+2s\s+0\s+0\s+100ms\s+0\s+0\s+0\s+201\s+0$/);
+    expect(lines[at + 2]).toMatch(/^\s+linux-6:NO_WAKEUP_PREEMPTION\s+2\.4s\s+400ms\s+0\s+100ms\s+2ms\s+2ms\s+2ms/);
+    expect(lines[at + 3]).toMatch(/^batch-editor \[3\]\s+linux-6\s+2\.4s\s+400ms/);
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(["compare", f, "--sched", "linux-6", "--tasks", "--json"])).toBe(0);
+    const row = JSON.parse(c.out()).rows[0] as { perTask: { comm: string; p95RunDelay: number }[] };
+    expect(row.perTask.map((t) => t.comm)).toEqual(["editor", "batch-editor", "hog", "hog"]);
+    expect(row.perTask[1]!.p95RunDelay).toBe(2_000_000);
+  });
+
   it("tunablesofclass: a --param only another fair class reads is refused, naming the schedulers that have it; run takes preset:FEATURES as compare does, and blames --sched for a bad feature", async () => {
     const f = join(process.cwd(), "examples", "workloads", "interactive.yaml");
     let c = capture();

@@ -21,7 +21,7 @@ import { ParamError, defaultParams, DURATION_PARAMS, type Params } from "../kern
 import { MetricsRecorder } from "../observe/metrics.ts";
 import { ganttSvg } from "../observe/gantt.ts";
 import { PerfettoRecorder } from "../observe/perfetto.ts";
-import { compareSchedulers, formatCompareTable } from "../observe/compare.ts";
+import { compareSchedulers, formatCompareTable, formatCompareTasks } from "../observe/compare.ts";
 import { formatMetrics, plural } from "../observe/report.ts";
 
 /**
@@ -144,6 +144,8 @@ interface RunOpts {
   metrics?: boolean;
   /** Write the run as a Perfetto / Chrome trace JSON file here. */
   perfetto?: string;
+  /** compare: per-task rows too. */
+  tasks?: boolean;
 }
 
 /** The version in package.json. */
@@ -325,9 +327,11 @@ async function compareCommand(file: string, o: RunOpts): Promise<void> {
   const charts: { sched: string; rec: MetricsRecorder; end: number }[] = [];
   const rows = compareSchedulers((s) => ({ machine: boots.get(s)!.m, until: boots.get(s)!.until }), scheds, {
     keepRuns: !!o.gantt,
+    perTask: !!o.tasks,
     onRun: (sched, r) => charts.push({ sched, rec: r.recorder, end: r.metrics.end }),
   });
   out(o.json ? JSON.stringify({ type: "compare", file, rows }) + "\n" : formatCompareTable(rows));
+  if (o.tasks && !o.json) out(`\n${formatCompareTasks(rows)}`);
   if (!o.gantt) return;
   for (const c of charts) {
     const path = o.gantt.replace(/(\.svg)?$/i, `-${c.sched.replace(/[^A-Za-z0-9_.-]+/g, "-")}.svg`);
@@ -393,6 +397,7 @@ export function buildProgram(): Command {
     .option("--until <time>", "stop at this simulated time (e.g. 250us, 3ms, 2s)", durationOpt("--until"))
     .option("--json", "print the rows as JSON")
     .option("--gantt <file.svg>", "also write a CPU timeline per scheduler (<file>-<sched>.svg)")
+    .option("--tasks", "also each task's figures under each scheduler (turnaround, waiting, CPU time, run delay...)")
     .option("--param <key=value>", "set a kernel tunable (repeatable)", paramOpt)
     .action(compareCommand);
   cmd

@@ -38,6 +38,23 @@ export interface CompareRow {
   jain: number | null;
   /** What the kernel warned about in this run (tasks it refused or killed): a row is only as good as these. */
   warnings: string[];
+  /** With CompareOptions.perTask: each workload task's figures in this run. */
+  perTask?: CompareTaskRow[];
+}
+
+/** One task of one run (compare --tasks). Times in ns; null where the task gave no value. */
+export interface CompareTaskRow {
+  pid: number;
+  comm: string;
+  turnaround: number | null;
+  waiting: number;
+  response: number | null;
+  cpuTime: number;
+  p50RunDelay: number;
+  p95RunDelay: number;
+  p99RunDelay: number;
+  switches: number;
+  migrations: number;
 }
 
 /** A booted, not yet run, machine and when to stop it (undefined: when nothing is left to do). */
@@ -49,6 +66,8 @@ export interface CompareTarget {
 export interface CompareOptions {
   /** Keep run intervals in each recorder (for a Gantt chart per scheduler). */
   keepRuns?: boolean;
+  /** Also give each row its workload tasks' own figures (`perTask`). */
+  perTask?: boolean;
   /** Called after each run, e.g. to draw its chart. */
   onRun?: (sched: string, run: { machine: Machine; recorder: MetricsRecorder; metrics: RunMetrics }) => void;
 }
@@ -62,7 +81,9 @@ export function compareSchedulers(makeMachine: (sched: string) => CompareTarget,
     recorder.detach();
     const metrics = recorder.finish(recorder.workEnd(machine.now));
     opts.onRun?.(sched, { machine, recorder, metrics });
-    return { ...compareRow(sched, metrics), warnings: [...machine.kernel.warnings] };
+    const row: CompareRow = { ...compareRow(sched, metrics), warnings: [...machine.kernel.warnings] };
+    if (opts.perTask) row.perTask = taskRows(metrics);
+    return row;
   });
 }
 
@@ -89,7 +110,62 @@ export function compareRow(sched: string, m: RunMetrics): CompareRow {
   };
 }
 
+/** The workload tasks of one run, as compare --tasks lists them. */
+function taskRows(m: RunMetrics): CompareTaskRow[] {
+  return m.tasks
+    .filter((t) => t.workload)
+    .map((t) => ({
+      pid: t.pid, comm: t.comm, turnaround: t.turnaround, waiting: t.waiting, response: t.response, cpuTime: t.cpuTime,
+      p50RunDelay: t.runDelay.p50, p95RunDelay: t.runDelay.p95, p99RunDelay: t.runDelay.p99,
+      switches: t.voluntarySwitches + t.involuntarySwitches, migrations: t.migrations,
+    }));
+}
+
 const dur = (x: number | null) => (x === null ? "-" : formatDuration(Math.round(x)));
+
+/** An aligned table: the first column left-aligned, the others right-aligned. */
+function aligned(cells: string[][]): string {
+  const widths = cells[0]!.map((_, c) => Math.max(...cells.map((line) => line[c]!.length)));
+  const pad = (s: string, c: number) => (c === 0 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!));
+  return cells.map((line) => line.map(pad).join("  ").trimEnd()).join("\n") + "\n";
+}
+
+const TASK_COLUMNS: [string, (t: CompareTaskRow) => string][] = [
+  ["turnaround", (t) => dur(t.turnaround)],
+  ["waiting", (t) => dur(t.waiting)],
+  ["response", (t) => dur(t.response)],
+  ["cpu", (t) => dur(t.cpuTime)],
+  ["delay p50", (t) => dur(t.p50RunDelay)],
+  ["p95", (t) => dur(t.p95RunDelay)],
+  ["p99", (t) => dur(t.p99RunDelay)],
+  ["switches", (t) => String(t.switches)],
+  ["migr", (t) => String(t.migrations)],
+];
+
+/**
+ * compare --tasks: for each workload task (by name and pid, in order of first appearance), one line
+ * per scheduler, so a task's figures under each sit together.
+ */
+export function formatCompareTasks(rows: readonly CompareRow[]): string {
+  const keys: string[] = [];
+  const at = new Map<string, { sched: string; t: CompareTaskRow }[]>();
+  for (const r of rows) {
+    for (const t of r.perTask ?? []) {
+      const key = `${t.comm} [${t.pid}]`;
+      if (!at.has(key)) {
+        keys.push(key);
+        at.set(key, []);
+      }
+      at.get(key)!.push({ sched: r.sched, t });
+    }
+  }
+  const cells = [["task", "sched", ...TASK_COLUMNS.map(([h]) => h)]];
+  for (const key of keys) at.get(key)!.forEach(({ sched, t }, i) => cells.push([i === 0 ? key : "", sched, ...TASK_COLUMNS.map(([, f]) => f(t))]));
+  // "sched" reads better left-aligned too: pad it by hand before the generic alignment
+  const w = Math.max(...cells.map((c) => c[1]!.length));
+  for (const c of cells) c[1] = c[1]!.padEnd(w);
+  return aligned(cells);
+}
 
 /** Table columns: header and how a row prints in it. */
 const COLUMNS: [string, (r: CompareRow) => string][] = [
@@ -113,10 +189,7 @@ const COLUMNS: [string, (r: CompareRow) => string][] = [
  * right-aligned; turnaround, waiting and response are means over the workload's tasks.
  */
 export function formatCompareTable(rows: readonly CompareRow[]): string {
-  const cells = [COLUMNS.map(([h]) => h), ...rows.map((r) => COLUMNS.map(([, f]) => f(r)))];
-  const widths = COLUMNS.map((_, c) => Math.max(...cells.map((line) => line[c]!.length)));
-  const pad = (s: string, c: number) => (c === 0 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!));
-  const table = cells.map((line) => line.map(pad).join("  ").trimEnd()).join("\n") + "\n";
+  const table = aligned([COLUMNS.map(([h]) => h), ...rows.map((r) => COLUMNS.map(([, f]) => f(r)))]);
   const notes = rows.flatMap((r) => r.warnings.map((w) => `warning (${r.sched}): ${w}\n`));
   return notes.length === 0 ? table : `${table}\n${notes.join("")}`;
 }
