@@ -35,7 +35,7 @@ function closeTrace(file) {
     return `${file}: no trace was written before the stop (it is written a megabyte or a tenth of a second at a time)`;
   }
   appendFileSync(file, '\n],"displayTimeUnit":"ms","otherData":{"generator":"TaskLab","stopped":"watchdog"}}\n');
-  return `${file} holds the trace up to its last write before the stop (at most a tenth of a second earlier)`;
+  return `${file} holds the trace as written before the program began to spin (the last tenth of a second of wall time before may be missing)`;
 }
 
 const argv = process.argv.slice(2);

@@ -288,7 +288,7 @@ describe("programs that misbehave, through the tasklab command", () => {
     const trace = join(dirname(f), "spin2.json");
     const r = spawnSync(process.execPath, [bin, "run", f, "--perfetto", trace], { encoding: "utf8", env: { ...process.env, TASKLAB_WATCHDOG: "1" }, timeout: 60_000 });
     expect(r.status).toBe(3);
-    expect(r.stderr).toContain(`${trace} holds the trace up to its last write before the stop`);
+    expect(r.stderr).toContain(`${trace} holds the trace as written before the program began to spin`);
     const j = JSON.parse(readFileSync(trace, "utf8")) as { traceEvents: { ph: string; name: string; args?: { name?: string } }[]; otherData: { stopped: string } };
     expect(j.otherData.stopped).toBe("watchdog");
     expect(j.traceEvents.filter((e) => e.ph === "X").length).toBeGreaterThan(100);

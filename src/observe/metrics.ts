@@ -103,7 +103,7 @@ export interface RecorderOptions {
 }
 
 export interface FinishOptions {
-  /** Pids for Jain's index (default: workload tasks that ran). */
+  /** Pids for Jain's index (default: workload tasks that wanted the CPU: those that ran or waited). */
   fairness?: readonly number[];
 }
 

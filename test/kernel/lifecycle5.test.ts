@@ -250,9 +250,10 @@ describe("which thread takes a process-directed signal (wants_signal)", () => {
         const h = function* (s: any, sig: number) { yield* say(s, "h", [sig, yield* s.gettid(), yield* s.now()]); };
         yield* sys.sigaction(SIGUSR1, { handler: h });
         yield* sys.sigaction(SIGUSR2, { handler: h });
-        yield* sys.clone(CLONE_THREAD_FLAGS, function* (s) {
+        const tid = yield* sys.clone(CLONE_THREAD_FLAGS, function* (s) {
           for (let i = 0; i < 3; i++) yield* s.pause();
         });
+        yield* say(sys, "thread", tid);
         yield* sys.io(10 * MS); // leader in D until 10 ms
         yield* sys.sleep(10 * MS);
         return 0;
@@ -264,9 +265,10 @@ describe("which thread takes a process-directed signal (wants_signal)", () => {
     }, { cpus: 2 });
     // Linux: USR1 goes to the leader (it had nothing pending), USR2 to the idle thread, which wakes
     // at 1 ms and, dequeuing from the shared set, runs the handlers (lowest first) at 1 ms.
-    console.log(JSON.stringify(said(m, "h")));
-    const times = (said(m, "h") as number[][]).map((x) => x[2]);
-    expect(times.every((t) => t < 10 * MS)).toBe(true);
+    const runs = said(m, "h") as number[][];
+    const tid = one(m, "thread") as number;
+    expect(runs.map((x) => x[0]).sort()).toEqual([SIGUSR1, SIGUSR2]); // both handled
+    expect(runs.every(([, who, at]) => who === tid && at! < 10 * MS)).toBe(true); // by the free thread, before the leader leaves D
   });
 });
 
@@ -287,10 +289,13 @@ describe("orphaned groups: stopped jobs", () => {
       }
       yield* sys.setpgid(0, 0);
       yield* sys.sleep(1 * MS);
-      yield* sys.tgkill(c, c + 1, SIGSTOP); // the thread stops at once; the stop completes at 20 ms
+      // the thread (the child's next pid) stops at once; the stop completes at 20 ms
+      yield* say(sys, "tgkill", [yield* sys.tgkill(c, c + 1, SIGSTOP), c + 1]);
       yield* sys.sleep(1 * MS);
       return 0; // exit at 2 ms: c's group becomes orphaned with no member stopped yet
     });
+    const [ret, target] = one(m, "tgkill") as [number, number];
+    expect([ret, target]).toEqual([0, one(m, "tid")]); // it did reach the child's thread
     expect(said(m, "sig")).toEqual([]);
   });
 });

@@ -86,7 +86,7 @@ describe("getpriority / setpriority", () => {
 });
 
 describe("which tasks setpriority reaches (kernel/sys.c)", () => {
-  it("priopgrpthreads: PRIO_PGRP reaches every thread of every process in the group (do_each_pid_thread)", () => {
+  it("priopgrpthreads: PRIO_PGRP reaches a thread of a process in the group, not only its leader (do_each_pid_thread)", () => {
     const m = boot({ cpus: 1 });
     let tid = 0;
     m.spawn(program("t", function* (sys) {

@@ -58,7 +58,7 @@ describe("process-signal thread choice", () => {
   it("R1b: a thread without TIF_SIGPENDING that exits retargets nothing (exit_signals)", () => {
     // L and A unblock USR1. kill(A) hands USR1 to A (in D until ~10 ms). Thread K, which sent it and
     // was never handed anything, then exits. Linux: exit_signals returns early (!task_sigpending),
-    // A takes USR1 at ~10 ms. TaskLab: doExit retargets anyway and wakes L, which takes it at 1 ms.
+    // A takes USR1 at ~10 ms (retargeting anyway would wake L, which would take it at 1 ms).
     const m = boot({ cpus: 4 });
     m.spawn(program("p", function* (sys) {
       yield* sys.sigaction(SIGUSR1, { handler: rec });
@@ -85,7 +85,7 @@ describe("process-signal thread choice", () => {
   it("R2: retarget_shared_pending looks at the threads after the one that blocks, in list order (next_thread)", () => {
     // threads L, A, B, C. L blocks USR1/USR2; A and C unblock USR2 and sleep; B (in D) is handed USR2 (kill(B))
     // and then a thread USR1, whose handler's sa_mask blocks USR2: handle_signal -> set_current_blocked with
-    // TIF set -> retarget_shared_pending(B): Linux tries C first (next_thread(B)), TaskLab starts at L, so A.
+    // TIF set -> retarget_shared_pending(B): Linux tries C first (next_thread(B)); starting at L would give A.
     const m = boot({ cpus: 4 });
     m.spawn(program("p", function* (sys) {
       yield* sys.sigaction(SIGUSR1, { handler: function* (s, sig) { yield* rec(s, sig); yield* s.compute(2 * MS); }, mask: [SIGUSR2] });
@@ -121,7 +121,7 @@ describe("process-signal thread choice", () => {
 
   it("R3: when the curr_target thread exits, the search starts at the thread after it (__exit_signal)", () => {
     // threads L, A, B, C. USR2 only B takes: curr_target = B. B exits. kill(pid, USR1) with L blocking it:
-    // Linux starts at next_thread(B) = C; TaskLab starts over at the leader, so A.
+    // Linux starts at next_thread(B) = C; starting over at the leader would give A.
     const m = boot({ cpus: 4 });
     m.spawn(program("p", function* (sys) {
       yield* sys.sigaction(SIGUSR1, { handler: rec });
@@ -159,7 +159,7 @@ describe("process-signal thread choice", () => {
   it("R4: clone() recalculates the caller's TIF_SIGPENDING first and restarts for a pending signal (copy_process)", () => {
     // L and A unblock USR1. kill(A) hands USR1 to A, which is in io (D) until ~10 ms. L wakes at 3 ms and
     // calls clone(): Linux's copy_process does recalc_sigpending() and returns -ERESTARTNOINTR, so L runs
-    // the handler at 3 ms (before the new thread exists). TaskLab: L clones; A takes USR1 at ~10 ms.
+    // the handler at 3 ms (before the new thread exists); without it L would clone and A take USR1 at ~10 ms.
     const m = boot({ cpus: 4 });
     m.spawn(program("p", function* (sys) {
       yield* sys.sigaction(SIGUSR1, { handler: rec });

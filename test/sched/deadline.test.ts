@@ -375,6 +375,7 @@ describe.each(FAIRS)("with $name as the fair class", ({ make }) => {
         out.push(yield* sys.sched_setaffinity(0, [0, 1]));
       });
       m.run(SEC);
+      expect(m.kernel.warnings).toEqual([]);
       expect(out).toEqual([-EBUSY, -EBUSY, -EBUSY, 0]);
     });
 

@@ -371,6 +371,7 @@ describe.each(FAIRS)("with $name as the fair class", ({ make }) => {
       m.run(60 * MS);
       expect(m.task(a)!.policy).toBe(SCHED_RR);
       expect(sw.slice(-2)).toEqual([ctl, a]); // A again after ctl, not B
+      expect(m.kernel.warnings).toEqual([]); // an expect that fails inside a program kills it with a warning
       expect(m.task(b)!.sumExecRuntime).toBe(0);
     });
 
@@ -392,6 +393,7 @@ describe.each(FAIRS)("with $name as the fair class", ({ make }) => {
       }), { uid: 0, policy: SCHED_FIFO, rtPriority: 99 });
       m.run(60 * MS);
       // A (now RR, with a fresh 100 ms quantum) resumes after hi; B has not run by 60 ms.
+      expect(m.kernel.warnings).toEqual([]);
       expect(sw.slice(-2)).toEqual([hi, a]);
       expect(m.task(b)!.sumExecRuntime).toBe(0);
     });
@@ -579,6 +581,7 @@ describe("reset-on-fork (sched_fork)", () => {
       return 0;
     }), { uid: 0 });
     m.run(10 * MS);
+    expect(m.kernel.warnings).toEqual([]); // the parent's own expect, checked
     const c = child!;
     return { nice: c.staticPrio - 120, policy: c.policy, cls: m.kernel.classes[c.sclass]!.name, prio: c.prio };
   };

@@ -9,7 +9,7 @@
 import type { Kernel } from "../kernel.ts";
 import type { Task } from "../task/task.ts";
 import { ENOTTY, EPERM, EINVAL, EBADF, ESRCH } from "../errno.ts";
-import { getAction, isOrphanedPgrp, kernelInfo, sendSignal } from "../signal/signal.ts";
+import { getAction, isOrphanedPgrp, kernelInfo, recalcSigpending, sendSignal } from "../signal/signal.ts";
 import { SIGTTOU } from "../signal/signals.ts";
 import { pgrpMembers } from "../task/group.ts";
 
@@ -64,13 +64,17 @@ export function tcsetpgrp(k: Kernel, t: Task, fd: number, pgrp: number): number 
     if (!ignored) {
       if (isOrphanedPgrp(k, mine)) return -ENOTTY;
       for (const p of pgrpMembers(k, mine)) sendSignal(k, p, SIGTTOU, true, kernelInfo(SIGTTOU));
+      recalcSigpending(t); // set_thread_flag(TIF_SIGPENDING): the caller itself takes it, whichever thread was picked
       return "stop";
     }
   }
   if (pgrp < 0) return -EINVAL;
+  // session_of_pgrp: the group's session, else that of the task with this pid (a pid that leads no group
+  // is accepted if it is in the caller's session, as Linux does); ESRCH if the number is nobody's.
   const grp = k.pgrps.get(pgrp);
-  if (!grp || grp.size === 0) return -ESRCH;
-  if ([...grp][0]!.sid !== t.signal.sid) return -EPERM;
+  const sid = grp !== undefined && grp.size > 0 ? [...grp][0]!.sid : k.task(pgrp)?.signal.sid;
+  if (sid === undefined) return -ESRCH;
+  if (sid !== t.signal.sid) return -EPERM;
   k.ttyPgrp.set(tty, pgrp);
   return 0;
 }

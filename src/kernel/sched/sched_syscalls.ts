@@ -128,7 +128,7 @@ const dlParamsOf = (a: SchedAttr): DlParams => ({
  * the slice in force (so sched_setscheduler, which passes 0, requeues an EEVDF task).
  */
 function unchanged(k: Kernel, p: Task, policy: number, a: SchedAttr): boolean {
-  if (policy !== p.policy || a.sched_flags & SCHED_FLAG_UTIL_CLAMP) return false;
+  if (policy !== p.policy) return false; // (utilization clamps were refused before this is asked)
   if (isFair(policy)) return a.sched_nice === p.nice && a.sched_runtime === effectiveSlice(k, p);
   if (isRt(policy)) return a.sched_priority === p.rtPriority;
   if (policy === SCHED_DEADLINE) {

@@ -12,6 +12,7 @@ import { ENOENT, EFAULT } from "../errno.ts";
 import { type Task, Mm, SigHand, FilesStruct, PF_FORKNOEXEC, PF_EXITING, SIGNAL_GROUP_EXIT } from "./task.ts";
 import { completeVfork, releaseTask, uncountUid } from "./exit.ts";
 import { SIGCHLD } from "../signal/signals.ts";
+import { recalcSigpending } from "../signal/signal.ts";
 import { TASK_COMM_LEN } from "../param.ts";
 import type { Image } from "./program.ts";
 import { doExit } from "./exit.ts";
@@ -81,6 +82,7 @@ function deThread(k: Kernel, t: Task): void {
     if (idx >= 0) sg.threads.splice(idx, 1);
     sg.deadUtime += leader.utime; // release_task -> __exit_signal: the old leader's time stays with the process
     sg.deadStime += leader.stime;
+    if (sg.currTarget === leader) sg.currTarget = t;
     k.nrProcesses--;
     uncountUid(k, leader.uid);
     k.nrThreads--;
@@ -93,6 +95,8 @@ function deThread(k: Kernel, t: Task): void {
     t.startTime = leader.startTime;
   }
   for (const x of [...sg.threads]) if (x !== t && x.exitState !== 0) releaseTask(k, x);
+  // The killed threads' exit_signals hand the process's pending signals on; the one thread left takes them.
+  recalcSigpending(t);
 }
 
 /** flush_signal_handlers: caught signals go back to SIG_DFL; SIG_IGN stays. */
