@@ -65,10 +65,14 @@ export interface GanttData {
   binPx: number;
 }
 
-/** 20 distinct base colours, then the same 20 darkened: 40 in all. */
+/**
+ * 20 distinct base colours, then the same 20 darkened: 40 in all. The two of a hue family (two blues,
+ * two reds...) sit 10 apart, and no light pink sits near the reds, so tasks with nearby pids, which
+ * often share a CPU, do not get look-alike colours.
+ */
 const BASE = [
-  "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#1f77b4",
-  "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#ff7f0e", "#393b79", "#637939",
+  "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#79706e", "#9c755f", "#393b79",
+  "#1f77b4", "#ff7f0e", "#d62728", "#17becf", "#2ca02c", "#bcbd22", "#9467bd", "#e377c2", "#8c564b", "#637939",
 ];
 export const PALETTE: readonly string[] = [...BASE, ...BASE.map((c) => shade(c, 0.6))];
 

@@ -70,7 +70,7 @@ export function runSeed(seed: number, opts: { everyEvent: boolean; verbose?: boo
       else if (w < 82) ops.push({ k: "handler", mask: randSigs(), flags: (r.chance(0.5) ? SA_RESTART : 0) | (r.chance(0.3) ? SA_NODEFER : 0) });
       else if (w < 88 && depth < 2) ops.push({ k: "clone", ops: randOps(depth + 1, false) });
       else if (w < 94) ops.push({ k: "selfkill", how: r.int(0, 2), sig: r.pick(SIGS), pick: r.int(0, 100) });
-      else if (w < 97 && !process.env.NOVF) ops.push({ k: "vfork", ns: r.int(0, 3 * MS) });
+      else if (w < 97) ops.push({ k: "vfork", ns: r.int(0, 3 * MS) });
       else if (!persistent && r.chance(0.5)) {
         ops.push({ k: "exit" });
         break;
