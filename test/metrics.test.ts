@@ -378,3 +378,26 @@ describe("a task that waits to the end", () => {
     expect(r.summary.jain).toBeCloseTo(0.5, 6); // one task has everything, the other nothing: 1/n
   });
 });
+
+describe("Gantt colours", () => {
+  /** CIE76 delta-E between two "#rrggbb" colours (sRGB, D65). */
+  const deltaE = (a: string, b: string): number => {
+    const lab = (h: string): number[] => {
+      const lin = (c: number): number => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+      const [r, g, bl] = [1, 3, 5].map((i) => lin(parseInt(h.slice(i, i + 2), 16) / 255)) as [number, number, number];
+      const f = (t: number): number => (t > 0.008856 ? Math.cbrt(t) : 7.787 * t + 16 / 116);
+      const x = f((0.4124 * r + 0.3576 * g + 0.1805 * bl) / 0.95047);
+      const y = f(0.2126 * r + 0.7152 * g + 0.0722 * bl);
+      const z = f((0.0193 * r + 0.1192 * g + 0.9505 * bl) / 1.08883);
+      return [116 * y - 16, 500 * (x - y), 200 * (y - z)];
+    };
+    const [p, q] = [lab(a), lab(b)];
+    return Math.hypot(p[0]! - q[0]!, p[1]! - q[1]!, p[2]! - q[2]!);
+  };
+
+  it("ganttcolours: any two pids fewer than 8 apart get clearly different colours (CIE76 delta-E at least 19)", () => {
+    let worst = Infinity;
+    for (let pid = 0; pid < 80; pid++) for (let d = 1; d < 8; d++) worst = Math.min(worst, deltaE(pidColour(pid), pidColour(pid + d)));
+    expect(worst).toBeGreaterThanOrEqual(19);
+  });
+});

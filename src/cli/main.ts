@@ -238,10 +238,9 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   if (o.perfetto !== undefined) checkWritable(o.perfetto, ".json", "--perfetto", "the trace is written as JSON (Chrome trace format)");
   // The trace goes to the file as the run goes (a long run makes more text than one string can hold).
   const perfettoFd = o.perfetto !== undefined ? openSync(o.perfetto, "w") : null;
-  // At least every tenth of a second of wall time (looked at every 256 events), so a run the watchdog
-  // stops loses little of its trace.
+  // At least every tenth of a second of wall time (looked at at every event: a program may spend long
+  // in its own code between events), so a run the watchdog stops loses little of its trace.
   let flushedAt = performance.now();
-  let sinceLook = 0;
   const perfetto =
     perfettoFd !== null
       ? PerfettoRecorder.attach(
@@ -250,7 +249,7 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
             writeSync(perfettoFd, text);
             flushedAt = performance.now();
           },
-          () => (++sinceLook & 255) === 0 && performance.now() - flushedAt > 100,
+          () => performance.now() - flushedAt > 100,
         )
       : null;
   const rec = o.gantt || o.metrics ? MetricsRecorder.attach(m, { keepRuns: !!o.gantt }) : null;

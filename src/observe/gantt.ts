@@ -66,13 +66,13 @@ export interface GanttData {
 }
 
 /**
- * 20 distinct base colours, then the same 20 darkened: 40 in all. The two of a hue family (two blues,
- * two reds...) sit 10 apart, and no light pink sits near the reds, so tasks with nearby pids, which
- * often share a CPU, do not get look-alike colours.
+ * 20 base colours, then the same 20 darkened: 40 in all. Ordered (by a search) so that any two pids
+ * fewer than 8 apart, which often share a CPU, get colours at least 19 apart in CIE76 delta-E
+ * (look-alike pairs such as a red and a light pink, or two blues, sit further apart).
  */
 const BASE = [
-  "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#79706e", "#9c755f", "#393b79",
-  "#1f77b4", "#ff7f0e", "#d62728", "#17becf", "#2ca02c", "#bcbd22", "#9467bd", "#e377c2", "#8c564b", "#637939",
+  "#393b79", "#d62728", "#e377c2", "#8c564b", "#17becf", "#bcbd22", "#1f77b4", "#59a14f", "#ffbe7d", "#f28e2b",
+  "#9467bd", "#9c755f", "#e15759", "#76b7b2", "#4e79a7", "#2ca02c", "#637939", "#edc948", "#b07aa1", "#ff7f0e",
 ];
 export const PALETTE: readonly string[] = [...BASE, ...BASE.map((c) => shade(c, 0.6))];
 
