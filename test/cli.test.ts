@@ -107,15 +107,28 @@ describe("tasklab CLI", () => {
     const lines = c.out().split("\n");
     const at = lines.findIndex((l) => l.startsWith("task "));
     expect(at).toBeGreaterThan(0);
-    expect(lines[at + 1]).toMatch(/^editor \[2\]\s+linux-6\s+2s\s+0\s+0\s+100ms\s+0\s+0\s+0\s+201\s+0$/);
-    expect(lines[at + 2]).toMatch(/^\s+linux-6:NO_WAKEUP_PREEMPTION\s+2\.4s\s+400ms\s+0\s+100ms\s+2ms\s+2ms\s+2ms/);
-    expect(lines[at + 3]).toMatch(/^batch-editor \[3\]\s+linux-6\s+2\.4s\s+400ms/);
+    expect(lines[at + 1]).toMatch(/^editor\s+linux-6\s+2\s+2s\s+0\s+0\s+100ms\s+0\s+0\s+0\s+201\s+0$/);
+    expect(lines[at + 2]).toMatch(/^\s+linux-6:NO_WAKEUP_PREEMPTION\s+2\s+2\.4s\s+400ms\s+0\s+100ms\s+2ms\s+2ms\s+2ms/);
+    expect(lines[at + 3]).toMatch(/^batch-editor\s+linux-6\s+3\s+2\.4s\s+400ms/);
     vi.restoreAllMocks();
     c = capture();
     expect(await main(["compare", f, "--sched", "linux-6", "--tasks", "--json"])).toBe(0);
     const row = JSON.parse(c.out()).rows[0] as { perTask: { comm: string; p95RunDelay: number }[] };
     expect(row.perTask.map((t) => t.comm)).toEqual(["editor", "batch-editor", "hog", "hog"]);
     expect(row.perTask[1]!.p95RunDelay).toBe(2_000_000);
+  });
+
+  it("comparetaskslineage: compare --tasks lines up forked children by their place in the fork tree, not by pid (fork order, and so pids, differ between schedulers)", async () => {
+    const f = file("kids.yaml", "cpus: 1\ntasks:\n  - name: a\n    run:\n      - compute: 3ms\n      - fork: { name: kid, run: [ { compute: 1ms } ] }\n      - wait: any\n  - name: b\n    nice: 5\n    run:\n      - compute: 3ms\n      - fork: { name: kid, run: [ { compute: 20ms } ] }\n      - wait: any\n");
+    const c = capture();
+    expect(await main(["compare", f, "--sched", "linux-6,linux-5", "--tasks", "--json"])).toBe(0);
+    const rows = JSON.parse(c.out()).rows as { sched: string; perTask: { lineage: string; pid: number; cpuTime: number }[] }[];
+    const kidPids = rows.map((r) => r.perTask.filter((t) => t.lineage.endsWith("/kid")).map((t) => `${t.lineage}:${t.pid}`).sort());
+    expect(kidPids[0]).not.toEqual(kidPids[1]); // the children's pids swap between the two runs...
+    for (const r of rows) {
+      const cpu = new Map(r.perTask.map((t) => [t.lineage, t.cpuTime]));
+      expect([cpu.get("a/kid"), cpu.get("b/kid")]).toEqual([1e6, 20e6]); // ...and each line is still the same task
+    }
   });
 
   it("tunablesofclass: a --param only another fair class reads is refused, naming the schedulers that have it; run takes preset:FEATURES as compare does, and blames --sched for a bad feature", async () => {

@@ -46,6 +46,8 @@ export interface CompareRow {
 export interface CompareTaskRow {
   pid: number;
   comm: string;
+  /** Its place in the fork tree by names (TaskMetrics.lineage): how runs under different schedulers line up. */
+  lineage: string;
   turnaround: number | null;
   waiting: number;
   response: number | null;
@@ -115,7 +117,7 @@ function taskRows(m: RunMetrics): CompareTaskRow[] {
   return m.tasks
     .filter((t) => t.workload)
     .map((t) => ({
-      pid: t.pid, comm: t.comm, turnaround: t.turnaround, waiting: t.waiting, response: t.response, cpuTime: t.cpuTime,
+      pid: t.pid, comm: t.comm, lineage: t.lineage, turnaround: t.turnaround, waiting: t.waiting, response: t.response, cpuTime: t.cpuTime,
       p50RunDelay: t.runDelay.p50, p95RunDelay: t.runDelay.p95, p99RunDelay: t.runDelay.p99,
       switches: t.voluntarySwitches + t.involuntarySwitches, migrations: t.migrations,
     }));
@@ -143,15 +145,16 @@ const TASK_COLUMNS: [string, (t: CompareTaskRow) => string][] = [
 ];
 
 /**
- * compare --tasks: for each workload task (by name and pid, in order of first appearance), one line
- * per scheduler, so a task's figures under each sit together.
+ * compare --tasks: for each workload task, one line per scheduler, so a task's figures under each sit
+ * together. Tasks are matched by their place in the fork tree (lineage: a forked child's pid may
+ * differ from one scheduler to another), in order of first appearance; each line gives its pid.
  */
 export function formatCompareTasks(rows: readonly CompareRow[]): string {
   const keys: string[] = [];
   const at = new Map<string, { sched: string; t: CompareTaskRow }[]>();
   for (const r of rows) {
     for (const t of r.perTask ?? []) {
-      const key = `${t.comm} [${t.pid}]`;
+      const key = t.lineage;
       if (!at.has(key)) {
         keys.push(key);
         at.set(key, []);
@@ -159,8 +162,8 @@ export function formatCompareTasks(rows: readonly CompareRow[]): string {
       at.get(key)!.push({ sched: r.sched, t });
     }
   }
-  const cells = [["task", "sched", ...TASK_COLUMNS.map(([h]) => h)]];
-  for (const key of keys) at.get(key)!.forEach(({ sched, t }, i) => cells.push([i === 0 ? key : "", sched, ...TASK_COLUMNS.map(([, f]) => f(t))]));
+  const cells = [["task", "sched", "pid", ...TASK_COLUMNS.map(([h]) => h)]];
+  for (const key of keys) at.get(key)!.forEach(({ sched, t }, i) => cells.push([i === 0 ? key : "", sched, String(t.pid), ...TASK_COLUMNS.map(([, f]) => f(t))]));
   // "sched" reads better left-aligned too: pad it by hand before the generic alignment
   const w = Math.max(...cells.map((c) => c[1]!.length));
   for (const c of cells) c[1] = c[1]!.padEnd(w);

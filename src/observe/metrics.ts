@@ -43,6 +43,12 @@ export interface Percentiles { count: number; mean: number; max: number; p50: nu
 export interface TaskMetrics {
   pid: number;
   comm: string;
+  /**
+   * Where the task sits in the fork tree, by names, from init's children down: "shell/worker#2" is
+   * the second child named worker of the first task named shell. It stays the same from one
+   * scheduler to another when pids do not (compare --tasks lines tasks up by it).
+   */
+  lineage: string;
   /** From `lookup` or the snapshot, else from the traced prio of a normal task; null for RT/unknown. */
   nice: number | null;
   policy: number | null;
@@ -170,6 +176,8 @@ class TaskAcc {
   waiting = 0; cpuTime = 0;
   vol = 0; invol = 0; migrations = 0;
   readonly delays = new Samples();
+  /** The task that forked it, if the trace showed the fork. */
+  parent: TaskAcc | null = null;
   constructor(readonly pid: number, public comm: string) {}
 }
 
@@ -267,7 +275,7 @@ export class MetricsRecorder {
       case "sched_switch": return this.onSwitch(e);
       case "sched_wakeup": return this.onWakeup(e.ts, e.pid, e.comm);
       case "sched_wakeup_new": return this.onWakeupNew(e.ts, e.pid, e.comm, e.prio);
-      case "sched_process_fork": return void this.created(e.ts, e.child_pid, e.child_comm);
+      case "sched_process_fork": return void (this.created(e.ts, e.child_pid, e.child_comm).parent = this.live.get(e.parent_pid) ?? null);
       case "sched_migrate_task": return void (this.nrMigrations++, this.task(e.pid, e.comm).migrations++);
       case "sched_process_exit": return void (this.task(e.pid, e.comm).exited = e.ts);
       case "task_rename": return void (this.task(e.pid, e.newcomm).comm = e.newcomm);
@@ -405,7 +413,8 @@ export class MetricsRecorder {
     const cpuOf = (t: TaskAcc) => t.cpuTime + (this.live.get(t.pid) === t ? (openRun.get(t.pid) ?? 0) : 0);
     let total = 0;
     for (const t of this.all) total += cpuOf(t);
-    const tasks = this.all.map((t) => this.taskMetrics(t, now, cpuOf(t), elapsed, total));
+    const lineages = this.lineages();
+    const tasks = this.all.map((t) => this.taskMetrics(t, now, cpuOf(t), elapsed, total, lineages.get(t)!));
     const perCpu = this.cur.map((pid, cpu) => {
       const busy = Math.min(elapsed, this.busy[cpu]! + (pid > 0 ? Math.max(0, now - this.curSince[cpu]!) : 0));
       return { cpu, busy, utilisation: elapsed > 0 ? busy / elapsed : 0, switches: this.switches[cpu]! };
@@ -440,11 +449,25 @@ export class MetricsRecorder {
     return out;
   }
 
-  private taskMetrics(t: TaskAcc, now: number, cpuTime: number, elapsed: number, total: number): TaskMetrics {
+  /** Each task's place in the fork tree by names (TaskMetrics.lineage), in the order tasks were seen. */
+  private lineages(): Map<TaskAcc, string> {
+    const out = new Map<TaskAcc, string>();
+    const seen = new Map<string, number>();
+    for (const t of this.all) {
+      const up = t.parent !== null && t.parent.pid !== 1 ? out.get(t.parent) : undefined; // init's children are roots
+      const base = up === undefined ? t.comm : `${up}/${t.comm}`;
+      const n = (seen.get(base) ?? 0) + 1;
+      seen.set(base, n);
+      out.set(t, n === 1 ? base : `${base}#${n}`);
+    }
+    return out;
+  }
+
+  private taskMetrics(t: TaskAcc, now: number, cpuTime: number, elapsed: number, total: number, lineage: string): TaskMetrics {
     const open = this.openWait(t, now);
     const { pid, comm, nice, policy, created, firstRun, exited } = t;
     return {
-      pid, comm, nice, policy, workload: this.isWorkload(pid, comm), created, firstRun, exited,
+      pid, comm, lineage, nice, policy, workload: this.isWorkload(pid, comm), created, firstRun, exited,
       turnaround: created !== null && exited !== null ? exited - created : null,
       response: created !== null && firstRun !== null ? firstRun - created : null,
       waiting: t.waiting + open,
