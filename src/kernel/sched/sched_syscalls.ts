@@ -77,9 +77,14 @@ function lookup(k: Kernel, t: Task, pid: number | null, live = false): Task | nu
 
 /** normal_prio(): -1 for deadline, 99 - rtprio for FIFO/RR, static_prio otherwise. */
 function normalPrio(p: Task): number {
-  if (p.policy === SCHED_DEADLINE) return -1;
-  if (isRt(p.policy)) return MAX_USER_RT_PRIO - p.rtPriority;
-  return p.staticPrio;
+  return prioFor(p.policy, p.rtPriority, p.staticPrio);
+}
+
+/** __normal_prio: the kernel prio of a policy with its parameters. */
+function prioFor(policy: number, rtPriority: number, staticPrio: number): number {
+  if (policy === SCHED_DEADLINE) return -1;
+  if (isRt(policy)) return MAX_USER_RT_PRIO - rtPriority;
+  return staticPrio;
 }
 
 /** The bounds of a fair task's own slice (__setparam_fair clamps sched_runtime to 0.1 .. 100 ms). */
@@ -143,7 +148,7 @@ function unchanged(k: Kernel, p: Task, policy: number, a: SchedAttr): boolean {
 function apply(k: Kernel, p: Task, policy: number, a: SchedAttr, resetOnFork: boolean): void {
   // An unchanged effective priority keeps the task's place in its queue (queue_flags &= ~DEQUEUE_MOVE):
   // FIFO <-> RR at one priority does not send it to the tail.
-  const newPrio = policy === SCHED_DEADLINE ? -1 : isRt(policy) ? MAX_USER_RT_PRIO - a.sched_priority : 120 + a.sched_nice;
+  const newPrio = prioFor(policy, a.sched_priority, isFair(policy) ? 120 + a.sched_nice : p.staticPrio);
   changeSched(k, p, k.classOfPolicy[policy]!, () => {
     p.policy = policy;
     p.resetOnFork = resetOnFork;

@@ -81,12 +81,13 @@ function handlerIgnored(a: SigAction, sig: number): boolean {
  * picked it, or it recalculated, e.g. after unblocking): another thread may have been picked instead.
  */
 export function signalPending(p: Task): boolean {
-  const b = p.blocked;
-  const q = p.pending;
-  if (((q.lo & ~b.lo) | (q.hi & ~b.hi)) !== 0 || p.jobctl !== 0 || (p.signal.flags & SIGNAL_CLD_MASK) !== 0) return true;
-  if (!p.tifSigpending) return false;
-  const s = p.signal.sharedPending;
-  return ((s.lo & ~b.lo) | (s.hi & ~b.hi)) !== 0;
+  if (unblocked(p.pending, p.blocked) || p.jobctl !== 0 || (p.signal.flags & SIGNAL_CLD_MASK) !== 0) return true;
+  return p.tifSigpending && unblocked(p.signal.sharedPending, p.blocked);
+}
+
+/** Does `set` hold a signal that `blocked` lets through? */
+function unblocked(set: SigSet, blocked: SigSet): boolean {
+  return ((set.lo & ~blocked.lo) | (set.hi & ~blocked.hi)) !== 0;
 }
 
 /**
@@ -124,10 +125,7 @@ export function setBlocked(k: Kernel, t: Task, next: SigSet): void {
 
 /** recalc_sigpending: TIF_SIGPENDING set if p has an unblocked signal in either set, else cleared. */
 export function recalcSigpending(p: Task): void {
-  const b = p.blocked;
-  const q = p.pending;
-  const s = p.signal.sharedPending;
-  const any = ((q.lo & ~b.lo) | (s.lo & ~b.lo) | (q.hi & ~b.hi) | (s.hi & ~b.hi)) !== 0 || p.jobctl !== 0;
+  const any = unblocked(p.pending, p.blocked) || unblocked(p.signal.sharedPending, p.blocked) || p.jobctl !== 0;
   if (any !== p.tifSigpending) {
     p.tifSigpending = any;
     bumpSigEpoch();

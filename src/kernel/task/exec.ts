@@ -10,7 +10,7 @@
 import type { Kernel } from "../kernel.ts";
 import { ENOENT, EFAULT } from "../errno.ts";
 import { type Task, Mm, SigHand, FilesStruct, PF_FORKNOEXEC, PF_EXITING, SIGNAL_GROUP_EXIT } from "./task.ts";
-import { completeVfork, releaseTask, uncountUid } from "./exit.ts";
+import { completeVfork, exitSignal, releaseTask } from "./exit.ts";
 import { SIGCHLD } from "../signal/signals.ts";
 import { recalcSigpending } from "../signal/signal.ts";
 import { TASK_COMM_LEN } from "../param.ts";
@@ -78,14 +78,7 @@ function deThread(k: Kernel, t: Task): void {
     k.pids.put(t.pid);
     k.tasks.delete(leaderPid);
     if (k.trace.on) k.trace.emit({ name: "sched_process_free", ts: k.now, cpu: k.cpuNow(leader.cpu), comm: leader.comm, pid: leaderPid });
-    const idx = sg.threads.indexOf(leader);
-    if (idx >= 0) sg.threads.splice(idx, 1);
-    sg.deadUtime += leader.utime; // release_task -> __exit_signal: the old leader's time stays with the process
-    sg.deadStime += leader.stime;
-    if (sg.currTarget === leader) sg.currTarget = t;
-    k.nrProcesses--;
-    uncountUid(k, leader.uid);
-    k.nrThreads--;
+    exitSignal(k, leader); // release_task of the old leader: its time stays with the process
     t.pid = leaderPid;
     k.tasks.set(leaderPid, t);
     sg.leader = t;

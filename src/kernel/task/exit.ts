@@ -247,18 +247,28 @@ export function doNotifyParent(k: Kernel, t: Task, sig: number): boolean {
 }
 
 /** release_task: the pid is freed and the task is gone for good. */
-export function releaseTask(k: Kernel, t: Task): void {
+/**
+ * __exit_signal: t leaves its thread group for good. The group keeps its CPU time, signal->curr_target
+ * moves on to the next thread, and t stops counting against threads-max and its user's RLIMIT_NPROC
+ * (a zombie still counted). Its pid is the caller's business (de_thread hands it over).
+ */
+export function exitSignal(k: Kernel, t: Task): void {
   const sg = t.signal;
   const i = sg.threads.indexOf(t);
-  if (sg.currTarget === t) sg.currTarget = sg.threads.length > 1 ? sg.threads[(i + 1) % sg.threads.length]! : null; // __exit_signal
+  if (sg.currTarget === t) sg.currTarget = sg.threads.length > 1 ? sg.threads[(i + 1) % sg.threads.length]! : null;
   if (i >= 0) sg.threads.splice(i, 1);
-  sg.deadUtime += t.utime; // __exit_signal: the group keeps the time of threads that are gone
+  sg.deadUtime += t.utime;
   sg.deadStime += t.stime;
-  k.tasks.delete(t.pid);
-  k.pids.put(t.pid);
   k.nrProcesses--;
   uncountUid(k, t.uid);
-  k.nrThreads--; // a zombie still counts against threads-max, as in __exit_signal
+  k.nrThreads--;
+}
+
+export function releaseTask(k: Kernel, t: Task): void {
+  const sg = t.signal;
+  exitSignal(k, t);
+  k.tasks.delete(t.pid);
+  k.pids.put(t.pid);
   t.exitState = EXIT_DEAD;
   if (t.isLeader()) {
     t.realParent?.removeChild(t);
