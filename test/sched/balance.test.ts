@@ -727,3 +727,74 @@ describe("balance passes (review of the interval rules)", () => {
     expect(mv).toEqual([`1204:${x}:0->1`, `1204.1:${x}:1->2`]);
   });
 });
+
+/**
+ * Active balance (sched_balance_rq -> need_active_balance ->
+ * active_load_balance_cpu_stop). A queued task that may move is taken by an
+ * ordinary pass; when the only task that could move is the one running, an
+ * idle CPU's passes fail, and once nr_balance_failed passes cache_nice_tries + 2
+ * (1 + 2 at the LLC level: the 4th failure in a row) the busy CPU's stopper
+ * preempts it and pushes it over (imbalanced_active_balance, migrate_task).
+ */
+describe.each(SMP_PRESETS)("active balance, preset %s on 2 CPUs", (sched) => {
+  /** CPU 0 runs a nice -20 hog beside a nice 19 hog pinned there; at 20 ms the heavy one is let go while it runs. */
+  function stuck(): { m: Machine; heavy: number; light: number; moves: string[] } {
+    const m = new Machine({ cpus: 2, sched });
+    const light = m.spawn(hog, { affinity: [0], nice: 19 });
+    const heavy = m.spawn(hog, { affinity: [0], nice: -20 });
+    m.run(20 * MS);
+    expect(m.kernel.rqs[0]!.curr.pid).toBe(heavy); // the light one gets about 1/5900 of the CPU: the heavy one runs at every pass
+    const moves: string[] = [];
+    m.kernel.trace.subscribe((e) => {
+      if (e.name === "sched_migrate_task" && e.pid !== 1) moves.push(`${e.ts / MS}:${e.pid}:${e.orig_cpu}->${e.dest_cpu}`);
+    });
+    m.spawn(program("ctl", function* (sys) {
+      yield* sys.sched_setaffinity(heavy, [0, 1]);
+      return 0;
+    }), { affinity: [1] });
+    return { m, heavy, light, moves };
+  }
+
+  it("activebalance: the running hog is pushed to the idle CPU at the idle CPU's 4th failed pass in a row (nr_balance_failed > cache_nice_tries + 2)", () => {
+    const { m, heavy, light, moves } = stuck();
+    // CPU 1 is idle from 20 ms and balances at every tick (min_interval 2 ms on 2 CPUs, one jiffy): the passes at
+    // 24, 28 and 32 ms find only the pinned light hog queued and fail; the one at 36 ms asks CPU 0 to push.
+    m.run(m.now + 40 * MS);
+    expect(moves).toEqual([`36:${heavy}:0->1`]);
+    const ran = (pid: number): number => {
+      const t = m.task(pid)!;
+      return t.sumExecRuntime + (m.kernel.rqs[t.cpu]!.curr === t ? m.now - t.execStart : 0); // with the stretch not yet accounted
+    };
+    const lightBefore = ran(light);
+    m.run(m.now + 100 * MS);
+    // Each has a CPU of its own: the light hog, starved before, now runs all the time.
+    expect(ran(light) - lightBefore).toBe(100 * MS);
+    expect(m.task(heavy)!.cpu).toBe(1);
+    expect(moves).toHaveLength(1);
+  });
+
+  it("activebalance: the push counts as a preemption of the running task (nivcsw), and the pushing CPU's switch goes straight to the next task", () => {
+    const { m, heavy, light } = stuck();
+    const before = m.task(heavy)!.nivcsw;
+    const sw: string[] = [];
+    m.kernel.trace.subscribe((e) => {
+      if (e.name === "sched_switch" && e.ts === 36 * MS) sw.push(`${e.cpu}:${e.prev_pid}->${e.next_pid}`);
+    });
+    m.run(m.now + 40 * MS);
+    expect(sw).toEqual([`0:${heavy}->${light}`, `1:0->${heavy}`]);
+    expect(m.task(heavy)!.nivcsw).toBe(before + 1);
+  });
+
+  it("activebalance: no push when the running task may not run on the idle CPU", () => {
+    const m = new Machine({ cpus: 2, sched });
+    m.spawn(hog, { affinity: [0], nice: 19 });
+    m.spawn(hog, { affinity: [0], nice: -20 });
+    const moves: number[] = [];
+    m.kernel.trace.subscribe((e) => {
+      if (e.name === "sched_migrate_task" && e.pid !== 1) moves.push(e.pid);
+    });
+    m.run(500 * MS);
+    expect(moves).toEqual([]);
+    expect(m.kernel.rqs.map((rq) => rq.nrRunning)).toEqual([2, 0]);
+  });
+});

@@ -40,16 +40,21 @@
  *     so a heavy task moves in the end;
  *   - a busiest CPU whose queued tasks are all pinned elsewhere is passed
  *     over for the next (LBF_ALL_PINNED, redo).
- * - a running task is never pulled, and a task only moves to a CPU its
- *   affinity allows.
+ * - a running task is never pulled; a pass that fails because the running
+ *   task is the only one that could move counts towards active balance: an
+ *   idle CPU whose passes failed more than cache_nice_tries + 2 times in a
+ *   row asks the busy CPU to push it (need_active_balance,
+ *   active_load_balance_cpu_stop, done by that CPU's next schedule());
+ * - a task only moves to a CPU its affinity allows.
  *
  * Simplified (docs/simplifications.md): load is the instantaneous weight of
  * the runnable tasks, not PELT's decaying average (for a task that never
  * sleeps the average converges to the weight); realtime and deadline tasks
  * count with their nice weight instead of taking capacity away; no domain
  * hierarchy; a CPU counts as busy when it runs any task (Linux
- * counts a CPU running only SCHED_IDLE tasks as idle); no active balance of a
- * running task, no migrate_util or misfit. Placement on fork and wakeup (core.selectTaskRq)
+ * counts a CPU running only SCHED_IDLE tasks as idle); active balance only for
+ * a pass that failed (no capacity, asymmetric or misfit case), and no
+ * migrate_util. Placement on fork and wakeup (core.selectTaskRq)
  * does most of the spreading.
  */
 import { Prio } from "../../sim/engine.ts";
@@ -268,9 +273,65 @@ function balanceCpu(k: Kernel, dst: Rq): void {
       continue;
     }
     dst.balanceFailed = moved > 0 ? 0 : dst.balanceFailed + 1;
+    if (moved === 0 && needActiveBalance(dst, imb) && !kickActiveBalance(src, dst)) {
+      // out_one_pinned: the running task may not come here either; tune the interval up.
+      if (dst.balanceInterval < 2 * minInterval(k)) dst.balanceInterval *= 2;
+      return;
+    }
     dst.balanceInterval = minInterval(k); // we were unbalanced: reset the interval
     return;
   }
+}
+
+/**
+ * need_active_balance, the case a flat SMP domain can meet
+ * (imbalanced_active_balance, 5.10+): an idle CPU that asked for tasks
+ * (migrate_task) and failed more than cache_nice_tries + 2 passes in a row.
+ * Only the running task was left to move: queued ones would have gone, cache-hot
+ * or not, once failures passed cache_nice_tries.
+ */
+function needActiveBalance(dst: Rq, imb: Imbalance): boolean {
+  return imb.kind === "task" && dst.balanceFailed > CACHE_NICE_TRIES + 2;
+}
+
+/**
+ * Asks src's stopper to push a task to dst (sched_balance_rq's
+ * stop_one_cpu_nowait(active_load_balance_cpu_stop)): src reschedules at
+ * once, and its schedule() pushes (activeBalanceStop). False if src's
+ * running task may not run on dst (out_one_pinned). One request at a time per
+ * CPU (rq->active_balance).
+ */
+function kickActiveBalance(src: Rq, dst: Rq): boolean {
+  if (src.curr === src.idle || !allowed(src.curr, dst.cpu)) return false;
+  if (src.pushCpu < 0) {
+    src.pushCpu = dst.cpu;
+    src.resched();
+  }
+  return true;
+}
+
+/**
+ * active_load_balance_cpu_stop, run by schedule() on the CPU asked to push,
+ * once prev is put back (the stopper preempted it, so it is no longer
+ * running): detach_one_task moves the coldest task that may run on the
+ * push CPU, cache-hot or not (LBF_ACTIVE_LB); prev, the most recently run,
+ * comes last. A success resets the push CPU's failure count. Returns true
+ * if prev itself moved (schedule() then no longer has it on this CPU).
+ */
+export function activeBalanceStop(k: Kernel, rq: Rq, prev: Task): boolean {
+  const dst = k.rqs[rq.pushCpu]!;
+  rq.pushCpu = -1;
+  const cands = candidates(k, rq, dst);
+  if (prev !== rq.idle && prev.onRq) cands.push(prev); // cfs_tasks puts the task picked last at the head
+  const p = cands.find((q) => movable(k, rq, q, dst));
+  if (p === undefined) return false; // alb_failed
+  deactivateTask(k, rq, p, 0x100);
+  if (p === prev) rq.curr = rq.idle; // prev no longer belongs to this CPU
+  setTaskCpu(k, p, dst.cpu);
+  activateTask(k, dst, p, ENQUEUE_MIGRATED);
+  checkPreempt(k, dst, p, ENQUEUE_MIGRATED);
+  dst.balanceFailed = 0; // "Active balancing done, reset the failure counter"
+  return p === prev;
 }
 
 /**

@@ -22,7 +22,7 @@ import {
 } from "./class.ts";
 import { runUser } from "../syscall/entry.ts";
 import { stateLetter } from "../task/state.ts";
-import { newIdleBalance, armBalance } from "./balance.ts";
+import { newIdleBalance, armBalance, activeBalanceStop } from "./balance.ts";
 import { weightOf } from "./weights.ts";
 
 /** Sets up runqueues, idle tasks and CPU events. `makeIdle` builds swapper/N. */
@@ -209,6 +209,7 @@ export function schedule(k: Kernel, rq: Rq): void {
   }
   if (prev !== rq.idle) k.classes[prev.sclass]!.putPrevTask(rq, prev);
   if (prev.migratePending) moveOffDisallowed(k, rq, prev);
+  if (rq.pushCpu >= 0) activeBalanceStop(k, rq, prev);
   if (prev !== rq.idle) balanceClasses(k, rq, prev);
   let next = pickNextTask(k, rq);
   if (next === rq.idle && newIdleBalance(k, rq)) next = pickNextTask(k, rq);

@@ -25,6 +25,11 @@ export class Rq {
   balanceInterval = 0;
   /** sd->last_balance: the tick of this CPU's last periodic balance pass (ns). */
   lastBalance = 0;
+  /**
+   * rq->active_balance and rq->push_cpu: the CPU an active balance asked this
+   * one to push a task to at its next schedule(), or -1.
+   */
+  pushCpu = -1;
   curr!: Task;
   idle!: Task;
   /** Set when curr must be switched out at the next opportunity (TIF_NEED_RESCHED). */
