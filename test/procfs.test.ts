@@ -16,6 +16,8 @@ import { SCHED_DEADLINE, SCHED_IDLE } from "../src/kernel/task/task.ts";
 import { EBADF, ENOENT, ESRCH } from "../src/kernel/errno.ts";
 import { toJsonLine } from "../src/sim/trace.ts";
 import { main } from "../src/cli/main.ts";
+import { formatPs, psRows, type PsRow } from "../src/observe/ps.ts";
+import { pstree } from "../src/observe/pstree.ts";
 
 const MS = 1_000_000;
 const hog = program("hog", function* (sys) {
@@ -295,5 +297,89 @@ describe("tasklab run --proc", () => {
     expect(out()).toMatch(/expected TIME:PATH/);
     expect(await main(["run", f, "--proc", "20ms:/proc/self/stat"])).not.toBe(0);
     expect(out()).toMatch(/name a pid/);
+  });
+});
+
+describe("/proc, ps and pstree: review of the formats against Linux, procps and psmisc", () => {
+  const stat = (m: Machine, pid: number, reader: number | null = null): string[] =>
+    readProcPath(m.kernel, reader === null ? null : m.kernel.task(reader)!, `/proc/${pid}/stat`)!.trim().split(" ");
+
+  it("statflags: field 9 shows PF_RANDOMIZE (0x400000) once exec'd, kept by fork with PF_FORKNOEXEC; a zombie adds PF_EXITING, PF_POSTCOREDUMP and PF_NOFREEZE; a killed one PF_SIGNALED (fs/proc/array.c, exit.c)", () => {
+    const m = new Machine({ cpus: 1 });
+    const pids: number[] = [];
+    const parent = m.spawn(program("p", function* (sys) {
+      const a = yield* sys.fork();
+      if (a === 0) return 3;
+      const b = yield* sys.fork();
+      if (b === 0) {
+        yield* sys.pause();
+        return 0;
+      }
+      pids.push(a, b);
+      yield* sys.sleep(1 * MS);
+      yield* sys.kill(b, 9);
+      yield* sys.sleep(1e12);
+    }));
+    m.run(500_000);
+    expect(Number(stat(m, 1)[8])).toBe(0x400000); // init, exec'd by the kernel
+    expect(Number(stat(m, parent)[8])).toBe(0x400000); // 4194304, as a real exec'd process shows
+    expect(Number(stat(m, pids[1]!)[8])).toBe(0x400040); // forked, not exec'd
+    m.run(5 * MS);
+    expect(Number(stat(m, pids[0]!)[8])).toBe(0x40804c); // 4227148: a zombie that exited
+    expect(Number(stat(m, pids[1]!)[8])).toBe(0x40844c); // 4228172: killed by a signal
+  });
+
+  it("statpermitted: to a reader that may not trace the process (another uid, not root) wchan, exit_code print 0 and start_code/end_code 1 (do_task_stat's ptrace_may_access); the same uid, root and the outside observer see them", () => {
+    const m = new Machine({ cpus: 1 });
+    const sleeper = m.spawn(program("sleeper", function* (sys) {
+      yield* sys.sleep(1e12);
+    }), { uid: 0 });
+    const other = m.spawn(program("other", function* (sys) {
+      yield* sys.sleep(1e12);
+    }));
+    const root = m.spawn(program("root", function* (sys) {
+      yield* sys.sleep(1e12);
+    }), { uid: 0 });
+    m.run(1 * MS);
+    const pick = (f: string[]): string[] => [f[25]!, f[26]!, f[34]!, f[51]!]; // startcode, endcode, wchan, exit_code
+    expect(pick(stat(m, sleeper, other))).toEqual(["1", "1", "0", "0"]);
+    expect(pick(stat(m, sleeper, root))).toEqual(["0", "0", "1", "0"]);
+    expect(pick(stat(m, sleeper))).toEqual(["0", "0", "1", "0"]);
+    expect(pick(stat(m, other, other))).toEqual(["0", "0", "1", "0"]);
+  });
+
+  it("statusname: the Name line escapes a newline and a backslash only; a tab stays a tab (proc_task_name: seq_escape_str with only \"\\n\\\\\")", () => {
+    const m = new Machine({ cpus: 1 });
+    const pid = m.spawn(program("n", function* (sys) {
+      yield* sys.prctl(15, "a)\tb\\c\nd"); // PR_SET_NAME
+      yield* sys.sleep(1e12);
+    }));
+    m.run(1 * MS);
+    const status = readProcPath(m.kernel, null, `/proc/${pid}/status`)!;
+    expect(status.split("\n")[0]).toBe("Name:\ta)\tb\\\\c\\nd");
+  });
+
+  it("pscommand: ps shows a control character in a name as ? (procps escape_str); pstree doubles a backslash and writes a control character in octal (psmisc)", () => {
+    const m = new Machine({ cpus: 1 });
+    m.spawn(program("n", function* (sys) {
+      yield* sys.prctl(15, "x\ty\\z");
+      yield* sys.sleep(1e12);
+    }));
+    m.run(1 * MS);
+    const out = formatPs(psRows(m.kernel));
+    expect(out).toContain(" x?y\\z\n");
+    expect(pstree(m.kernel, 1)).toContain("x\\011y\\\\z");
+  });
+
+  it("pslayout: a cell wider than its column pushes the rest of its line only, and the next column's spare room takes the push back (procps show_one_proc); other rows keep the fixed widths", () => {
+    const rows = [
+      { pid: 26583, tty: "pts/0", stat: "S<sl+", ni: "-5", command: "python3" },
+      { pid: 1, tty: "?", stat: "Ss", ni: "0", command: "init" },
+    ] as unknown as PsRow[];
+    expect(formatPs(rows, ["pid", "tty", "stat", "ni", "comm"])).toBe(
+      "  PID TTY      STAT  NI COMMAND\n" +
+      "26583 pts/0    S<sl+ -5 python3\n" + // as real ps prints it: one space before -5, not two
+      "    1 ?        Ss     0 init\n",
+    );
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { Kernel } from "./kernel.ts";
 import {
-  Task, SignalStruct, SigHand, Mm, FsStruct, FilesStruct, TASK_RUNNING, SIGNAL_UNKILLABLE, PF_KTHREAD,
+  Task, SignalStruct, SigHand, Mm, FsStruct, FilesStruct, TASK_RUNNING, SIGNAL_UNKILLABLE, PF_KTHREAD, PF_FORKNOEXEC, PF_RANDOMIZE,
 } from "./task/task.ts";
 import { SigSet, SIGCHLD } from "./signal/signals.ts";
 import { schedInit, wakeUpNew } from "./sched/core.ts";
@@ -43,6 +43,7 @@ export function boot(k: Kernel, initImage: Image): Task {
   init.fs = new FsStruct("/", 0o022);
   init.files = new FilesStruct(["/dev/console", "/dev/console", "/dev/console"]);
   init.uid = 0;
+  init.flags = PF_RANDOMIZE; // exec'd by the kernel (kernel_execve): no PF_FORKNOEXEC
   init.exitSignal = SIGCHLD;
   init.co = initImage.start(["/sbin/init"]);
   init.sclass = k.classOfPolicy[0]!;
@@ -69,7 +70,7 @@ export function spawn(k: Kernel, parent: Task, image: Image, argv: readonly stri
   if (typeof child === "number") return child;
   child.sighand = new SigHand(); // as after execve: init's handlers are not the program's
   setComm(k, child, image.name);
-  child.flags &= ~0x40; // it has exec'd: PF_FORKNOEXEC clear
+  child.flags = (child.flags & ~PF_FORKNOEXEC) | PF_RANDOMIZE; // it has exec'd
   if (k.trace.on) k.trace.emit({ name: "sched_process_exec", ts: k.now, cpu: child.cpu, filename: image.name, pid: child.pid, old_pid: child.pid });
   return child;
 }

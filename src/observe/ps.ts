@@ -99,6 +99,9 @@ function statOf(k: Kernel, t: Task): string {
   return s;
 }
 
+/** procps escape_str: a control character shows as "?". */
+const printable = (comm: string): string => comm.replace(/[\x00-\x1f\x7f]/g, "?");
+
 /** One row: the whole process (`whole`) as /proc/<pid>/stat shows it, or one thread. */
 function rowOf(k: Kernel, t: Task, whole: boolean): PsRow {
   const sg = t.signal;
@@ -113,7 +116,7 @@ function rowOf(k: Kernel, t: Task, whole: boolean): PsRow {
     nice: t.nice, ni: t.policy === 0 || t.policy === 3 ? String(t.nice) : "-",
     priority, pri: 39 - priority, policy: t.policy, cls: CLASS_NAMES[t.policy] ?? "?",
     rtprio: t.policy === 0 ? "-" : String(t.rtPriority), psr: t.cpu, uid: t.uid,
-    cputime, time: formatCpuTime(cputime), comm: t.comm, command: state === "Z" ? `${t.comm} <defunct>` : t.comm,
+    cputime, time: formatCpuTime(cputime), comm: t.comm, command: state === "Z" ? `${printable(t.comm)} <defunct>` : printable(t.comm),
     vsz: mem.size * 4, rss: (mem.file + mem.anon) * 4, wchan: t.state !== 0 && t.exitState === 0 && t.wchan ? t.wchan : "-",
   };
 }
@@ -180,8 +183,12 @@ export const PS_DEFAULT_COLUMNS: readonly PsColumn[] = ["pid", "ppid", "pgid", "
 export const PS_THREAD_COLUMNS: readonly PsColumn[] = ["pid", "lwp", "ppid", "pgid", "sid", "tty", "stat", "nlwp", "ni", "pri", "time", "comm"];
 
 /**
- * An aligned table with procps headers: numbers right-aligned, text left-aligned,
- * one space between columns, each column as wide as its widest cell. Ends with "\n".
+ * A table laid out as procps's show_one_proc does: each column has a fixed
+ * width (its header's at least), numbers right-aligned, text left-aligned, one
+ * space between columns. A cell longer than its column does not widen the
+ * column: it pushes the rest of its own line right, and the next columns' spare
+ * room takes the push back (so `S<sl+` under `STAT` costs the NI column one of
+ * its spaces, and the rows below are unaffected). Ends with "\n".
  */
 export function formatPs(rows: readonly PsRow[], columns: readonly PsColumn[] = PS_DEFAULT_COLUMNS): string {
   const specs = columns.map((c) => {
@@ -189,12 +196,22 @@ export function formatPs(rows: readonly PsRow[], columns: readonly PsColumn[] = 
     if (!s) throw new Error(`unknown ps column "${c}": expected one of ${Object.keys(SPECS).join(", ")}`);
     return s;
   });
-  const cells = [specs.map((s) => s.header), ...rows.map((r) => specs.map((s) => String(s.get(r))))];
-  const widths = specs.map((s, i) => Math.max(s.width, ...cells.map((line) => line[i]!.length)));
-  const last = specs.length - 1;
-  const fmt = (line: string[]): string =>
-    line.map((v, i) => (specs[i]!.right ? v.padStart(widths[i]!) : i === last ? v : v.padEnd(widths[i]!))).join(" ");
-  return cells.map(fmt).join("\n") + "\n";
+  const widths = specs.map((s) => Math.max(s.width, s.header.length));
+  const fmt = (line: string[]): string => {
+    let out = "";
+    let correct = 0; // where the line should have got to, by the column widths
+    let actual = 0; // where it has got to
+    line.forEach((v, i) => {
+      const leftpad = specs[i]!.right ? Math.max(0, widths[i]! - v.length) : 0;
+      let space = correct - actual + leftpad;
+      if (space < 1) space = i === 0 ? 0 : 1;
+      out += " ".repeat(space) + v;
+      actual += space + v.length;
+      correct += widths[i]! + 1;
+    });
+    return out;
+  };
+  return [specs.map((s) => s.header), ...rows.map((r) => specs.map((s) => String(s.get(r))))].map(fmt).join("\n") + "\n";
 }
 
 /** psRows + formatPs: `ps -j`-like output (`ps -L`-like with `threads`). */

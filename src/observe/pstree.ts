@@ -63,9 +63,15 @@ function buildTree(k: Kernel, root: Task, opts: PstreeOptions): Node {
   const make = (t: Task): Node => {
     const children = (t.pid === t.tgid ? kids.get(t.pid) ?? [] : []).map(make);
     children.sort((a, b) => (byName && a.name !== b.name ? (a.name < b.name ? -1 : 1) : a.pid - b.pid));
-    return { name: t.pid === t.tgid ? t.comm : `{${t.comm}}`, pid: t.pid, children };
+    const name = escapeComm(t.comm);
+    return { name: t.pid === t.tgid ? name : `{${name}}`, pid: t.pid, children };
   };
   return make(root);
+}
+
+/** dump_tree's name output: a backslash doubled, a control character as a 3-digit octal escape (psmisc, UTF-8 locale). */
+function escapeComm(comm: string): string {
+  return comm.replace(/[\\\x00-\x1f\x7f]/g, (ch) => (ch === "\\" ? "\\\\" : "\\" + ch.charCodeAt(0).toString(8).padStart(3, "0")));
 }
 
 /** tree_equal: same names and, recursively, the same children. */

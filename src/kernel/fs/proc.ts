@@ -180,26 +180,38 @@ export function memOf(mm: Mm | null): MemPages {
 }
 
 /** The 52 fields of /proc/<pid>/stat (whole) or /proc/<pid>/task/<tid>/stat (not whole). */
-export function statFields(k: Kernel, t: Task, whole: boolean): (number | string)[] {
+export function statFields(k: Kernel, t: Task, whole: boolean, reader: Task | null = null): (number | string)[] {
   const sg = t.signal;
+  const permitted = mayRead(reader, t);
   const { utime, stime } = whole ? groupTimes(k, t) : taskTimes(k, t);
   const threads = nrThreads(t);
   const { ign, cgt } = sigIgnCatch(t);
   const mem = memOf(t.mm);
-  const wchan = !whole || threads < 2 ? Number(t.state !== TASK_RUNNING) : 0;
+  const wchan = permitted && (!whole || threads < 2) ? Number(t.state !== TASK_RUNNING) : 0;
+  const code = t.mm !== null && !permitted ? 1 : 0; // start_code, end_code: 1 to a reader that may not trace (addresses are not modelled: 0)
   return [
     t.pid, `(${t.comm})`, stateLetter(t), ppidOf(t), sg.pgid, sg.sid, ttyNr(sg.tty), tpgidOf(k, t),
     t.flags >>> 0, 0, 0, 0, 0, // flags, minflt, cminflt, majflt, cmajflt
     nsToTicks(utime), nsToTicks(stime), nsToTicks(sg.cutime), nsToTicks(sg.cstime),
     t.prio - 100, t.nice, threads, 0, nsToTicks(t.startTime),
     mem.size * PAGE_SIZE, mem.file + mem.anon, RLIM_INFINITY,
-    0, 0, 0, 0, 0, // startcode, endcode, startstack, kstkesp, kstkeip
+    code, code, 0, 0, 0, // startcode, endcode, startstack, kstkesp, kstkeip
     low31(t.pending), low31(t.blocked), low31(ign), low31(cgt),
     wchan, 0, 0, t.exitSignal, t.cpu, t.rtPriority, t.policy,
     0, 0, 0, // delayacct_blkio_ticks, guest_time, cguest_time
     0, 0, 0, 0, 0, 0, 0, // start_data .. env_end
-    exitCodeOf(t, whole),
+    permitted ? exitCodeOf(t, whole) : 0,
   ];
+}
+
+/**
+ * ptrace_may_access(PTRACE_MODE_READ_FSCREDS), which do_task_stat asks before
+ * showing wchan, the code addresses and exit_code: the reader's own thread
+ * group, the same uid, or root (CAP_SYS_PTRACE). A reader outside the machine
+ * (null: ps, the CLI, a front end) sees everything.
+ */
+function mayRead(reader: Task | null, t: Task): boolean {
+  return reader === null || reader.tgid === t.tgid || reader.uid === 0 || reader.uid === t.uid;
 }
 
 /**
@@ -208,16 +220,16 @@ export function statFields(k: Kernel, t: Task, whole: boolean): (number | string
  * @example
  * procStat(k, 8) // "8 (forker) Z 2 1 1 0 -1 68 0 0 0 0 3 0 0 0 20 0 1 0 0 0 0 18446744073709551615 0 ... 0 1792\n"
  */
-export function procStat(k: Kernel, pid: number): string | undefined {
+export function procStat(k: Kernel, pid: number, reader: Task | null = null): string | undefined {
   const t = lookup(k, pid);
-  return t ? statFields(k, t, true).join(" ") + "\n" : undefined;
+  return t ? statFields(k, t, true, reader).join(" ") + "\n" : undefined;
 }
 
 /** /proc/<pid>/task/<tid>/stat: one thread's own times and state. */
-export function procTaskStat(k: Kernel, pid: number, tid: number): string | undefined {
+export function procTaskStat(k: Kernel, pid: number, tid: number, reader: Task | null = null): string | undefined {
   const t = lookup(k, tid);
   if (!t || t.tgid !== pid) return undefined;
-  return statFields(k, t, false).join(" ") + "\n";
+  return statFields(k, t, false, reader).join(" ") + "\n";
 }
 
 /** Thread ids of a process (/proc/<pid>/task), ascending; undefined when no such pid. */
@@ -235,9 +247,9 @@ export function procPidList(k: Kernel): number[] {
 }
 
 /**
- * /proc/loadavg: `L1 L5 L15 running/total last_pid`. The kernel keeps no load
- * averages yet (calc_global_load), so they print 0.00. total counts every task,
- * zombies included (nr_threads).
+ * /proc/loadavg: `L1 L5 L15 running/total last_pid`, the averages from
+ * loadavg.ts (calc_global_load). total counts every task, zombies included
+ * (nr_threads).
  */
 export function procLoadavg(k: Kernel): string {
   let running = 0;
@@ -301,7 +313,8 @@ const kb = (name: string, kB: number): string => `${name}:\t${String(kB).padStar
 /** Pages to kB. */
 const pk = (pages: number): number => pages * (PAGE_SIZE / 1024);
 /** Name: as proc_task_name(escape=true) prints it. */
-const escapeName = (s: string): string => s.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\t/g, "\\t");
+/** proc_task_name(escape): seq_escape_str(ESCAPE_SPACE | ESCAPE_SPECIAL, only "\n\\"): a newline and a backslash, nothing else. */
+const escapeName = (s: string): string => s.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
 
 /** FDSize: the fd table's capacity (a power of two, at least 64). */
 function fdSize(t: Task): number {
@@ -669,7 +682,7 @@ export function readProcPath(k: Kernel, t: Task | null, path: string): string | 
   if (!leader || leader.tgid !== pid) return null; // /proc/<tid> of a non-leader thread is hidden from listings but exists; kept simple
   const file = m[3]!;
   let text: string | undefined;
-  if (file === "stat") text = tid === undefined ? procStat(k, pid) : procTaskStat(k, pid, tid);
+  if (file === "stat") text = tid === undefined ? procStat(k, pid, t) : procTaskStat(k, pid, tid, t);
   else if (file === "status") text = procStatus(k, pid, tid);
   else if (file === "statm") text = tid === undefined || lookup(k, tid)?.tgid === pid ? procStatm(k, pid) : undefined; // threads share the mm
   else if (file === "sched") text = procSched(k, pid, tid);

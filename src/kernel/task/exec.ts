@@ -9,7 +9,7 @@
  */
 import type { Kernel } from "../kernel.ts";
 import { ENOENT, EFAULT } from "../errno.ts";
-import { type Task, Mm, SigHand, FilesStruct, PF_FORKNOEXEC, PF_EXITING, SIGNAL_GROUP_EXIT } from "./task.ts";
+import { type Task, Mm, SigHand, FilesStruct, PF_FORKNOEXEC, PF_EXITING, PF_RANDOMIZE, SIGNAL_GROUP_EXIT } from "./task.ts";
 import { completeVfork, exitSignal, releaseTask } from "./exit.ts";
 import { SIGCHLD } from "../signal/signals.ts";
 import { recalcSigpending } from "../signal/signal.ts";
@@ -46,7 +46,7 @@ export function doExecve(k: Kernel, t: Task, path: unknown, argv: unknown): numb
   }
   setComm(k, t, img.name);
   t.selfExecId++; // begin_new_exec: a child's custom exit signal no longer applies to this image
-  t.flags &= ~PF_FORKNOEXEC;
+  t.flags = (t.flags & ~PF_FORKNOEXEC) | PF_RANDOMIZE;
   t.exitSignal = SIGCHLD;
   t.sigFrames = null;
   t.co = img.start(args);

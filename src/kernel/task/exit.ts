@@ -11,7 +11,7 @@
 import type { Kernel } from "../kernel.ts";
 import { KernelPanic } from "../errno.ts";
 import {
-  type Task, EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING, TASK_DEAD, TASK_UNINTERRUPTIBLE, TASK_KILLABLE,
+  type Task, EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING, PF_POSTCOREDUMP, PF_NOFREEZE, TASK_DEAD, TASK_UNINTERRUPTIBLE, TASK_KILLABLE,
   SIGNAL_GROUP_EXIT, SIGNAL_STOP_STOPPED, SIGNAL_STOP_CONTINUED, SIGNAL_CLD_MASK,
 } from "./task.ts";
 import { SIGCHLD, SIGHUP, SIGCONT, SIGKILL } from "../signal/signals.ts";
@@ -59,7 +59,7 @@ export function doGroupExit(k: Kernel, t: Task, code: number): void {
 export function doExit(k: Kernel, t: Task, code: number): void {
   if (t.flags & PF_EXITING) throw new KernelPanic(`pid ${t.pid} exits twice`);
   if (t === k.init) throw new KernelPanic(`Attempted to kill init! exitcode=0x${code.toString(16).padStart(8, "0")}`);
-  t.flags |= PF_EXITING;
+  t.flags |= PF_POSTCOREDUMP | PF_EXITING; // coredump_task_exit, then exit_signals
   // exit_signals: the process's signals it would have taken go to threads that stay
   if (t.tifSigpending && !(t.signal.flags & SIGNAL_GROUP_EXIT)) retargetSharedPending(k, t, ~t.blocked.lo >>> 0, ~t.blocked.hi >>> 0);
   k.lastExitAt = k.now;
@@ -80,6 +80,7 @@ export function doExit(k: Kernel, t: Task, code: number): void {
   if (k.trace.on) k.trace.emit({ name: "sched_process_exit", ts: k.now, cpu: t.cpu, comm: t.comm, pid: t.pid, prio: t.prio, code });
   exitNotify(k, t, groupDead);
   t.state = TASK_DEAD;
+  t.flags |= PF_NOFREEZE; // do_task_dead
   t.co = null;
   t.req = null;
   t.computeLeft = 0;

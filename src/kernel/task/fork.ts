@@ -10,7 +10,7 @@ import type { Kernel } from "../kernel.ts";
 import { EAGAIN, EINVAL } from "../errno.ts";
 import {
   Task, SignalStruct, SigHand, Mm, FsStruct, FilesStruct, SIGNAL_UNKILLABLE,
-  SCHED_NORMAL, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE, TASK_NEW,
+  SCHED_NORMAL, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE, TASK_NEW, PF_RANDOMIZE,
 } from "./task.ts";
 import { SigSet } from "../signal/signals.ts";
 import type { Coroutine } from "./program.ts";
@@ -72,6 +72,7 @@ export function copyProcess(k: Kernel, parent: Task, flags: number, co: Coroutin
   p.co = co;
   p.startTime = k.now;
   p.uid = parent.uid;
+  p.flags |= parent.flags & PF_RANDOMIZE; // dup_task_struct copies the flags; of those modelled, only this one outlives the fork
   p.cpusAllowed = parent.cpusAllowed;
   k.tasks.set(pid, p);
   k.nrThreads++;

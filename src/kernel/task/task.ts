@@ -30,9 +30,15 @@ export const EXIT_ZOMBIE = 0x0020;
 /** task->flags (PF_*). */
 export const PF_IDLE = 0x00000002;
 export const PF_EXITING = 0x00000004;
+/** Set in do_exit by coredump_task_exit (5.16+), whether or not a core was dumped. */
+export const PF_POSTCOREDUMP = 0x00000008;
 export const PF_FORKNOEXEC = 0x00000040;
 export const PF_SIGNALED = 0x00000400;
+/** Set by do_task_dead as the task dies for good: a zombie shows it. */
+export const PF_NOFREEZE = 0x00008000;
 export const PF_KTHREAD = 0x00200000;
+/** Address-space randomisation: set by exec (load_elf_binary, randomize_va_space 2), kept across fork. */
+export const PF_RANDOMIZE = 0x00400000;
 
 /** signal_struct->flags (SIGNAL_*). */
 export const SIGNAL_STOP_STOPPED = 0x01;
