@@ -798,3 +798,69 @@ describe.each(SMP_PRESETS)("active balance, preset %s on 2 CPUs", (sched) => {
     expect(m.kernel.rqs.map((rq) => rq.nrRunning)).toEqual([2, 0]);
   });
 });
+
+describe("balance review: active balance against an affinity change, and the average after an all-pinned redo", () => {
+  /**
+   * CPU 2 runs a heavy hog A beside a light hog B pinned there; CPU 3 frees up at 176.7 ms and its 4th
+   * failed pass (184 ms) asks CPU 2 to push A. In the same housekeeping, CPU 0's pass pulls a control
+   * program that at once sets A's mask to [3], so CPU 2's schedule() first moves A off for its mask
+   * (migration_cpu_stop), then runs the push: A has left CPU 2's cfs_tasks and must not be moved again.
+   */
+  it.each(SMP_PRESETS)("activeaffinityrace: a push and an affinity change of the same task in one instant move it once; the runqueues stay consistent (%s)", (sched) => {
+    const m = new Machine({ cpus: 4, sched });
+    let A = -1;
+    m.spawn(program("ctl", function* (sys) {
+      yield* sys.sched_setaffinity(0, [0, 1]);
+      yield* sys.sleep(100.5 * MS);
+      yield* sys.sched_setaffinity(A, [3]);
+      for (;;) yield* sys.sleep(1e9);
+    }), { affinity: [1], uid: 0 });
+    m.run(100 * US);
+    m.spawn(hog, { policy: 5, affinity: [0] });
+    m.spawn(hog, { policy: SCHED_FIFO, rtPriority: 10, nice: -20, affinity: [1], uid: 0 });
+    m.spawn(program("E", function* (sys) {
+      yield* sys.compute(176.7 * MS - 100 * US);
+      return 0;
+    }), { affinity: [3] });
+    A = m.spawn(hog, { nice: -20, affinity: [2, 3], uid: 0 });
+    const B = m.spawn(hog, { nice: 19, affinity: [2] });
+    const movesOfA: number[] = [];
+    m.kernel.trace.subscribe((e) => {
+      if (e.name === "sched_migrate_task" && e.pid === A) movesOfA.push(e.ts);
+    });
+    m.run(200 * MS);
+    expect(movesOfA).toHaveLength(1);
+    for (const rq of m.kernel.rqs) {
+      expect(rq.nrRunning).toBe([...rq.tasks].length);
+      expect(rq.load).toBe([...rq.tasks].reduce((s, p) => s + p.loadWeight, 0));
+      for (const p of rq.tasks) expect(p.cpu).toBe(rq.cpu);
+    }
+    expect(m.task(A)!.cpu).toBe(3);
+    expect(m.kernel.rqs[2]!.curr.pid).toBe(B); // B has CPU 2 to itself
+  });
+
+  /**
+   * 3 CPUs: 5 hogs pinned to CPU 0, 3 hogs on CPU 1 let go to [1, 2] at 10 ms, 1 hog pinned to CPU 2.
+   * CPU 2's pass finds CPU 0 busiest but all pinned, and redoes without it: CPU 0's load leaves the sum,
+   * its capacity does not (avg = (3072 + 1024) / 3 = 1365), so the imbalance is min(3072 - 1365,
+   * 1365 - 1024) = 341: a hog (1024) moves once failed passes have halved its weight twice (256).
+   */
+  it.each(SMP_PRESETS)("redoaverage: after passing over an all-pinned busiest CPU the average leaves its load out, and a hog moves at the third busy pass (%s)", (sched) => {
+    const m = new Machine({ cpus: 3, sched });
+    for (let i = 0; i < 5; i++) m.spawn(hog, { affinity: [0] });
+    const free = [0, 1, 2].map(() => m.spawn(hog, { affinity: [1] }));
+    m.spawn(hog, { affinity: [2] });
+    m.spawn(program("ctl", function* (sys) {
+      yield* sys.sleep(10 * MS);
+      for (const p of free) yield* sys.sched_setaffinity(p, [1, 2]);
+      return 0;
+    }), { affinity: [0] });
+    const moves: string[] = [];
+    m.kernel.trace.subscribe((e) => {
+      if (e.name === "sched_migrate_task" && e.comm === "hog") moves.push(`${e.ts / MS}:${e.orig_cpu}->${e.dest_cpu}`);
+    });
+    m.run(3 * SEC);
+    expect(loads(m)).toEqual([5, 2, 2]); // before: [5, 3, 1] for ever, the average counting CPU 0's pinned load
+    expect(moves).toEqual(["132:1->2"]);
+  });
+});

@@ -226,13 +226,16 @@ function findImbalance(k: Kernel, dst: Rq, skip: Set<number>): { src: Rq; imb: I
   let busiest: Rq | null = null;
   let totalLoad = 0;
   for (const o of k.rqs) {
+    // A CPU passed over for LBF_ALL_PINNED is out of env->cpus: update_sg_lb_stats leaves its load out
+    // of the sums, while its group's capacity still counts in total_capacity.
+    if (skip.has(o.cpu)) continue;
     totalLoad += o.load;
-    if (o !== dst && !skip.has(o.cpu) && busierThan(o, busiest)) busiest = o;
+    if (o !== dst && busierThan(o, busiest)) busiest = o;
   }
   if (busiest === null) return null;
   const local = groupType(dst);
   const busy = groupType(busiest);
-  const avg = totalLoad / k.rqs.length; // sds->avg_load, every CPU of capacity 1024
+  const avg = totalLoad / k.rqs.length; // sds->avg_load: the load of env->cpus over every CPU's capacity (1024 each)
   if (local > busy) return null;
   if (local === OVERLOADED) {
     if (dst.load >= busiest.load || dst.load >= avg) return null;
@@ -322,7 +325,9 @@ export function activeBalanceStop(k: Kernel, rq: Rq, prev: Task): boolean {
   const dst = k.rqs[rq.pushCpu]!;
   rq.pushCpu = -1;
   const cands = candidates(k, rq, dst);
-  if (prev !== rq.idle && prev.onRq) cands.push(prev); // cfs_tasks puts the task picked last at the head
+  // cfs_tasks puts the task picked last at the head. Not if it has left this CPU already (an affinity
+  // change moved it off in this same schedule(): migration_cpu_stop ran first).
+  if (prev !== rq.idle && prev.onRq && prev.cpu === rq.cpu && rq.tasks.has(prev)) cands.push(prev);
   const p = cands.find((q) => movable(k, rq, q, dst));
   if (p === undefined) return false; // alb_failed
   deactivateTask(k, rq, p, 0x100);
