@@ -47,6 +47,10 @@ if (!userCode) {
   process.exitCode = await main(argv);
 } else {
   const limit = Number(process.env.TASKLAB_WATCHDOG ?? 10);
+  if (!(limit >= 1) || !Number.isFinite(limit)) {
+    process.stderr.write(`tasklab: TASKLAB_WATCHDOG=${process.env.TASKLAB_WATCHDOG}: expected a number of seconds, at least 1\n`);
+    process.exit(2);
+  }
   const hb = new Int32Array(new SharedArrayBuffer(8));
   const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { argv, hb } });
   let code = null; // the CLI's exit status, by message; else the worker's own (0 when output was cut by | head)
@@ -68,9 +72,12 @@ if (!userCode) {
     if (++still < limit) return;
     clearInterval(watch);
     process.stderr.write(
-      `tasklab: pid ${pid} has run its own JavaScript for ${limit} s without reaching a syscall ` +
-        `(a loop without yield*?): stopped. Output above is what was simulated until then. ` +
-        `(TASKLAB_WATCHDOG=seconds sets the limit.)\n`,
+      pid === -1
+        ? `tasklab: the program file's own code (its top level, or setup) has run for ${limit} s without finishing ` +
+            `(an endless loop?): stopped. (TASKLAB_WATCHDOG=seconds sets the limit.)\n`
+        : `tasklab: pid ${pid} has run its own JavaScript for ${limit} s without reaching a syscall ` +
+            `(a loop without yield*?): stopped. Output above is what was simulated until then. ` +
+            `(TASKLAB_WATCHDOG=seconds sets the limit.)\n`,
     );
     code = 3;
     void worker.terminate().then(() => {

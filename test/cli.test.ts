@@ -1,6 +1,6 @@
 /** The tasklab command: exit codes and one-line errors for bad input. */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readFileSync, mkdirSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
@@ -239,19 +239,43 @@ describe("tasklab CLI, after a user review", () => {
     expect(c.out()).toContain("-- end at t=60s");
   });
 
-  it("comparewarn: compare prints each run's warnings (a preset without a deadline class drops the deadline task)", async () => {
-    const f = file("dl.yaml", "tasks:\n  - name: audio\n    policy: deadline\n    runtime: 5ms\n    deadline: 20ms\n    period: 20ms\n    run:\n      - compute: 5ms\n");
+  it("warnrun: a run of warnings that differ only in their time prints as the first and a count", async () => {
+    const f = file("many.yaml", "tasks:\n  - name: a\n    count: 250\n    run:\n      - sleep: 1ms\n  - name: b\n    count: 100\n    run:\n      - sleep: 1ms\n");
     const c = capture();
-    expect(await main(["compare", f, "--sched", "linux-6,eevdf"])).toBe(0);
-    expect(c.out()).toMatch(/warning \(eevdf\): .*spawn audio: policy 6 \(deadline\) has no scheduling class in scheduler "eevdf" \(task "audio", line 2\)/);
-    expect(c.out()).not.toMatch(/warning \(linux-6\)/);
+    expect(await main(["run", f, "--param", "pidMax=310"])).toBe(0);
+    const lines = c.out().split("\n").filter((l) => l.startsWith("warning:"));
+    expect(lines).toEqual(['warning: [0.000 ms] spawn b: -EAGAIN (task "b", line 6) (and 41 more like it, to 0.000 ms)']);
+  });
+
+  it("compareclass: a scheduler named with --sched that has no class for a task's policy is an error naming --sched; the default list leaves such presets out and says so", async () => {
+    const f = file("dl.yaml", "tasks:\n  - name: audio\n    policy: deadline\n    runtime: 5ms\n    deadline: 20ms\n    period: 20ms\n    run:\n      - compute: 5ms\n");
+    let c = capture();
+    expect(await main(["compare", f, "--sched", "linux-6,eevdf"])).toBe(2);
+    expect(c.err().trim()).toMatch(/^tasklab: .*dl\.yaml: task "audio" \(line 2\): policy deadline has no scheduling class in scheduler "eevdf" \(--sched\); use linux-6, linux-5, simple$/);
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(["run", f, "--sched", "cfs"])).toBe(2);
+    expect(c.err()).toMatch(/in scheduler "cfs" \(--sched\)/);
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(["compare", f])).toBe(0);
+    expect(c.out()).toMatch(/^linux-6 /m);
+    expect(c.out()).not.toMatch(/^eevdf /m);
+    expect(c.out()).toMatch(/\(not run: eevdf, cfs, which have no class for a policy the workload uses\)/);
   });
 
   it("smallinput: a missing file and a chart not named .svg are exit 2 with one line; --version prints the version", async () => {
     const f = file("ok.yaml", "tasks:\n  - name: a\n    run:\n      - compute: 1ms\n");
+    mkdirSync(join(dir, "isdir.svg"), { recursive: true });
     for (const [args, msg] of [
       [["run", join(dir, "missing.yaml")], /missing\.yaml: no such file/],
       [["run", f, "--gantt", join(dir, "chart.png")], /--gantt .*chart\.png: the chart is written as SVG; name the file \.svg/],
+      [["run", f, "--gantt", join(dir, "isdir.svg")], /--gantt .*isdir\.svg: that is a folder; name a file/],
+      [["run", f, "--gantt", ""], /--gantt: a file name is needed/],
+      [["run", f, "--perfetto", "/proc/nosuch/x.json"], /--perfetto \/proc\/nosuch\/x\.json: the folder \/proc\/nosuch does not exist/],
+      [["run", f, "--param", "hz=Infinity"], /--param hz: invalid hz Infinity: expected an integer from 100 to 1000/],
+      [["run", f, "--param", "rtRuntime=2s"], /--param rtRuntime: invalid rtRuntime 2s: expected -1/],
+      [["examples", "zombi"], /unknown example "zombi" \(did you mean "zombie"\?\)/],
     ] as const) {
       const c = capture();
       expect(await main([...args])).toBe(2);
@@ -307,6 +331,39 @@ describe("programs that misbehave, through the tasklab command", () => {
     expect(j.traceEvents.filter((e) => e.ph === "X").length).toBeGreaterThan(100);
     expect(j.traceEvents.some((e) => e.ph === "M" && e.name === "thread_name" && e.args?.name === "spinner 2")).toBe(true);
   }, 60_000);
+
+  it("loadspin: an endless loop at a program file's top level or in its setup is stopped by the watchdog with one line (exit 3)", () => {
+    for (const [name, text] of [["top.mts", "for (;;) {}\nexport default 1;\n"], ["setup.mts", "export function setup(m: unknown) {\n  for (;;) {}\n}\n"]]) {
+      const r = spawnSync(process.execPath, [bin, "run", file(name, text)], { encoding: "utf8", env: { ...process.env, TASKLAB_WATCHDOG: "1" }, timeout: 60_000 });
+      expect(r.status).toBe(3);
+      expect(r.stderr.trim()).toMatch(/^tasklab: the program file's own code \(its top level, or setup\) has run for 1 s without finishing/);
+    }
+    const r = spawnSync(process.execPath, [bin, "run", file("ok1.mts", "export default 1;\n")], { encoding: "utf8", env: { ...process.env, TASKLAB_WATCHDOG: "soon" }, timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe("tasklab: TASKLAB_WATCHDOG=soon: expected a number of seconds, at least 1");
+  }, 60_000);
+
+  it("loadthrow: a throw at import or in setup is one line with the file, line and column (exit 2); a bare generator export is told to use program()", async () => {
+    const cases: [string, string, RegExp][] = [
+      ["thr.mts", "const x = 1;\nthrow new Error(\"boom\");\nexport default x;\n", /thr\.mts:2:7: while loading: boom$/],
+      ["st.mts", "export function setup(m: any) {\n  m.nope.foo();\n}\n", /st\.mts:2:\d+: in setup: TypeError: Cannot read properties of undefined \(reading 'foo'\)$/],
+      ["gen.mts", "export default function* (sys: unknown) {\n  yield 1;\n}\n", /gen\.mts: the default export is a bare generator function; make it a program: export default program\("name", function\* \(sys\) \{ \.\.\. \}\)$/],
+    ];
+    for (const [name, text, msg] of cases) {
+      const c = capture();
+      expect(await main(["run", file(name, text)])).toBe(2);
+      expect(c.err().trim()).toMatch(msg);
+      expect(c.err().trim().split("\n")).toHaveLength(1);
+      vi.restoreAllMocks();
+    }
+  });
+
+  it("badyield: a program that yields something other than a syscall request dies with SIGSEGV and a warning that says to use yield*", async () => {
+    const f = file("y5.mts", `import { program } from ${index};\nexport default program("g", function* (sys) {\n  yield 5 as never;\n});\n`);
+    const c = capture();
+    expect(await main(["run", f])).toBe(0);
+    expect(c.out()).toMatch(/pid 2 \(g\): program crashed: yielded 5, which is not a syscall request: syscalls are made with yield\* \(the star\)/);
+  });
 
   it("syntaxerror: a program file that does not parse is one line with its file, line and column (exit 2)", () => {
     const f = file("syn.mts", `import { program } from ${index};\nexport default program("x", function* (sys) {\n  yield* sys.compute(1;\n});\n`);

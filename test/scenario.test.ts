@@ -475,11 +475,14 @@ describe("workload fork attributes take effect (workload tasks run as root)", ()
   it("a task that cannot be created at its start time is a warning, and the run goes on", async () => {
     const { parseWorkload } = await import("../src/scenario/load.ts");
     const { bootWorkload } = await import("../src/scenario/run.ts");
-    const w = parseWorkload("tasks:\n  - name: many\n    count: 500\n    run:\n      - sleep: 1ms\n", "m.yaml");
+    const w = parseWorkload("tasks:\n  - name: many\n    count: 300\n    run:\n      - sleep: 1ms\n  - name: more\n    count: 200\n    run:\n      - sleep: 1ms\n", "m.yaml");
     const { machine } = bootWorkload(w, { params: { pidMax: 400 } });
     machine.run();
     expect(machine.kernel.warnings.length).toBe(500 - 398); // pids 2..399 are all there is
-    expect(machine.kernel.warnings[0]).toMatch(/spawn many: -EAGAIN/);
+    // One task asking for more than pid_max could ever hold is the file's error, found at boot.
+    const over = parseWorkload("tasks:\n  - name: many\n    count: 500\n    run:\n      - sleep: 1ms\n", "m.yaml");
+    expect(() => bootWorkload(over, { params: { pidMax: 400 } })).toThrow(/task "many" \(line 2\): count 500 is more processes than can ever exist at once \(pid_max 400/);
+    expect(machine.kernel.warnings[0]).toMatch(/spawn more: -EAGAIN/);
     expect([...machine.kernel.tasks.keys()]).toEqual([1]);
   });
 });

@@ -257,7 +257,7 @@ describe("parseWorkload: errors", () => {
     expect(err.line).toBe(5);
     expect(err.column).toBe(9);
     expect(err.field).toBe("tasks[0].run[1].comptue");
-    expect(err.message).toContain('unknown step "comptue"; allowed steps: ' + STEP_OPS.join(", "));
+    expect(err.message).toContain('unknown step "comptue" (did you mean "compute"?); allowed steps: ' + STEP_OPS.join(", "));
   });
 
   it("steps with two keys are rejected", () => {
@@ -272,15 +272,34 @@ describe("parseWorkload: errors", () => {
     expect(err.message).toMatch(/^w\.yaml:4:9: tasks\[0\]\.run\[0\]: expected a step .*got "yield"; allowed steps: compute,/);
   });
 
+  it("misspelt: a misspelt required key is reported as the unknown key it is, with a guess, not as the key missing", () => {
+    expect(errorOf("task:\n  - name: a\n    run: []\n").message).toBe(
+      'w.yaml:1:1: task: unknown key "task" in a workload (did you mean "tasks"?); allowed keys: name, description, cpus, seed, until, sched, programs, tasks',
+    );
+    expect(errorOf("tasks:\n  - name: a\n    runs: []\n").message).toMatch(/^w\.yaml:3:5: tasks\[0\]\.runs: unknown key "runs" in a task \(did you mean "run"\?\)/);
+    expect(errorOf("tasks:\n  - name: a\n    run: []\n    colour: red\n").message).not.toMatch(/did you mean/);
+  });
+
+  it("aliasbomb: YAML aliases that expand past the cap stop with one line at the alias, not a hang", () => {
+    const rows = ["a: &a [{compute: 1ms}, {compute: 1ms}, {compute: 1ms}, {compute: 1ms}, {compute: 1ms}, {compute: 1ms}, {compute: 1ms}, {compute: 1ms}, {compute: 1ms}]"];
+    for (const [x, y] of [["b", "a"], ["c", "b"], ["d", "c"], ["e", "d"], ["f", "e"], ["g", "f"], ["h", "g"], ["i", "h"]]) rows.push(`${x}: &${x} [${Array(9).fill(`*${y}`).join(", ")}]`);
+    rows.push("tasks: [{name: x, run: *i}]");
+    const err = errorOf(rows.join("\n") + "\n");
+    expect(err.message).toMatch(/^w\.yaml:\d+:\d+: YAML aliases expand to more than \d+ nodes/);
+    // An alias used a few hundred times is fine.
+    const ok = ["programs:", "  p: &p [{compute: 1ms}, {sleep: 1ms}]", "tasks:", ...Array.from({ length: 300 }, (_, i) => `  - {name: t${i}, run: *p}`)].join("\n");
+    expect(parseWorkload(ok + "\n", "w.yaml").tasks).toHaveLength(300);
+  });
+
   it("unknown keys are named, with the allowed keys", () => {
     const top = errorOf("tasks:\n  - name: a\n    run: []\ncolour: red\n");
     expect(top.message).toBe(
       'w.yaml:4:1: colour: unknown key "colour" in a workload; allowed keys: name, description, cpus, seed, until, sched, programs, tasks',
     );
     const task = errorOf("tasks:\n  - name: a\n    prio: 3\n    run: []\n");
-    expect(task.message).toMatch(/^w\.yaml:3:5: tasks\[0\]\.prio: unknown key "prio" in a task; allowed keys: name, count, start, nice,/);
+    expect(task.message).toMatch(/^w\.yaml:3:5: tasks\[0\]\.prio: unknown key "prio" in a task \(did you mean "priority"\?\); allowed keys: name, count, start, nice,/);
     const fork = errorOf("tasks:\n  - name: a\n    run:\n      - fork:\n          run: []\n          nmae: x\n");
-    expect(fork.message).toMatch(/^w\.yaml:6:11: tasks\[0\]\.run\[0\]\.fork\.nmae: unknown key "nmae" in a fork; allowed keys: name, count,/);
+    expect(fork.message).toMatch(/^w\.yaml:6:11: tasks\[0\]\.run\[0\]\.fork\.nmae: unknown key "nmae" in a fork; allowed keys: name, count,/); // two edits from "name": no guess
     const rep = errorOf("tasks:\n  - name: a\n    run:\n      - repeat: { times: 2, run: [], every: 1ms }\n");
     expect(rep.message).toBe(
       'w.yaml:4:38: tasks[0].run[0].repeat.every: unknown key "every" in a repeat; allowed keys: times, run',
@@ -488,7 +507,10 @@ describe("parseWorkload: errors", () => {
     const line = json.split("\n").findIndex((l) => l.includes('"forever"')) + 1;
     expect(err.message).toMatch(new RegExp(`^w\\.json:${line}:\\d+: tasks\\[0\\]\\.run\\[1\\]\\.sleep: invalid duration "forever"`));
     const syntax = errorOf('{\n  "tasks": [\n    {"name": "a",, "run": []}\n  ]\n}\n', "w.json");
-    expect(syntax.message).toMatch(/^w\.json:3:\d+: YAML syntax error/);
+    expect(syntax.message).toMatch(/^w\.json:3:\d+: JSON syntax error/);
+    // JSON as JSON.parse takes it: no trailing comma, no single quotes (YAML would take both)
+    expect(errorOf('{"tasks": [{"name": "a", "run": []},]}', "w.json").message).toMatch(/^w\.json:1:\d+: JSON syntax error/);
+    expect(errorOf("{'tasks': []}", "w.json").message).toMatch(/^w\.json:1:2: JSON syntax error/);
   });
 
   it("__proto__ and odd keys are plain unknown keys", () => {

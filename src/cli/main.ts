@@ -3,7 +3,7 @@
  * public API and prints tables or JSON (isomorphic-git's CLI style).
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { readFileSync, writeFileSync, existsSync, openSync, writeSync, closeSync } from "node:fs";
+import { readFileSync, writeFileSync, existsSync, openSync, writeSync, closeSync, statSync, accessSync, constants } from "node:fs";
 import { resolve, extname, basename, dirname } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
 import { isMainThread } from "node:worker_threads";
@@ -11,11 +11,13 @@ import { EXAMPLES, TOUR, findExample } from "../../examples/index.ts";
 import { runExample } from "./examples.ts";
 import { formatDuration, parseDuration, TimeParseError } from "../sim/units.ts";
 import { Machine } from "../user/machine.ts";
+import { userCodeRunning } from "../kernel/kernel.ts";
 import { isProgram } from "../user/program.ts";
 import { OutputCursor, showView, logPrinter, timeLabel, type Out } from "./render.ts";
 import { psRows, readProcPath } from "../observe/index.ts";
 import { parseWorkload, WorkloadError } from "../scenario/load.ts";
-import { bootWorkload } from "../scenario/run.ts";
+import { didYouMean } from "../scenario/workload.ts";
+import { bootWorkload, NoClassError } from "../scenario/run.ts";
 import { PRESETS, UnknownSchedulerError } from "../kernel/sched/presets.ts";
 import { ParamError, defaultParams, DURATION_PARAMS, type Params } from "../kernel/param.ts";
 import { MetricsRecorder } from "../observe/metrics.ts";
@@ -43,7 +45,7 @@ function write(fd: 1 | 2, s: string): void {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "EAGAIN") Atomics.wait(PAUSE, 0, 0, 1); // a full pipe: wait for the reader
       else if (code === "EPIPE") process.exit(0); // the reader stopped early (| head): the output ends there
-      else throw e;
+      else outputFailed(fd, e);
     }
   }
 }
@@ -53,11 +55,31 @@ const out: Out = (s) => write(1, s);
 /** Bad input found after parsing (a task that cannot fit the machine): exit 2 with one line. */
 class InputError extends Error {}
 
+/** A workload task whose policy the chosen scheduler has no class for. */
+class NoClassInput extends InputError {
+  constructor(message: string, readonly sched: string) {
+    super(message);
+  }
+}
+
 // A reader that stops early (| head) closes the pipe: that ends the output, not in an error.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   if (e.code === "EPIPE") process.exit(0);
-  throw e;
+  outputFailed(1, e);
 });
+
+/** The output cannot be written (a full disk: ENOSPC): say so in one line on stderr and stop. */
+function outputFailed(fd: 1 | 2, e: unknown): never {
+  const code = (e as NodeJS.ErrnoException).code ?? String(e);
+  if (fd === 1) {
+    try {
+      writeSync(2, `tasklab: cannot write the output (${code}): stopped\n`);
+    } catch {
+      // stderr is gone too: nothing more to say
+    }
+  }
+  process.exit(1);
+}
 
 function intOpt(name: string, lo: number, hi: number) {
   return (v: string): number => {
@@ -174,6 +196,27 @@ function checkTunables(m: Machine, param: Partial<Params> | undefined, sched: st
   }
 }
 
+/**
+ * An error thrown by the user's own code outside any process (at import, in
+ * setup): one line naming the file and, when the stack shows it, the line.
+ */
+function userFault(file: string, e: unknown, phase: string): Error {
+  if (e instanceof InputError || e instanceof WorkloadError || e instanceof ParamError) return e;
+  const msg = e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
+  const abs = resolve(file);
+  let where = "";
+  if (e instanceof Error && typeof e.stack === "string") {
+    for (const line of e.stack.split("\n").slice(1)) {
+      const at = /\(?(?:file:\/\/)?([^()\s]+):(\d+):(\d+)\)?\s*$/.exec(line);
+      if (at && resolve(at[1]!) === abs) {
+        where = `:${at[2]}:${at[3]}`;
+        break;
+      }
+    }
+  }
+  return new InputError(`${file}${where}: ${phase}: ${msg.split("\n")[0]}`);
+}
+
 async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until: number }> {
   const ext = extname(file).toLowerCase();
   if (!existsSync(file)) throw new InputError(`${file}: no such file`);
@@ -184,6 +227,7 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
   const param = features === undefined ? o.param : { ...o.param, schedFeatures: [o.param?.schedFeatures, features.replace(/\+/g, " ")].filter(Boolean).join(" ") };
   /** A bad tunable is the command line's fault (--param, or the features of --sched), else the file's. */
   const blame = (e: unknown): never => {
+    if (e instanceof NoClassError) throw new NoClassInput(`${file}: ${e.message}`, e.sched);
     if (e instanceof ParamError && e.option === "schedFeatures" && features !== undefined) throw new InputError(`--sched ${spec}: ${e.message}`);
     if (e instanceof ParamError && o.param !== undefined && e.option in o.param) throw new InputError(`--param ${e.option}: ${e.message}`);
     if (e instanceof RangeError || e instanceof ParamError) throw new InputError(`${file}: ${e.message}`);
@@ -202,7 +246,8 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
   }
   if (ext !== ".ts" && ext !== ".js" && ext !== ".mjs" && ext !== ".mts")
     throw new InputError(`${file}: unknown file type "${ext}": expected .ts, .mts, .js, .mjs, .yaml, .yml or .json`);
-  const mod = (await import(pathToFileURL(resolve(file)).href).catch((e: Error) => {
+  userCodeRunning(true);
+  const mod = (await import(pathToFileURL(resolve(file)).href).finally(() => userCodeRunning(false)).catch((e: Error) => {
     if (/require\(\) ES Module|ERR_REQUIRE/.test(e.message))
       throw new Error(`${file}: loaded as CommonJS; name it .mts, or put it in a folder whose package.json says "type": "module"`);
     // esbuild (through tsx): "Transform failed with 1 error:\n/path/file.ts:3:22: ERROR: Expected ..." -> one line
@@ -214,7 +259,9 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
     }
     // A missing export is found when the module is linked, with no line to point at: name the file at least.
     if (/does not provide an export named/.test(e.message)) throw new InputError(`${file}: ${e.message}`);
-    throw e;
+    if (e instanceof SyntaxError && /module\.exports|exports is not defined|require is not defined/.test(e.message + e.stack))
+      throw new InputError(`${file}: written as CommonJS (${e.message}); use export default / export function setup`);
+    throw userFault(file, e, "while loading");
   })) as { default?: unknown; setup?: unknown };
   let m: Machine;
   try {
@@ -224,20 +271,50 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
   }
   checkTunables(m, o.param, m.sched);
   const target = mod.default ?? mod.setup;
+  const setup = (f: () => void): void => {
+    userCodeRunning(true);
+    try {
+      f();
+    } catch (e) {
+      throw userFault(file, e, "in setup");
+    } finally {
+      userCodeRunning(false);
+    }
+  };
   if (isProgram(target)) m.spawn(target);
-  else if (target && typeof (target as { setup?: unknown }).setup === "function") (target as { setup(m: Machine): void }).setup(m);
-  else if (typeof target === "function") (target as (m: Machine) => void)(m);
-  else throw new Error(`${file}: expected a default export made with program(...), or a setup(machine) function`);
+  else if (typeof target === "function" && target.constructor?.name === "GeneratorFunction")
+    throw new InputError(`${file}: the default export is a bare generator function; make it a program: export default program("name", function* (sys) { ... })`);
+  else if (target && typeof (target as { setup?: unknown }).setup === "function") setup(() => (target as { setup(m: Machine): void }).setup(m));
+  else if (typeof target === "function") setup(() => (target as (m: Machine) => void)(m));
+  else throw new InputError(`${file}: expected a default export made with program(...), or a setup(machine) function`);
   return { m, until: until ?? DEFAULT_UNTIL };
+}
+
+/** The run's warnings; a run of ones that differ only in their time shows as the first and a count. */
+function printWarnings(warnings: readonly string[]): void {
+  const bare = (w: string): string => w.replace(/^\[[\d.]+ ms\] /, "");
+  for (let i = 0; i < warnings.length; ) {
+    let j = i + 1;
+    while (j < warnings.length && bare(warnings[j]!) === bare(warnings[i]!)) j++;
+    out(`warning: ${warnings[i]}${j - i > 1 ? ` (and ${j - i - 1} more like it, to ${/^\[([\d.]+ ms)\]/.exec(warnings[j - 1]!)?.[1] ?? "the end"})` : ""}\n`);
+    i = j;
+  }
 }
 
 async function runCommand(file: string, o: RunOpts): Promise<void> {
   const { m, until } = await loadTarget(file, o);
   const cursor = new OutputCursor(m, out, !!o.json, true);
-  if (o.gantt) checkWritable(o.gantt);
+  if (o.gantt !== undefined) checkWritable(o.gantt);
   if (o.perfetto !== undefined) checkWritable(o.perfetto, ".json", "--perfetto", "the trace is written as JSON (Chrome trace format)");
   // The trace goes to the file as the run goes (a long run makes more text than one string can hold).
-  const perfettoFd = o.perfetto !== undefined ? openSync(o.perfetto, "w") : null;
+  let perfettoFd: number | null = null;
+  if (o.perfetto !== undefined) {
+    try {
+      perfettoFd = openSync(o.perfetto, "w");
+    } catch (e) {
+      throw new InputError(`--perfetto ${o.perfetto}: cannot write it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+  }
   // At least every tenth of a second of wall time (looked at at every event: a program may spend long
   // in its own code between events), so a run the watchdog stops loses little of its trace.
   let flushedAt = performance.now();
@@ -290,7 +367,7 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   }
   if (rec && o.gantt) {
     const title = `${basename(file)}: ${m.sched}, ${k.rqs.length} CPUs`;
-    writeFileSync(o.gantt, await ganttSvg(rec, { end: rec.workEnd(end), title }));
+    writeOutput(o.gantt, await ganttSvg(rec, { end: rec.workEnd(end), title }), "--gantt");
     if (!o.json) out(`wrote ${o.gantt}\n`);
   }
   if (perfetto !== null && perfettoFd !== null) {
@@ -301,7 +378,7 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   const summary = { type: "summary", ts: end, cpus: k.rqs.length, sched: m.sched, events: k.engine.fired, processesCreated: k.totalForks, warnings: k.warnings };
   if (o.json) out(JSON.stringify({ type: "ps", ts: end, rows: psRows(k) }) + "\n" + JSON.stringify(summary) + "\n");
   else {
-    for (const w of k.warnings) out(`warning: ${w}\n`);
+    printWarnings(k.warnings);
     if (capped) out(`\nnote: stopped at the default limit of ${formatDuration(DEFAULT_UNTIL)} with tasks still running; --until sets another\n`);
     // total_forks, as /proc/stat's "processes" counts it (threads too); the engine's events, not trace lines
     out(`\n-- end at ${timeLabel(end)}: ${plural(k.totalForks, "process", "processes")} created (threads included), ${plural(k.engine.fired, "engine event")}\n`);
@@ -311,32 +388,60 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
 
 /** Fails before a long run if the chart (or trace) could not be written afterwards. */
 function checkWritable(path: string, ext = ".svg", option = "--gantt", what = "the chart is written as SVG"): void {
+  if (path === "") throw new InputError(`${option}: a file name is needed`);
   if (!path.toLowerCase().endsWith(ext)) throw new InputError(`${option} ${path}: ${what}; name the file ${ext}`);
   const dir = dirname(resolve(path));
   if (!existsSync(dir)) throw new InputError(`${option} ${path}: the folder ${dir} does not exist`);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new InputError(`${option} ${path}: that is a folder; name a file`);
+  try {
+    accessSync(existsSync(path) ? path : dir, constants.W_OK);
+  } catch (e) {
+    throw new InputError(`${option} ${path}: cannot write there (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+}
+
+/** Writes a file the command line named, blaming the option if it cannot. */
+function writeOutput(path: string, text: string, option: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new InputError(`${option} ${path}: cannot write it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
 }
 
 /** Runs one workload under each scheduler of --sched (default: every preset) and prints a table. */
 async function compareCommand(file: string, o: RunOpts): Promise<void> {
-  const scheds = (o.sched ?? Object.keys(PRESETS).join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+  let scheds = (o.sched ?? Object.keys(PRESETS).join(",")).split(",").map((s) => s.trim()).filter(Boolean);
   if (scheds.length === 0) throw new InputError(`--sched: no scheduler named; expected a comma-separated list of ${Object.keys(PRESETS).join(", ")}`);
   const twice = scheds.find((s, i) => scheds.indexOf(s) !== i);
   if (twice !== undefined) throw new InputError(`--sched: "${twice}" is listed twice`);
-  if (o.gantt) checkWritable(o.gantt);
+  if (o.gantt !== undefined) checkWritable(o.gantt);
   const boots = new Map<string, { m: Machine; until: number }>();
-  for (const s of scheds) boots.set(s, await loadTarget(file, { ...o, sched: s }));
+  const skipped: string[] = [];
+  for (const s of scheds) {
+    try {
+      boots.set(s, await loadTarget(file, { ...o, sched: s }));
+    } catch (e) {
+      // The default list is every preset: one that cannot run a task of the workload is left out, and said so.
+      if (o.sched !== undefined || !(e instanceof NoClassInput)) throw e;
+      skipped.push(s);
+    }
+  }
+  scheds = scheds.filter((s) => boots.has(s));
+  if (scheds.length === 0) throw new InputError(`${file}: no scheduler can run every task of it`);
   const charts: { sched: string; rec: MetricsRecorder; end: number }[] = [];
   const rows = compareSchedulers((s) => ({ machine: boots.get(s)!.m, until: boots.get(s)!.until }), scheds, {
     keepRuns: !!o.gantt,
     perTask: !!o.tasks,
     onRun: (sched, r) => charts.push({ sched, rec: r.recorder, end: r.metrics.end }),
   });
-  out(o.json ? JSON.stringify({ type: "compare", file, rows }) + "\n" : formatCompareTable(rows));
+  out(o.json ? JSON.stringify({ type: "compare", file, rows, ...(skipped.length > 0 ? { skipped } : {}) }) + "\n" : formatCompareTable(rows));
+  if (skipped.length > 0 && !o.json) out(`(not run: ${skipped.join(", ")}, which ${skipped.length === 1 ? "has" : "have"} no class for a policy the workload uses)\n`);
   if (o.tasks && !o.json) out(`\n${formatCompareTasks(rows)}`);
   if (!o.gantt) return;
   for (const c of charts) {
     const path = o.gantt.replace(/(\.svg)?$/i, `-${c.sched.replace(/[^A-Za-z0-9_.-]+/g, "-")}.svg`);
-    writeFileSync(path, await ganttSvg(c.rec, { end: c.end, title: `${basename(file)}: ${c.sched}` }));
+    writeOutput(path, await ganttSvg(c.rec, { end: c.end, title: `${basename(file)}: ${c.sched}` }), "--gantt");
     if (!o.json) out(`wrote ${path}\n`);
   }
 }
@@ -348,7 +453,7 @@ function examplesCommand(name: string | undefined, o: { cpus?: number; seed?: nu
     return;
   }
   const e = findExample(name);
-  if (!e) throw new InputError(`unknown example "${name}": expected one of ${EXAMPLES.map((x) => x.name).join(", ")}`);
+  if (!e) throw new InputError(`unknown example "${name}"${didYouMean(name, EXAMPLES.map((x) => x.name))}: expected one of ${EXAMPLES.map((x) => x.name).join(", ")}`);
   runExample(e, out, o);
 }
 
@@ -429,4 +534,10 @@ export async function main(argv: string[]): Promise<number> {
     write(2, `tasklab: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
+}
+
+// Run directly (npx tsx src/cli/main.ts ...) rather than through bin/tasklab.js: the same CLI, without the
+// watchdog's worker thread.
+if (isMainThread && process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main(process.argv.slice(2));
 }

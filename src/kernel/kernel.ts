@@ -34,6 +34,15 @@ export function setProgramHeartbeat(hb: Int32Array | null): void {
   programHeartbeat = hb;
 }
 
+/**
+ * Marks the user's own code outside any simulated process (a program file's
+ * top level while it is imported, its setup function) as running ([0] = -1)
+ * or done, so the watchdog also stops an endless loop there.
+ */
+export function userCodeRunning(on: boolean): void {
+  if (programHeartbeat !== null) programHeartbeat[0] = on ? -1 : 0;
+}
+
 export class Kernel {
   /** See setProgramHeartbeat. */
   readonly heartbeat: Int32Array | null = programHeartbeat;

@@ -118,7 +118,12 @@ export class ParamError extends Error {
     value: unknown,
     allowed: string,
   ) {
-    super(`invalid ${option} ${JSON.stringify(value)}: ${allowed}`);
+    // A duration reads best with units, as the command line takes it; Infinity and NaN as themselves.
+    const shown =
+      typeof value !== "number" ? JSON.stringify(value)
+      : Number.isFinite(value) && value > 0 && (DURATION_PARAMS as readonly string[]).includes(option) ? formatDuration(value)
+      : String(value);
+    super(`invalid ${option} ${shown}: ${allowed}`);
     this.name = "ParamError";
   }
 }
@@ -158,6 +163,8 @@ export function checkParams(p: Params): void {
     throw new ParamError("migrationCost", p.migrationCost, "expected -1 (every task cache-hot) or a duration from 0 to 1s");
   if (typeof p.schedFeatures !== "string") throw new ParamError("schedFeatures", p.schedFeatures, "expected a string of feature names");
   parseSchedFeatures(p.schedFeatures);
+  if (!(p.rlimitCore === Infinity || (Number.isInteger(p.rlimitCore) && p.rlimitCore >= 0)))
+    throw new ParamError("rlimitCore", p.rlimitCore, "expected a non-negative integer (bytes; 0: no core dumps) or Infinity");
   if (!(p.rlimitNproc === Infinity || (Number.isInteger(p.rlimitNproc) && p.rlimitNproc >= 0)))
     throw new ParamError("rlimitNproc", p.rlimitNproc, "expected a non-negative integer or Infinity");
 }

@@ -67,6 +67,17 @@ export function parseWorkload(text: string, file: string): Workload {
   });
 
   const posAt = (offset: number): Pos => lineCounter.linePos(offset);
+  if (/\.json$/i.test(file)) {
+    // JSON is parsed as YAML for the positions, but must be JSON: no trailing commas, no single quotes.
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      const msg = (e as Error).message;
+      const at = /at position (\d+)/.exec(msg);
+      const { line, col } = at ? posAt(Number(at[1])) : { line: 1, col: 1 };
+      throw new WorkloadError(file, line, col, "", `JSON syntax error: ${msg.replace(/ in JSON at position \d+.*$/, "")}`);
+    }
+  }
   const nodePos = (node: { range?: readonly number[] | null } | null | undefined): Pos | undefined =>
     node?.range ? posAt(node.range[0]!) : undefined;
 
@@ -76,8 +87,8 @@ export function parseWorkload(text: string, file: string): Workload {
     const reason =
       err.code === "MULTIPLE_DOCS"
         ? "YAML syntax error: a workload file must hold a single YAML document (found a second one)"
-        : `YAML syntax error: ${err.message}`;
-    throw new WorkloadError(file, line, col, "", reason);
+        : `YAML syntax error: ${err.message.length > 200 ? `${err.message.slice(0, 200)}...` : err.message}`;
+    throw new WorkloadError(file, line, col, "", /\.json$/i.test(file) ? reason.replace(/^YAML/, "JSON") : reason);
   }
 
   const raw = toPlain(doc, file, posAt);
@@ -85,14 +96,15 @@ export function parseWorkload(text: string, file: string): Workload {
   const result = schema.safeParse(raw.value);
   if (result.success) return result.data;
 
-  // Report the issue that comes first in the file.
+  // Report the issue that comes first in the file; a missing key last of all, as an unknown key
+  // elsewhere is often the same key misspelled ("task:" for "tasks:"), and says more.
   let best: { pos: Pos; path: Path; iss: z.core.$ZodIssue } | undefined;
+  const missing = (iss: z.core.$ZodIssue): boolean => iss.message.startsWith("missing;");
   for (const iss of result.error.issues) {
     const path = issuePath(iss);
     const pos = locate(doc, path, issueIsAboutKey(iss), nodePos);
-    if (!best || pos.line < best.pos.line || (pos.line === best.pos.line && pos.col < best.pos.col)) {
-      best = { pos, path, iss };
-    }
+    const before = !best || (missing(best.iss) && !missing(iss)) || (missing(best.iss) === missing(iss) && (pos.line < best.pos.line || (pos.line === best.pos.line && pos.col < best.pos.col)));
+    if (before) best = { pos, path, iss };
   }
   const { pos, path, iss } = best!;
   throw new WorkloadError(file, pos.line, pos.col, formatPath(path), iss.message);
@@ -137,6 +149,14 @@ function locate(
   return pos;
 }
 
+/** Calls `f` once per node as written (aliases not followed). */
+function visitCount(node: unknown, f: () => void): void {
+  if (node === null || node === undefined) return;
+  f();
+  if (isMap(node)) for (const pair of node.items) visitCount(pair.value, f);
+  else if (isSeq(node)) for (const item of node.items) visitCount(item, f);
+}
+
 /**
  * Decode the document into plain data (like `doc.toJS()`), remembering which
  * YAML node each decoded mapping/list came from so steps get a source line.
@@ -148,6 +168,13 @@ function toPlain(
 ): { value: unknown; nodes: WeakMap<object, YamlNode> } {
   const nodes = new WeakMap<object, YamlNode>();
   const active = new Set<unknown>();
+  // Aliases may nest so that a few lines stand for billions of nodes ("billion laughs"): cap what
+  // they expand to, at 100,000 nodes plus 100 per node written in the file.
+  let written = 0;
+  visitCount(doc.contents, () => written++);
+  const cap = 100_000 + 100 * written;
+  let made = 0;
+  let outerAlias: YamlNode | null = null; // the alias in the file whose expansion is in progress
   const fail = (node: YamlNode, reason: string): never => {
     const { line, col } = node.range ? posAt(node.range[0]) : { line: 1, col: 1 };
     throw new WorkloadError(file, line, col, "", reason);
@@ -155,11 +182,16 @@ function toPlain(
 
   const conv = (node: unknown): unknown => {
     if (node === null || node === undefined) return null;
+    if (++made > cap) return fail(outerAlias ?? (node as YamlNode), `YAML aliases expand to more than ${cap} nodes; write the repetition with count or repeat instead`);
     if (isAlias(node)) {
       const target = node.resolve(doc);
       if (!target) return fail(node, `YAML syntax error: unknown alias *${node.source}`);
       if (active.has(target)) return fail(node, `YAML syntax error: alias *${node.source} refers to a node that contains it`);
-      return conv(target);
+      if (outerAlias !== null) return conv(target);
+      outerAlias = node;
+      const v = conv(target);
+      outerAlias = null;
+      return v;
     }
     if (isScalar(node)) return node.value;
     if (isMap(node)) {

@@ -8,6 +8,7 @@
  * const machine = runWorkload(w, { cpus: 4 });
  */
 import type { Params } from "../kernel/param.ts";
+import { PRESETS } from "../kernel/sched/presets.ts";
 import { Machine, type SpawnOptions } from "../user/machine.ts";
 import { policyNumber, workloadImage, workloadPath } from "./interp.ts";
 import type { SchedAttrs, TaskSpec, Workload } from "./workload.ts";
@@ -106,6 +107,10 @@ function scheduleTask(boot: WorkloadBoot, t: TaskSpec, programs: Workload["progr
   // nice steps take effect, as they would for a harness started by root.
   const opts: SpawnOptions = { ...schedSpawnOptions(t), name: t.name, argv: [t.name], uid: 0 };
   if (opts.affinity) opts.affinity = usableCpus(boot.machine, t);
+  const pidMax = boot.machine.kernel.params.pidMax;
+  if (t.count > pidMax)
+    throw new RangeError(`task "${t.name}" (line ${t.loc.line}): count ${t.count} is more processes than can ever exist at once (pid_max ${pidMax}; --param pidMax raises it, to 4194304)`);
+  if (opts.policy !== undefined && boot.machine.kernel.classOfPolicy[opts.policy] === undefined) throw new NoClassError(boot.machine.sched, t, opts.policy);
   const dl = deadlineParams(t);
   const pids: number[] = [];
   boot.pids.set(t.name, pids);
@@ -120,6 +125,15 @@ function scheduleTask(boot: WorkloadBoot, t: TaskSpec, programs: Workload["progr
       },
       `task "${t.name}", line ${t.loc.line}`,
     );
+  }
+}
+
+/** A task whose policy the machine's scheduler has no class for (a realtime task under the fair class alone). */
+export class NoClassError extends RangeError {
+  constructor(readonly sched: string, readonly task: TaskSpec, policy: number) {
+    const with_ = Object.keys(PRESETS).filter((n) => new Machine({ sched: n }).kernel.classOfPolicy[policy] !== undefined);
+    super(`task "${task.name}" (line ${task.loc.line}): policy ${task.policy} has no scheduling class in scheduler "${sched}" (--sched); use ${with_.join(", ")}`);
+    this.name = "NoClassError";
   }
 }
 

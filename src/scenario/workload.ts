@@ -23,6 +23,7 @@
  * ```
  */
 import { PRESETS } from "../kernel/sched/presets.ts";
+import { DL_PERIOD_MAX, DL_PERIOD_MIN, DL_SCALE } from "../kernel/sched/deadline.ts";
 import { z } from "zod";
 import { formatDuration, parseDuration, TimeParseError } from "../sim/units.ts";
 
@@ -228,10 +229,33 @@ type Ctx = z.RefinementCtx;
 function show(v: unknown): string {
   if (v === undefined) return "nothing";
   if (v === null) return "an empty value";
-  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
   return String(v);
+}
+
+/** Damerau-free edit distance (insert, delete, substitute), for suggestions. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** ` (did you mean "x"?)` for the closest name among `names` if it is close (a name it begins, or 1 edit, 2 for names of 6 letters or more), else "". */
+export function didYouMean(word: string, names: readonly string[]): string {
+  const w = word.toLowerCase();
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const n of names) {
+    const d = w.length >= 3 && n.startsWith(w) ? 0.5 : editDistance(w, n); // an abbreviation ("prio") first
+    if (d < bestD) [best, bestD] = [n, d];
+  }
+  return best !== undefined && bestD <= (best.length >= 6 ? 2 : 1) && best !== word ? ` (did you mean ${JSON.stringify(best)}?)` : "";
 }
 
 function expected(input: unknown, what: string): string {
@@ -368,8 +392,9 @@ function mapping<T extends z.core.$ZodLooseShape>(shape: T, what: string) {
   return z.strictObject(shape, {
     error: (iss) => {
       if (iss.code === "unrecognized_keys") {
-        const keys = iss.keys.map((k) => JSON.stringify(k)).join(", ");
-        return `unknown key${iss.keys.length > 1 ? "s" : ""} ${keys} in ${what}; allowed keys: ${allowed}`;
+        const keys = iss.keys.map((k) => JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}...` : k)).join(", ");
+        const hint = didYouMean(iss.keys[0]!, Object.keys(shape));
+        return `unknown key${iss.keys.length > 1 ? "s" : ""} ${keys} in ${what}${hint}; allowed keys: ${allowed}`;
       }
       if (iss.code === "invalid_type") return expected(iss.input, `${what} (a mapping with keys ${allowed})`);
       return undefined;
@@ -412,7 +437,11 @@ function checkSched(v: SchedIn, ctx: Ctx): SchedAttrs {
       if (v[k] === undefined) addIssue(ctx, [k], `required when policy is deadline; expected ${DURATION_EXAMPLE}`);
     }
     const { runtime, deadline, period } = v;
-    if (runtime !== undefined && runtime <= 0) addIssue(ctx, ["runtime"], "must be greater than 0 for policy deadline");
+    // __checkparam_dl: runtime at least 1 << DL_SCALE ns, period within sched_deadline_period_{min,max}_us.
+    if (runtime !== undefined && runtime < 2 ** DL_SCALE)
+      addIssue(ctx, ["runtime"], `runtime ${formatDuration(runtime)} is below the 1024ns minimum of policy deadline (sched_setattr: EINVAL)`);
+    if (period !== undefined && (period < DL_PERIOD_MIN || period > DL_PERIOD_MAX))
+      addIssue(ctx, ["period"], `period ${formatDuration(period)} out of range; expected 100us to 4.194304s (sched_deadline_period_min_us..max_us; sched_setattr: EINVAL)`);
     if (runtime !== undefined && deadline !== undefined && runtime > deadline) {
       addIssue(
         ctx,
@@ -504,7 +533,7 @@ export function workloadSchema(opts: SchemaOptions = {}): z.ZodType<Workload, un
     }
     const unknownKey = keys.find((k) => !(STEP_OPS as readonly string[]).includes(k));
     if (unknownKey !== undefined) {
-      addIssue(ctx, [unknownKey], `unknown step ${JSON.stringify(unknownKey)}; allowed steps: ${allowedSteps}`, true);
+      addIssue(ctx, [unknownKey], `unknown step ${JSON.stringify(unknownKey)}${didYouMean(unknownKey, STEP_OPS)}; allowed steps: ${allowedSteps}`, true);
       return z.NEVER;
     }
     if (keys.length > 1) {
@@ -611,10 +640,10 @@ export function workloadSchema(opts: SchemaOptions = {}): z.ZodType<Workload, un
       name: text().optional(),
       description: z.string({ error: (iss) => expected(iss.input, "a string") }).optional(),
       cpus: int(1, 1024).optional(),
-      seed: int().optional(),
+      seed: int(0, 2 ** 31 - 1).optional(), // as --seed
       until: duration.optional(),
       sched: z
-        .string()
+        .string({ error: (iss) => expected(iss.input, `a scheduler name, one of ${Object.keys(PRESETS).join(", ")}`) })
         .refine((v) => v in PRESETS, { error: (iss) => `unknown scheduler ${JSON.stringify(iss.input)}: expected one of ${Object.keys(PRESETS).join(", ")}` })
         .optional(),
       programs: z

@@ -230,6 +230,8 @@ export class GenCoroutine implements Coroutine {
 
   private begin(): void {
     this.top = this.fn(this.sys, this.thread ? this.arg : own(this.arg)); // a thread shares its argument; a process owns its argv
+    if (typeof (this.top as { next?: unknown } | null)?.next !== "function")
+      throw new TypeError(`the program's function returned ${describe(this.top)}, not a generator: write it as function* (sys) { ... }`);
     if (this.replayLen === 0) return;
     let last: SyscallReq | null = null;
     this.log.forEach(this.replayLen, (e) => {
@@ -259,6 +261,7 @@ export class GenCoroutine implements Coroutine {
     const r = this.top!.next(result);
     if (!r.done) {
       const req = r.value;
+      if (typeof req !== "object" || req === null || typeof req.nr !== "string") throw new TypeError(badYield(req));
       const nr = req.nr;
       if (nr === "rt_sigaction") this.noteInstall(req);
       let h = this.path;
@@ -319,3 +322,15 @@ function exitCode(v: unknown): number {
 }
 
 export type { Image };
+
+/** A value a program yielded or returned, for an error message. */
+function describe(v: unknown): string {
+  if (typeof v === "string") return JSON.stringify(v.length > 30 ? `${v.slice(0, 30)}...` : v);
+  if (v === null || v === undefined || typeof v !== "object") return String(v);
+  return Array.isArray(v) ? "a list" : "an object";
+}
+
+/** What is wrong when a program yields something other than a syscall request. */
+function badYield(v: unknown): string {
+  return `yielded ${describe(v)}, which is not a syscall request: syscalls are made with yield* (the star), as in yield* sys.sleep(ms(5))`;
+}
