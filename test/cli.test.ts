@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
 import { main } from "../src/cli/main.ts";
+import { collapseWarnings } from "../src/observe/report.ts";
 
 function capture(): { out: () => string; err: () => string } {
   let out = "";
@@ -244,7 +245,39 @@ describe("tasklab CLI, after a user review", () => {
     const c = capture();
     expect(await main(["run", f, "--param", "pidMax=310"])).toBe(0);
     const lines = c.out().split("\n").filter((l) => l.startsWith("warning:"));
-    expect(lines).toEqual(['warning: [0.000 ms] spawn b: -EAGAIN (task "b", line 6) (and 41 more like it, to 0.000 ms)']);
+    expect(lines).toEqual(['warning: [0.000 ms] spawn b: -EAGAIN (task "b", line 6) (and 41 more like it, the last at 0.000 ms)']);
+  });
+
+  it("warnrun2: warnings that differ only in time collapse per text even when interleaved, in run and in compare", async () => {
+    const f = file("two.yaml", "tasks:\n  - name: a\n    count: 290\n    run:\n      - sleep: 1ms\n  - name: b\n    count: 30\n    start: 1ms\n    run:\n      - sleep: 1ms\n  - name: c\n    count: 30\n    start: 1ms\n    run:\n      - sleep: 1ms\n");
+    const c = capture();
+    expect(await main(["run", f, "--param", "pidMax=310"])).toBe(0); // 308 pids after init: 290 + 18 of b, then none
+    const lines = c.out().split("\n").filter((l) => l.startsWith("warning:"));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/spawn b: -EAGAIN .*\(and 11 more like it, the last at 1\.000 ms\)$/);
+    expect(lines[1]).toMatch(/spawn c: -EAGAIN .*\(and 29 more like it, the last at 1\.000 ms\)$/);
+    // Interleaved, as two processes' warnings come:
+    expect(collapseWarnings(["[1.000 ms] pid 2 (p): x", "[1.000 ms] pid 3 (p): x", "[4.000 ms] pid 2 (p): x", "[4.000 ms] pid 3 (p): x", "[5.000 ms] pid 2 (p): y"])).toEqual([
+      "[1.000 ms] pid 2 (p): x (and 1 more like it, the last at 4.000 ms)",
+      "[1.000 ms] pid 3 (p): x (and 1 more like it, the last at 4.000 ms)",
+      "[5.000 ms] pid 2 (p): y",
+    ]);
+  });
+
+  it("schedfromfile: a policy the file's own sched: has no class for blames the file's sched, not --sched; count is checked against the pids left after init", async () => {
+    const f = file("sf.yaml", "sched: eevdf\ntasks:\n  - name: rt\n    policy: fifo\n    priority: 5\n    run:\n      - compute: 1ms\n");
+    let c = capture();
+    expect(await main(["run", f])).toBe(2);
+    expect(c.err()).toMatch(/policy fifo has no scheduling class in scheduler "eevdf" \(the file's sched\)/);
+    vi.restoreAllMocks();
+    const g = file("c309.yaml", "tasks:\n  - name: a\n    count: 309\n    run:\n      - compute: 1ms\n");
+    c = capture();
+    expect(await main(["run", g, "--param", "pidMax=310"])).toBe(2);
+    expect(c.err()).toMatch(/count 309 is more processes than can ever exist at once \(pid_max 310 leaves 308 pids after init/);
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(["run", g, "--param", "pidMax=311", "--until", "1ms"])).toBe(0);
+    expect(c.out()).not.toMatch(/warning/);
   });
 
   it("compareclass: a scheduler named with --sched that has no class for a task's policy is an error naming --sched; the default list leaves such presets out and says so", async () => {
@@ -341,6 +374,13 @@ describe("programs that misbehave, through the tasklab command", () => {
     const r = spawnSync(process.execPath, [bin, "run", file("ok1.mts", "export default 1;\n")], { encoding: "utf8", env: { ...process.env, TASKLAB_WATCHDOG: "soon" }, timeout: 60_000 });
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe("tasklab: TASKLAB_WATCHDOG=soon: expected a number of seconds, at least 1");
+  }, 60_000);
+
+  it("setupstretches: the watchdog counts each stretch of setup or loading on its own, not their sum (compare sets up once per scheduler)", () => {
+    const f = file("slowsetup.mts", "export function setup(m: unknown) {\n  const t = Date.now();\n  while (Date.now() - t < 300) {}\n}\n");
+    const r = spawnSync(process.execPath, [bin, "compare", f], { encoding: "utf8", env: { ...process.env, TASKLAB_WATCHDOG: "1" }, timeout: 60_000 });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
   }, 60_000);
 
   it("loadthrow: a throw at import or in setup is one line with the file, line and column (exit 2); a bare generator export is told to use program()", async () => {

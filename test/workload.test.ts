@@ -280,6 +280,21 @@ describe("parseWorkload: errors", () => {
     expect(errorOf("tasks:\n  - name: a\n    run: []\n    colour: red\n").message).not.toMatch(/did you mean/);
   });
 
+  it("jsonreview: a byte-order mark is skipped; a JSON syntax error is placed where it is, also where Node's message gives no position", () => {
+    const bom = "\ufeff" + JSON.stringify({ tasks: [{ name: "a", run: [{ compute: "1ms" }] }] });
+    expect(parseWorkload(bom, "w.json").tasks).toHaveLength(1);
+    const sq = '{\n  "cpus": 2,\n  "tasks": [{"name": \'a\', "run": []}]\n}\n';
+    expect(errorOf(sq, "w.json").message).toBe("w.json:3:22: JSON syntax error: unexpected \"'\""); // at the quote
+    expect(errorOf('{\n  "tasks": [\n', "w.json").message).toMatch(/^w\.json:3:1: JSON syntax error: unexpected end of the file$/);
+    expect(errorOf('{"tasks": [], "cpus": tru}', "w.json").message).toMatch(/^w\.json:1:2[3-6]: JSON syntax error/);
+  });
+
+  it("aliaslarge: a program shared by 200 tasks through one alias (about 400,000 nodes) is not taken for an alias bomb", () => {
+    const steps = Array.from({ length: 1000 }, (_, i) => `{compute: ${i + 1}us}`).join(", ");
+    const text = ["programs:", `  trace: &trace [${steps}]`, "tasks:", ...Array.from({ length: 200 }, (_, i) => `  - {name: t${i}, nice: ${(i % 40) - 20}, run: *trace}`)].join("\n") + "\n";
+    expect(parseWorkload(text, "w.yaml").tasks).toHaveLength(200);
+  });
+
   it("aliasbomb: YAML aliases that expand past the cap stop with one line at the alias, not a hang", () => {
     const rows = ["a: &a [{compute: 1ms}, {compute: 1ms}, {compute: 1ms}, {compute: 1ms}, {compute: 1ms}, {compute: 1ms}, {compute: 1ms}, {compute: 1ms}, {compute: 1ms}]"];
     for (const [x, y] of [["b", "a"], ["c", "b"], ["d", "c"], ["e", "d"], ["f", "e"], ["g", "f"], ["h", "g"], ["i", "h"]]) rows.push(`${x}: &${x} [${Array(9).fill(`*${y}`).join(", ")}]`);

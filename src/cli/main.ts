@@ -24,7 +24,7 @@ import { MetricsRecorder } from "../observe/metrics.ts";
 import { ganttSvg } from "../observe/gantt.ts";
 import { PerfettoRecorder } from "../observe/perfetto.ts";
 import { compareSchedulers, formatCompareTable, formatCompareTasks } from "../observe/compare.ts";
-import { formatMetrics, plural } from "../observe/report.ts";
+import { formatMetrics, plural, collapseWarnings } from "../observe/report.ts";
 
 /**
  * Writes to stdout (fd 1) or stderr (fd 2). In the worker thread that runs a user's program under the
@@ -227,7 +227,11 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
   const param = features === undefined ? o.param : { ...o.param, schedFeatures: [o.param?.schedFeatures, features.replace(/\+/g, " ")].filter(Boolean).join(" ") };
   /** A bad tunable is the command line's fault (--param, or the features of --sched), else the file's. */
   const blame = (e: unknown): never => {
-    if (e instanceof NoClassError) throw new NoClassInput(`${file}: ${e.message}`, e.sched);
+    if (e instanceof NoClassError) {
+      const chosen = sched !== undefined ? "--sched" : "the file's sched";
+      const t = e.task;
+      throw new NoClassInput(`${file}: task "${t.name}" (line ${t.loc.line}): policy ${t.policy} has no scheduling class in scheduler "${e.sched}" (${chosen}); use ${e.with.join(", ")}`, e.sched);
+    }
     if (e instanceof ParamError && e.option === "schedFeatures" && features !== undefined) throw new InputError(`--sched ${spec}: ${e.message}`);
     if (e instanceof ParamError && o.param !== undefined && e.option in o.param) throw new InputError(`--param ${e.option}: ${e.message}`);
     if (e instanceof RangeError || e instanceof ParamError) throw new InputError(`${file}: ${e.message}`);
@@ -290,15 +294,9 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
   return { m, until: until ?? DEFAULT_UNTIL };
 }
 
-/** The run's warnings; a run of ones that differ only in their time shows as the first and a count. */
+/** The run's warnings; ones that differ only in their time show as the first and a count. */
 function printWarnings(warnings: readonly string[]): void {
-  const bare = (w: string): string => w.replace(/^\[[\d.]+ ms\] /, "");
-  for (let i = 0; i < warnings.length; ) {
-    let j = i + 1;
-    while (j < warnings.length && bare(warnings[j]!) === bare(warnings[i]!)) j++;
-    out(`warning: ${warnings[i]}${j - i > 1 ? ` (and ${j - i - 1} more like it, to ${/^\[([\d.]+ ms)\]/.exec(warnings[j - 1]!)?.[1] ?? "the end"})` : ""}\n`);
-    i = j;
-  }
+  for (const w of collapseWarnings(warnings)) out(`warning: ${w}\n`);
 }
 
 async function runCommand(file: string, o: RunOpts): Promise<void> {
@@ -392,6 +390,7 @@ function checkWritable(path: string, ext = ".svg", option = "--gantt", what = "t
   if (!path.toLowerCase().endsWith(ext)) throw new InputError(`${option} ${path}: ${what}; name the file ${ext}`);
   const dir = dirname(resolve(path));
   if (!existsSync(dir)) throw new InputError(`${option} ${path}: the folder ${dir} does not exist`);
+  if (!statSync(dir).isDirectory()) throw new InputError(`${option} ${path}: ${dir} is a file, not a folder`);
   if (existsSync(path) && statSync(path).isDirectory()) throw new InputError(`${option} ${path}: that is a folder; name a file`);
   try {
     accessSync(existsSync(path) ? path : dir, constants.W_OK);

@@ -40,7 +40,9 @@ export function setProgramHeartbeat(hb: Int32Array | null): void {
  * or done, so the watchdog also stops an endless loop there.
  */
 export function userCodeRunning(on: boolean): void {
-  if (programHeartbeat !== null) programHeartbeat[0] = on ? -1 : 0;
+  if (programHeartbeat === null) return;
+  programHeartbeat[0] = on ? -1 : 0;
+  if (on) programHeartbeat[1]!++; // a new stretch: the watchdog counts from here, not across stretches
 }
 
 export class Kernel {

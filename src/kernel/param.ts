@@ -121,7 +121,7 @@ export class ParamError extends Error {
     // A duration reads best with units, as the command line takes it; Infinity and NaN as themselves.
     const shown =
       typeof value !== "number" ? JSON.stringify(value)
-      : Number.isFinite(value) && value > 0 && (DURATION_PARAMS as readonly string[]).includes(option) ? formatDuration(value)
+      : Number.isInteger(value) && value > 0 && (DURATION_PARAMS as readonly string[]).includes(option) ? formatDuration(value)
       : String(value);
     super(`invalid ${option} ${shown}: ${allowed}`);
     this.name = "ParamError";

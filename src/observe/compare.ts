@@ -15,6 +15,7 @@
 import type { Machine } from "../user/machine.ts";
 import { formatDuration } from "../sim/units.ts";
 import { MetricsRecorder, type RunMetrics } from "./metrics.ts";
+import { collapseWarnings } from "./report.ts";
 
 /** One scheduler's results. Times in ns; null when no task gave a value. */
 export interface CompareRow {
@@ -193,6 +194,6 @@ const COLUMNS: [string, (r: CompareRow) => string][] = [
  */
 export function formatCompareTable(rows: readonly CompareRow[]): string {
   const table = aligned([COLUMNS.map(([h]) => h), ...rows.map((r) => COLUMNS.map(([, f]) => f(r)))]);
-  const notes = rows.flatMap((r) => r.warnings.map((w) => `warning (${r.sched}): ${w}\n`));
+  const notes = rows.flatMap((r) => collapseWarnings(r.warnings).map((w) => `warning (${r.sched}): ${w}\n`));
   return notes.length === 0 ? table : `${table}\n${notes.join("")}`;
 }

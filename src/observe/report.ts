@@ -52,3 +52,21 @@ export function formatMetrics(m: RunMetrics): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/**
+ * A run's warnings for printing: those that differ only in their "[t ms]" time
+ * are one line, the first, with how many more came and the time of the last.
+ */
+export function collapseWarnings(warnings: readonly string[]): string[] {
+  const bare = (w: string): string => w.replace(/^\[[\d.]+ ms\] /, "");
+  const groups = new Map<string, { first: string; more: number; last: string }>();
+  for (const w of warnings) {
+    const g = groups.get(bare(w));
+    if (g === undefined) groups.set(bare(w), { first: w, more: 0, last: w });
+    else {
+      g.more++;
+      g.last = w;
+    }
+  }
+  return [...groups.values()].map((g) => (g.more > 0 ? `${g.first} (and ${g.more} more like it, the last at ${/^\[([\d.]+ ms)\]/.exec(g.last)?.[1] ?? "the end"})` : g.first));
+}

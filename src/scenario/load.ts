@@ -58,6 +58,7 @@ interface Pos {
 
 /** Parse workload text. `file` is only used in error messages. */
 export function parseWorkload(text: string, file: string): Workload {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark (Windows editors write one)
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter,
@@ -72,10 +73,10 @@ export function parseWorkload(text: string, file: string): Workload {
     try {
       JSON.parse(text);
     } catch (e) {
-      const msg = (e as Error).message;
-      const at = /at position (\d+)/.exec(msg);
-      const { line, col } = at ? posAt(Number(at[1])) : { line: 1, col: 1 };
-      throw new WorkloadError(file, line, col, "", `JSON syntax error: ${msg.replace(/ in JSON at position \d+.*$/, "")}`);
+      const off = jsonErrorOffset(text) ?? 0;
+      const { line, col } = posAt(off);
+      const what = off >= text.length ? "unexpected end of the file" : `unexpected ${JSON.stringify(text[off])}`;
+      throw new WorkloadError(file, line, col, "", `JSON syntax error: ${what}`);
     }
   }
   const nodePos = (node: { range?: readonly number[] | null } | null | undefined): Pos | undefined =>
@@ -169,10 +170,11 @@ function toPlain(
   const nodes = new WeakMap<object, YamlNode>();
   const active = new Set<unknown>();
   // Aliases may nest so that a few lines stand for billions of nodes ("billion laughs"): cap what
-  // they expand to, at 100,000 nodes plus 100 per node written in the file.
+  // they expand to, at 2,000,000 nodes plus 100 per node written in the file (a 1,000-step program
+  // shared by 200 tasks is 400,000; nine levels of nine-fold aliases are 387 million).
   let written = 0;
   visitCount(doc.contents, () => written++);
-  const cap = 100_000 + 100 * written;
+  const cap = 2_000_000 + 100 * written;
   let made = 0;
   let outerAlias: YamlNode | null = null; // the alias in the file whose expansion is in progress
   const fail = (node: YamlNode, reason: string): never => {
@@ -182,7 +184,7 @@ function toPlain(
 
   const conv = (node: unknown): unknown => {
     if (node === null || node === undefined) return null;
-    if (++made > cap) return fail(outerAlias ?? (node as YamlNode), `YAML aliases expand to more than ${cap} nodes; write the repetition with count or repeat instead`);
+    if (++made > cap) return fail(outerAlias ?? (node as YamlNode), `YAML aliases expand to more than ${cap} nodes (aliases inside aliases multiply); write repetition with count or repeat instead`);
     if (isAlias(node)) {
       const target = node.resolve(doc);
       if (!target) return fail(node, `YAML syntax error: unknown alias *${node.source}`);
@@ -221,4 +223,104 @@ function toPlain(
   };
 
   return { value: conv(doc.contents), nodes };
+}
+
+/**
+ * Where JSON.parse gave up: the offset of the first character that is not
+ * JSON (RFC 8259), by a small recursive-descent scan (Node's messages do not
+ * always carry a position); the text's length if it ends too soon; null if it is JSON.
+ */
+export function jsonErrorOffset(s: string): number | null {
+  let i = 0;
+  const ws = (): void => {
+    while (i < s.length && (s[i] === " " || s[i] === "\t" || s[i] === "\n" || s[i] === "\r")) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const lit = (w: string): void => {
+    for (const ch of w) if (s[i++] !== ch) (i--, fail());
+  };
+  const str = (): void => {
+    i++; // the opening quote
+    for (;;) {
+      if (i >= s.length) fail();
+      const c = s.charCodeAt(i);
+      if (c === 0x22) return void i++;
+      if (c < 0x20) fail();
+      if (c === 0x5c) {
+        i++;
+        if (s[i] === "u") {
+          for (let k = 1; k <= 4; k++) if (!/[0-9a-fA-F]/.test(s[i + k] ?? "")) (i += k, fail());
+          i += 5;
+        } else if ('"\\/bfnrt'.includes(s[i] ?? "x")) i++;
+        else fail();
+      } else i++;
+    }
+  };
+  const num = (): void => {
+    if (s[i] === "-") i++;
+    if (s[i] === "0") i++;
+    else if (/[1-9]/.test(s[i] ?? "")) while (/[0-9]/.test(s[i] ?? "")) i++;
+    else fail();
+    if (s[i] === ".") {
+      i++;
+      if (!/[0-9]/.test(s[i] ?? "")) fail();
+      while (/[0-9]/.test(s[i] ?? "")) i++;
+    }
+    if (s[i] === "e" || s[i] === "E") {
+      i++;
+      if (s[i] === "+" || s[i] === "-") i++;
+      if (!/[0-9]/.test(s[i] ?? "")) fail();
+      while (/[0-9]/.test(s[i] ?? "")) i++;
+    }
+  };
+  const value = (): void => {
+    ws();
+    const c = s[i];
+    if (c === "{") {
+      i++;
+      ws();
+      if (s[i] === "}") return void i++;
+      for (;;) {
+        ws();
+        if (s[i] !== '"') fail();
+        str();
+        ws();
+        if (s[i] !== ":") fail();
+        i++;
+        value();
+        ws();
+        if (s[i] === ",") i++;
+        else if (s[i] === "}") return void i++;
+        else fail();
+      }
+    }
+    if (c === "[") {
+      i++;
+      ws();
+      if (s[i] === "]") return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (s[i] === ",") i++;
+        else if (s[i] === "]") return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return str();
+    if (c === "t") return lit("true");
+    if (c === "f") return lit("false");
+    if (c === "n") return lit("null");
+    return num();
+  };
+  try {
+    value();
+    ws();
+    if (i < s.length) fail();
+    return null;
+  } catch (at) {
+    if (typeof at === "number") return at;
+    throw at;
+  }
 }

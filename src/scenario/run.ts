@@ -108,8 +108,8 @@ function scheduleTask(boot: WorkloadBoot, t: TaskSpec, programs: Workload["progr
   const opts: SpawnOptions = { ...schedSpawnOptions(t), name: t.name, argv: [t.name], uid: 0 };
   if (opts.affinity) opts.affinity = usableCpus(boot.machine, t);
   const pidMax = boot.machine.kernel.params.pidMax;
-  if (t.count > pidMax)
-    throw new RangeError(`task "${t.name}" (line ${t.loc.line}): count ${t.count} is more processes than can ever exist at once (pid_max ${pidMax}; --param pidMax raises it, to 4194304)`);
+  if (t.count > pidMax - 2) // pids 1 .. pid_max - 1, and init holds 1
+    throw new RangeError(`task "${t.name}" (line ${t.loc.line}): count ${t.count} is more processes than can ever exist at once (pid_max ${pidMax} leaves ${pidMax - 2} pids after init; --param pidMax raises it, to 4194304)`);
   if (opts.policy !== undefined && boot.machine.kernel.classOfPolicy[opts.policy] === undefined) throw new NoClassError(boot.machine.sched, t, opts.policy);
   const dl = deadlineParams(t);
   const pids: number[] = [];
@@ -130,9 +130,12 @@ function scheduleTask(boot: WorkloadBoot, t: TaskSpec, programs: Workload["progr
 
 /** A task whose policy the machine's scheduler has no class for (a realtime task under the fair class alone). */
 export class NoClassError extends RangeError {
+  /** The presets that have a class for the policy. */
+  readonly with: string[];
   constructor(readonly sched: string, readonly task: TaskSpec, policy: number) {
     const with_ = Object.keys(PRESETS).filter((n) => new Machine({ sched: n }).kernel.classOfPolicy[policy] !== undefined);
-    super(`task "${task.name}" (line ${task.loc.line}): policy ${task.policy} has no scheduling class in scheduler "${sched}" (--sched); use ${with_.join(", ")}`);
+    super(`task "${task.name}" (line ${task.loc.line}): policy ${task.policy} has no scheduling class in scheduler "${sched}"; use ${with_.join(", ")}`);
+    this.with = with_;
     this.name = "NoClassError";
   }
 }
