@@ -472,6 +472,19 @@ describe("workload fork attributes take effect (workload tasks run as root)", ()
     expect(machine.kernel.warnings).toEqual([]);
   });
 
+  it("forkattrfail: a fork step's attribute the kernel refuses is said on the parent's stderr with the step's line, as a shell script would, and the child runs on", async () => {
+    const { parseWorkload } = await import("../src/scenario/load.ts");
+    const { bootWorkload } = await import("../src/scenario/run.ts");
+    const text = "tasks:\n  - name: parent\n    run:\n      - fork:\n          count: 2\n          policy: fifo\n          priority: 10\n          run:\n            - compute: 5ms\n      - wait: all\n";
+    const { machine } = bootWorkload(parseWorkload(text, "f.yaml"), { sched: "cfs", cpus: 1 });
+    machine.run();
+    expect(machine.output).toBe("fork at line 4: sched_setscheduler(fifo) for child 3: -EINVAL\nfork at line 4: sched_setscheduler(fifo) for child 4: -EINVAL\n");
+    expect(machine.kernel.totalForks).toBe(3); // parent and both children ran
+    const ok = bootWorkload(parseWorkload(text, "f.yaml"), { cpus: 1 });
+    ok.machine.run();
+    expect(ok.machine.output).toBe("");
+  });
+
   it("a task that cannot be created at its start time is a warning, and the run goes on", async () => {
     const { parseWorkload } = await import("../src/scenario/load.ts");
     const { bootWorkload } = await import("../src/scenario/run.ts");

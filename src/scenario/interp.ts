@@ -27,8 +27,10 @@
  *                         setpriority(PRIO_PROCESS, pid, nice)                 if nice
  *                         sched_setaffinity(pid, cpus)                         if affinity
  *                       The parent applies them after the clone (as a shell would), so a child
- *                       may already have run briefly with the inherited attributes. A policy
- *                       syscall the kernel lacks returns -ENOSYS and is skipped.
+ *                       may already have run briefly with the inherited attributes. A call
+ *                       the kernel refuses (a policy the scheduler has no class for: EINVAL;
+ *                       admission control: EBUSY) is written to the parent's stderr as
+ *                       "fork at line N: <call> for child <pid>: -E..." and skipped.
  *                       The child starts with prctl(PR_SET_NAME, name) when the fork names it.
  *   wait: any           wait4(-1, 0)
  *   wait: all           wait4(-1, 0) until it returns an error (-ECHILD)
@@ -48,6 +50,7 @@
 import type { Coroutine, Image, SyscallReq } from "../kernel/task/program.ts";
 import { SIGCHLD } from "../kernel/signal/signals.ts";
 import { PRIO_PROCESS } from "../kernel/sched/prio.ts";
+import { errnoName } from "../kernel/errno.ts";
 import type { Dist, ForkSpec, Policy, Step } from "./workload.ts";
 
 /** Directory where the runner installs a workload's programs; `exec: PROG` runs `/workload/PROG`. */
@@ -88,7 +91,8 @@ interface Frame {
 /** One queued unit of work: a syscall plus what to do with its result. */
 type Item =
   | { kind: "call"; req: SyscallReq }
-  | { kind: "clone"; spec: ForkSpec }
+  | { kind: "clone"; spec: ForkSpec; line: number }
+  | { kind: "attr"; req: SyscallReq; what: string; pid: number; line: number }
   | { kind: "wait"; pid: number; untilError: boolean }
   | { kind: "killParent"; sig: number }
   | { kind: "random"; nr: string; dist: Dist };
@@ -241,7 +245,7 @@ export class WorkloadCoroutine implements Coroutine {
         q.push(call("exit_group", step.code));
         return;
       case "fork":
-        for (let i = 0; i < step.child.count; i++) q.push({ kind: "clone", spec: step.child });
+        for (let i = 0; i < step.child.count; i++) q.push({ kind: "clone", spec: step.child, line: step.loc.line });
         return;
       case "wait":
         this.expandWait(q, step.target);
@@ -274,10 +278,14 @@ export class WorkloadCoroutine implements Coroutine {
     switch (item.kind) {
       case "call":
         return;
+      case "attr":
+        // As a shell script would: say on stderr what the kernel refused, and go on.
+        if (typeof r === "number" && r < 0) ctx.queue.unshift(call("write", 2, `fork at line ${item.line}: ${item.what} for child ${item.pid}: ${errnoName(r)}\n`));
+        return;
       case "clone":
         if (typeof r === "number" && r > 0) {
           this.remember(r, item.spec.name);
-          ctx.queue.unshift(...attrCalls(r, item.spec));
+          ctx.queue.unshift(...attrCalls(r, item.spec, item.line));
         }
         return;
       case "wait":
@@ -317,6 +325,7 @@ export class WorkloadCoroutine implements Coroutine {
 function request(item: Item): SyscallReq {
   switch (item.kind) {
     case "call":
+    case "attr":
       return item.req;
     case "clone":
       return { nr: "clone", a: SIGCHLD, b: childEntry(item.spec) };
@@ -330,10 +339,11 @@ function request(item: Item): SyscallReq {
 }
 
 /** The parent's syscalls that give a new child the fork step's scheduling attributes. */
-function attrCalls(pid: number, spec: ForkSpec): Item[] {
+function attrCalls(pid: number, spec: ForkSpec, line: number): Item[] {
   const out: Item[] = [];
+  const attr = (what: string, nr: string, a: unknown, b?: unknown, c?: unknown): Item => ({ kind: "attr", req: { nr, a, b, c }, what, pid, line });
   if (spec.policy === "deadline") {
-    const attr = {
+    const params = {
       sched_policy: POLICY_NUMBERS.deadline,
       sched_flags: 0,
       sched_nice: 0,
@@ -342,12 +352,12 @@ function attrCalls(pid: number, spec: ForkSpec): Item[] {
       sched_deadline: spec.deadline,
       sched_period: spec.period,
     };
-    out.push(call("sched_setattr", pid, attr, 0));
+    out.push(attr("sched_setattr(SCHED_DEADLINE)", "sched_setattr", pid, params, 0));
   } else if (spec.policy !== undefined) {
-    out.push(call("sched_setscheduler", pid, policyNumber(spec.policy), { sched_priority: spec.priority ?? 0 }));
+    out.push(attr(`sched_setscheduler(${spec.policy})`, "sched_setscheduler", pid, policyNumber(spec.policy), { sched_priority: spec.priority ?? 0 }));
   }
-  if (spec.nice !== undefined) out.push(call("setpriority", PRIO_PROCESS, pid, spec.nice));
-  if (spec.affinity) out.push(call("sched_setaffinity", pid, [...spec.affinity]));
+  if (spec.nice !== undefined) out.push(attr(`setpriority(${spec.nice})`, "setpriority", PRIO_PROCESS, pid, spec.nice));
+  if (spec.affinity) out.push(attr(`sched_setaffinity([${spec.affinity.join(", ")}])`, "sched_setaffinity", pid, [...spec.affinity]));
   return out;
 }
 
