@@ -398,6 +398,17 @@ describe("programs that misbehave, through the tasklab command", () => {
     }
   });
 
+  it("compareprogramclass: compare of a program file whose setup starts a FIFO task leaves out the presets without a realtime class by default, and names the spawn with --sched", async () => {
+    const f = file("rtsetup.mts", `import { program } from ${index};\nconst hog = program("hog", function* (sys) { yield* sys.compute(5e6); });\nexport function setup(m: any) {\n  m.spawn(hog, { policy: 1, rtPriority: 5, uid: 0 });\n  m.spawn(hog);\n}\n`);
+    let c = capture();
+    expect(await main(["compare", f])).toBe(0);
+    expect(c.out()).toMatch(/\(not run: eevdf, cfs, which have no class for a policy the workload uses\)/);
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await main(["compare", f, "--sched", "linux-6,cfs"])).toBe(2);
+    expect(c.err().trim()).toMatch(/rtsetup\.mts:4:\d+: in setup: spawn hog: policy 1 \(fifo\) has no scheduling class in scheduler "cfs"$/);
+  });
+
   it("badyield: a program that yields something other than a syscall request dies with SIGSEGV and a warning that says to use yield*", async () => {
     const f = file("y5.mts", `import { program } from ${index};\nexport default program("g", function* (sys) {\n  yield 5 as never;\n});\n`);
     const c = capture();

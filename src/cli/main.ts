@@ -10,7 +10,7 @@ import { isMainThread } from "node:worker_threads";
 import { EXAMPLES, TOUR, findExample } from "../../examples/index.ts";
 import { runExample } from "./examples.ts";
 import { formatDuration, parseDuration, TimeParseError } from "../sim/units.ts";
-import { Machine } from "../user/machine.ts";
+import { Machine, NoSchedClassError } from "../user/machine.ts";
 import { userCodeRunning } from "../kernel/kernel.ts";
 import { isProgram } from "../user/program.ts";
 import { OutputCursor, showView, logPrinter, timeLabel, type Out } from "./render.ts";
@@ -203,6 +203,7 @@ function checkTunables(m: Machine, param: Partial<Params> | undefined, sched: st
 function userFault(file: string, e: unknown, phase: string): Error {
   if (e instanceof InputError || e instanceof WorkloadError || e instanceof ParamError) return e;
   const msg = e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
+  const make = (text: string): Error => (e instanceof NoSchedClassError ? new NoClassInput(text, "") : new InputError(text));
   const abs = resolve(file);
   let where = "";
   if (e instanceof Error && typeof e.stack === "string") {
@@ -214,7 +215,7 @@ function userFault(file: string, e: unknown, phase: string): Error {
       }
     }
   }
-  return new InputError(`${file}${where}: ${phase}: ${msg.split("\n")[0]}`);
+  return make(`${file}${where}: ${phase}: ${msg.split("\n")[0]}`);
 }
 
 async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until: number }> {

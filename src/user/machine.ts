@@ -76,7 +76,8 @@ export class Machine {
     try {
       validate(k, opts, this.sched);
     } catch (e) {
-      throw new Error(`spawn ${opts.name ?? prog.name}: ${(e as Error).message}`);
+      const msg = `spawn ${opts.name ?? prog.name}: ${(e as Error).message}`;
+      throw e instanceof NoSchedClassError ? new NoSchedClassError(msg) : new Error(msg);
     }
     const r = spawn(k, parent, prog, opts.argv ?? defaultArgv(prog), (p) => {
       applySched(k, p, opts);
@@ -135,7 +136,7 @@ function validate(k: Kernel, o: SpawnOptions, sched: string): void {
   if (o.policy !== undefined) {
     if (![0, 1, 2, 3, 5, 6].includes(o.policy))
       throw new Error(`policy ${o.policy}: expected 0 (normal), 1 (fifo), 2 (rr), 3 (batch), 5 (idle) or 6 (deadline)`);
-    if (k.classOfPolicy[o.policy] === undefined) throw new Error(`policy ${o.policy} (${POLICY_NAMES[o.policy]}) has no scheduling class in scheduler "${sched}"`);
+    if (k.classOfPolicy[o.policy] === undefined) throw new NoSchedClassError(`policy ${o.policy} (${POLICY_NAMES[o.policy]}) has no scheduling class in scheduler "${sched}"`);
   }
   const rt = o.policy === 1 || o.policy === 2;
   if (rt && o.rtPriority === undefined) throw new Error(`policy ${o.policy} (${POLICY_NAMES[o.policy!]}) needs rtPriority, an integer from 1 to 99`);
@@ -163,6 +164,9 @@ function validate(k: Kernel, o: SpawnOptions, sched: string): void {
       );
   }
 }
+
+/** A spawn asked for a policy the machine's scheduler has no class for (a realtime task under the fair class alone). */
+export class NoSchedClassError extends Error {}
 
 /** Applies validated attributes to the new task before its first enqueue. */
 function applySched(k: Kernel, p: Task, o: SpawnOptions): void {
