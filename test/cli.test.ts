@@ -398,6 +398,14 @@ describe("programs that misbehave, through the tasklab command", () => {
     }
   });
 
+  it("comparestderr: compare shows what each run's programs wrote to stderr, such as a fork step's refused policy", async () => {
+    const f = file("rrfork.yaml", "tasks:\n  - name: parent\n    run:\n      - fork:\n          count: 2\n          policy: rr\n          priority: 3\n          run:\n            - compute: 5ms\n      - wait: all\n");
+    const c = capture();
+    expect(await main(["compare", f, "--sched", "linux-6,cfs"])).toBe(0);
+    expect(c.out()).toContain("stderr (cfs): fork at line 4: sched_setscheduler(rr) for child 3: -EINVAL\n");
+    expect(c.out()).not.toContain("stderr (linux-6)");
+  });
+
   it("compareprogramclass: compare of a program file whose setup starts a FIFO task leaves out the presets without a realtime class by default, and names the spawn with --sched", async () => {
     const f = file("rtsetup.mts", `import { program } from ${index};\nconst hog = program("hog", function* (sys) { yield* sys.compute(5e6); });\nexport function setup(m: any) {\n  m.spawn(hog, { policy: 1, rtPriority: 5, uid: 0 });\n  m.spawn(hog);\n}\n`);
     let c = capture();

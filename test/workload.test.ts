@@ -287,6 +287,9 @@ describe("parseWorkload: errors", () => {
     expect(errorOf(sq, "w.json").message).toBe("w.json:3:22: JSON syntax error: unexpected \"'\""); // at the quote
     expect(errorOf('{\n  "tasks": [\n', "w.json").message).toMatch(/^w\.json:3:1: JSON syntax error: unexpected end of the file$/);
     expect(errorOf('{"tasks": [], "cpus": tru}', "w.json").message).toMatch(/^w\.json:1:2[3-6]: JSON syntax error/);
+    // Nesting too deep for the scan: where JSON.parse says. A character outside the BMP is shown whole.
+    expect(errorOf("[".repeat(20000), "w.json").message).toBe("w.json:1:20001: JSON syntax error: unexpected end of the file");
+    expect(errorOf('{"tasks": []}\u{1F600}', "w.json").message).toBe('w.json:1:14: JSON syntax error: unexpected "\u{1F600}"');
   });
 
   it("aliaslarge: a program shared by 200 tasks through one alias (about 400,000 nodes) is not taken for an alias bomb", () => {

@@ -39,6 +39,8 @@ export interface CompareRow {
   jain: number | null;
   /** What the kernel warned about in this run (tasks it refused or killed): a row is only as good as these. */
   warnings: string[];
+  /** What the run's programs wrote to stderr (a workload says there which fork attributes were refused), line by line. */
+  stderr: string[];
   /** With CompareOptions.perTask: each workload task's figures in this run. */
   perTask?: CompareTaskRow[];
 }
@@ -84,7 +86,8 @@ export function compareSchedulers(makeMachine: (sched: string) => CompareTarget,
     recorder.detach();
     const metrics = recorder.finish(recorder.workEnd(machine.now));
     opts.onRun?.(sched, { machine, recorder, metrics });
-    const row: CompareRow = { ...compareRow(sched, metrics), warnings: [...machine.kernel.warnings] };
+    const stderr = machine.kernel.output.filter((o) => o.fd === 2).map((o) => o.text).join("").split("\n").filter((l) => l !== "");
+    const row: CompareRow = { ...compareRow(sched, metrics), warnings: [...machine.kernel.warnings], stderr };
     if (opts.perTask) row.perTask = taskRows(metrics);
     return row;
   });
@@ -110,6 +113,7 @@ export function compareRow(sched: string, m: RunMetrics): CompareRow {
     throughput: s.throughput,
     jain: s.jain,
     warnings: [],
+    stderr: [],
   };
 }
 
@@ -194,6 +198,16 @@ const COLUMNS: [string, (r: CompareRow) => string][] = [
  */
 export function formatCompareTable(rows: readonly CompareRow[]): string {
   const table = aligned([COLUMNS.map(([h]) => h), ...rows.map((r) => COLUMNS.map(([, f]) => f(r)))]);
-  const notes = rows.flatMap((r) => collapseWarnings(r.warnings).map((w) => `warning (${r.sched}): ${w}\n`));
+  const notes = rows.flatMap((r) => [
+    ...collapseWarnings(r.warnings).map((w) => `warning (${r.sched}): ${w}\n`),
+    ...countLines(r.stderr).map((l) => `stderr (${r.sched}): ${l}\n`),
+  ]);
   return notes.length === 0 ? table : `${table}\n${notes.join("")}`;
+}
+
+/** Lines in first-seen order, a repeated one once with how many times it came. */
+function countLines(lines: readonly string[]): string[] {
+  const n = new Map<string, number>();
+  for (const l of lines) n.set(l, (n.get(l) ?? 0) + 1);
+  return [...n].map(([l, c]) => (c > 1 ? `${l} (${c} times)` : l));
 }

@@ -73,9 +73,16 @@ export function parseWorkload(text: string, file: string): Workload {
     try {
       JSON.parse(text);
     } catch (e) {
-      const off = jsonErrorOffset(text) ?? 0;
+      let off: number;
+      try {
+        off = jsonErrorOffset(text) ?? 0;
+      } catch {
+        // Nested too deeply for the scan's recursion: where JSON.parse says, if it says.
+        const msg = (e as Error).message;
+        off = /end of JSON input/.test(msg) ? text.length : Number(/at position (\d+)/.exec(msg)?.[1] ?? 0);
+      }
       const { line, col } = posAt(off);
-      const what = off >= text.length ? "unexpected end of the file" : `unexpected ${JSON.stringify(text[off])}`;
+      const what = off >= text.length ? "unexpected end of the file" : `unexpected ${JSON.stringify(String.fromCodePoint(text.codePointAt(off)!))}`;
       throw new WorkloadError(file, line, col, "", `JSON syntax error: ${what}`);
     }
   }
@@ -170,13 +177,14 @@ function toPlain(
   const nodes = new WeakMap<object, YamlNode>();
   const active = new Set<unknown>();
   // Aliases may nest so that a few lines stand for billions of nodes ("billion laughs"): cap what
-  // they expand to, at 2,000,000 nodes plus 100 per node written in the file (a 1,000-step program
+  // they expand to, at 1,000,000 nodes plus 100 per node written in the file (a 1,000-step program
   // shared by 200 tasks is 400,000; nine levels of nine-fold aliases are 387 million).
   let written = 0;
   visitCount(doc.contents, () => written++);
-  const cap = 2_000_000 + 100 * written;
+  const cap = 1_000_000 + 100 * written;
   let made = 0;
   let outerAlias: YamlNode | null = null; // the alias in the file whose expansion is in progress
+  const resolved = new Map<object, unknown>();
   const fail = (node: YamlNode, reason: string): never => {
     const { line, col } = node.range ? posAt(node.range[0]) : { line: 1, col: 1 };
     throw new WorkloadError(file, line, col, "", reason);
@@ -186,7 +194,9 @@ function toPlain(
     if (node === null || node === undefined) return null;
     if (++made > cap) return fail(outerAlias ?? (node as YamlNode), `YAML aliases expand to more than ${cap} nodes (aliases inside aliases multiply); write repetition with count or repeat instead`);
     if (isAlias(node)) {
-      const target = node.resolve(doc);
+      // Alias.resolve searches the document for the anchor: once per alias node, not per expansion.
+      let target = resolved.get(node);
+      if (target === undefined) resolved.set(node, (target = node.resolve(doc) ?? null));
       if (!target) return fail(node, `YAML syntax error: unknown alias *${node.source}`);
       if (active.has(target)) return fail(node, `YAML syntax error: alias *${node.source} refers to a node that contains it`);
       if (outerAlias !== null) return conv(target);
