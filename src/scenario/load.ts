@@ -7,6 +7,7 @@
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import type { Document, Node as YamlNode } from "yaml";
+import { parse as parseJson, type ParseError } from "jsonc-parser";
 import type { z } from "zod";
 import { issueIsAboutKey, issuePath, workloadSchema, type Workload } from "./workload.ts";
 
@@ -73,11 +74,14 @@ export function parseWorkload(text: string, file: string): Workload {
     try {
       JSON.parse(text);
     } catch (e) {
+      // Where: jsonc-parser's strict mode reports the offending token (Node's messages often give no position).
       let off: number;
       try {
-        off = jsonErrorOffset(text) ?? 0;
+        const errors: ParseError[] = [];
+        parseJson(text, errors, { allowTrailingComma: false, disallowComments: true, allowEmptyContent: false });
+        off = errors[0]?.offset ?? 0;
       } catch {
-        // Nested too deeply for the scan's recursion: where JSON.parse says, if it says.
+        // Nested too deeply for its recursion: where JSON.parse says, if it says.
         const msg = (e as Error).message;
         off = /end of JSON input/.test(msg) ? text.length : Number(/at position (\d+)/.exec(msg)?.[1] ?? 0);
       }
@@ -233,104 +237,4 @@ function toPlain(
   };
 
   return { value: conv(doc.contents), nodes };
-}
-
-/**
- * Where JSON.parse gave up: the offset of the first character that is not
- * JSON (RFC 8259), by a small recursive-descent scan (Node's messages do not
- * always carry a position); the text's length if it ends too soon; null if it is JSON.
- */
-export function jsonErrorOffset(s: string): number | null {
-  let i = 0;
-  const ws = (): void => {
-    while (i < s.length && (s[i] === " " || s[i] === "\t" || s[i] === "\n" || s[i] === "\r")) i++;
-  };
-  const fail = (): never => {
-    throw i;
-  };
-  const lit = (w: string): void => {
-    for (const ch of w) if (s[i++] !== ch) (i--, fail());
-  };
-  const str = (): void => {
-    i++; // the opening quote
-    for (;;) {
-      if (i >= s.length) fail();
-      const c = s.charCodeAt(i);
-      if (c === 0x22) return void i++;
-      if (c < 0x20) fail();
-      if (c === 0x5c) {
-        i++;
-        if (s[i] === "u") {
-          for (let k = 1; k <= 4; k++) if (!/[0-9a-fA-F]/.test(s[i + k] ?? "")) (i += k, fail());
-          i += 5;
-        } else if ('"\\/bfnrt'.includes(s[i] ?? "x")) i++;
-        else fail();
-      } else i++;
-    }
-  };
-  const num = (): void => {
-    if (s[i] === "-") i++;
-    if (s[i] === "0") i++;
-    else if (/[1-9]/.test(s[i] ?? "")) while (/[0-9]/.test(s[i] ?? "")) i++;
-    else fail();
-    if (s[i] === ".") {
-      i++;
-      if (!/[0-9]/.test(s[i] ?? "")) fail();
-      while (/[0-9]/.test(s[i] ?? "")) i++;
-    }
-    if (s[i] === "e" || s[i] === "E") {
-      i++;
-      if (s[i] === "+" || s[i] === "-") i++;
-      if (!/[0-9]/.test(s[i] ?? "")) fail();
-      while (/[0-9]/.test(s[i] ?? "")) i++;
-    }
-  };
-  const value = (): void => {
-    ws();
-    const c = s[i];
-    if (c === "{") {
-      i++;
-      ws();
-      if (s[i] === "}") return void i++;
-      for (;;) {
-        ws();
-        if (s[i] !== '"') fail();
-        str();
-        ws();
-        if (s[i] !== ":") fail();
-        i++;
-        value();
-        ws();
-        if (s[i] === ",") i++;
-        else if (s[i] === "}") return void i++;
-        else fail();
-      }
-    }
-    if (c === "[") {
-      i++;
-      ws();
-      if (s[i] === "]") return void i++;
-      for (;;) {
-        value();
-        ws();
-        if (s[i] === ",") i++;
-        else if (s[i] === "]") return void i++;
-        else fail();
-      }
-    }
-    if (c === '"') return str();
-    if (c === "t") return lit("true");
-    if (c === "f") return lit("false");
-    if (c === "n") return lit("null");
-    return num();
-  };
-  try {
-    value();
-    ws();
-    if (i < s.length) fail();
-    return null;
-  } catch (at) {
-    if (typeof at === "number") return at;
-    throw at;
-  }
 }
