@@ -7,7 +7,7 @@ import { program } from "../src/user/program.ts";
 function once(sched: string, simNs: number) {
   const m = new Machine({ cpus: 8, sched });
   const forever = program("hog", function* (sys) { for (;;) yield* sys.compute(1e9); });
-  for (let i = 0; i < 10_000; i++) m.spawn(forever, { nice: (i % 40) - 20 });
+  for (let i = 0; i < Number(process.env.NT ?? 1e4); i++) m.spawn(forever, { nice: (i % 40) - 20 });
   m.run(1);
   const before = m.kernel.rqs.reduce((a, rq) => a + rq.nrSwitches, 0);
   const t0 = performance.now();

@@ -6,7 +6,8 @@
  *
  * - newly idle: a CPU about to run its idle task pulls one queued task from
  *   the CPU with the most runnable tasks (migrate_task; CPU_NEWLY_IDLE stops
- *   after one);
+ *   after one), passing over a CPU whose tasks are all pinned but stopping at
+ *   one whose only movable task is running or cache-hot;
  * - periodic (rebalance_domains): each CPU balances towards itself when its
  *   interval has passed since its last pass, at a tick, while some CPU holds
  *   two or more tasks. The interval is get_sd_balance_interval's: the
@@ -105,18 +106,31 @@ function busiestFirst(k: Kernel, dst: Rq): Rq[] {
   return k.rqs.filter((o) => o !== dst && o.nrRunning >= 2).sort((a, b) => b.nrRunning - a.nrRunning || a.cpu - b.cpu);
 }
 
-/** sched_balance_newidle: called by schedule() on a CPU about to go idle. True if it pulled. */
+/**
+ * sched_balance_newidle: called by schedule() on a CPU about to go idle. True
+ * if it pulled. A busiest CPU whose tasks are all pinned elsewhere, the
+ * running one included, is passed over for the next (LBF_ALL_PINNED, redo);
+ * one where some task could come but none may be taken now (only the running
+ * one could move, or the queued ones are cache-hot) ends the pass: Linux does
+ * not redo then. New-idle failures do not count in nr_balance_failed, but a
+ * CPU whose periodic passes have already failed often enough asks for a push
+ * here too (need_active_balance).
+ */
 export function newIdleBalance(k: Kernel, rq: Rq): boolean {
-  // When every movable task of the busiest CPU is pinned, try the next busiest (LBF_ALL_PINNED).
   for (const src of busiestFirst(k, rq)) {
     const cands = candidates(k, src, rq);
-    if (!cands.some((q) => movable(k, src, q, rq))) continue; // all pinned: the next busiest
+    // can_migrate_task tests the CPU mask before task_on_cpu: a running task that may come clears LBF_ALL_PINNED.
+    const currMovable = src.curr !== src.idle && movable(k, src, src.curr, rq);
+    if (!currMovable && !cands.some((q) => movable(k, src, q, rq))) continue; // all pinned: the next busiest
     rq.balanceInterval = minInterval(k); // an imbalance was found: sched_balance_rq resets the interval, new-idle too
     // The coldest movable one that is not cache-hot (or any, once passes keep failing).
     const p = cands.find((q) => movable(k, src, q, rq) && (rq.balanceFailed > CACHE_NICE_TRIES || !taskHot(k, q)));
-    if (p === undefined) continue;
-    migrate(k, src, rq, p);
-    return true;
+    if (p !== undefined) {
+      migrate(k, src, rq, p);
+      return true;
+    }
+    if (needActiveBalance(rq, { kind: "task", amount: 1 })) kickActiveBalance(src, rq);
+    break;
   }
   balanceOnIdle(k, rq);
   return false;
