@@ -428,7 +428,41 @@ describe("programs that misbehave, through the tasklab command", () => {
     const f = file("syn.mts", `import { program } from ${index};\nexport default program("x", function* (sys) {\n  yield* sys.compute(1;\n});\n`);
     const r = spawnSync(process.execPath, [bin, "run", f], { encoding: "utf8", timeout: 60_000 });
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe(`tasklab: ${f}:3:22: Expected ")" but found ";"`);
+    expect(r.stderr.trim()).toBe(`tasklab: ${f}:3:23: Expected ")" but found ";"`); // columns from 1, as editors and stack traces count
+  }, 60_000);
+
+  it("esmanywhere: a .ts or .js program in a folder whose package.json says nothing of modules runs (loaded as an ES module, not CommonJS)", () => {
+    for (const name of ["anywhere.ts", "anywhere.js"]) {
+      const f = file(name, `import { program } from ${index};\nexport default program("anywhere", function* (sys) {\n  yield* sys.compute(1000);\n  return 0;\n});\n`);
+      const r = spawnSync(process.execPath, [bin, "run", f], { encoding: "utf8", timeout: 60_000 });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/2 processes created|1 process created/);
+    }
+  }, 120_000);
+
+  it("cjsprogram: a program written as CommonJS is told to use export default, wherever it is", () => {
+    const f = file("cjs.js", `const { program } = require(${index});\nmodule.exports = program("c", function* (sys) { return 0; });\n`);
+    const r = spawnSync(process.execPath, [bin, "run", f], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^tasklab: .*cjs\.js: written as CommonJS \(.*\); use export default \/ export function setup$/);
+  }, 60_000);
+
+  it("mjssyntax: a .mjs or .js program that does not parse is one line with its file, line and column (Node's own message has none)", () => {
+    for (const name of ["nosemi.mjs", "nosemi.js"]) {
+      const f = file(name, `import { program } from ${index};\nexport default program("x", function* (sys) { yield* sys.compute(1e6) return 0; });\n`);
+      const r = spawnSync(process.execPath, [bin, "run", f], { encoding: "utf8", timeout: 60_000 });
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim(), name).toBe(`tasklab: ${f}:2:71: Expected ";" but found "return"`);
+    }
+  }, 120_000);
+
+  it("importthrow: a throw at the top level of a module the program imports names that module's file, line and column", () => {
+    const helper = file("helper-throws.mjs", `export const x = 1;\nthrow new Error("boom in helper");\n`);
+    const f = file("imports-helper.mjs", `import { x } from "./helper-throws.mjs";\nimport { program } from ${index};\nexport default program("p", function* (sys) { return x; });\n`);
+    const r = spawnSync(process.execPath, [bin, "run", f], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(`tasklab: ${f}: while loading: boom in helper (thrown at ${helper}:2:7)`);
   }, 60_000);
 
   it("missingexport: importing a name tasklab does not export is one line naming the file (exit 2)", () => {

@@ -7,6 +7,8 @@ import { readFileSync, writeFileSync, existsSync, openSync, writeSync, closeSync
 import { resolve, extname, basename, dirname } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
 import { isMainThread } from "node:worker_threads";
+import { register as registerHooks } from "node:module";
+import { transformSync } from "esbuild";
 import { EXAMPLES, TOUR, findExample } from "../../examples/index.ts";
 import { runExample } from "./examples.ts";
 import { formatDuration, parseDuration, TimeParseError } from "../sim/units.ts";
@@ -215,7 +217,38 @@ function userFault(file: string, e: unknown, phase: string): Error {
       }
     }
   }
-  return make(`${file}${where}: ${phase}: ${msg.split("\n")[0]}`);
+  // Thrown in a module the file imports: say where, after the message.
+  let elsewhere = "";
+  if (where === "" && e instanceof Error && typeof e.stack === "string") {
+    for (const line of e.stack.split("\n").slice(1)) {
+      const at = /\(?((?:file:\/\/)?[^()\s]+):(\d+):(\d+)\)?\s*$/.exec(line);
+      if (!at || /^node:/.test(at[1]!) || /node_modules|\/src\/(kernel|user|sim|scenario|observe|cli)\//.test(at[1]!)) continue;
+      elsewhere = ` (thrown at ${at[1]!.replace(/^file:\/\//, "")}:${at[2]}:${at[3]})`;
+      break;
+    }
+  }
+  return make(`${file}${where}: ${phase}: ${msg.split("\n")[0]}${elsewhere}`);
+}
+
+let hooksRegistered = false;
+
+/** Registers bin/esm-user.js (once): program files load as ES modules in any folder (see there). */
+function esmEverywhere(): void {
+  if (hooksRegistered) return;
+  hooksRegistered = true;
+  registerHooks(new URL("../../bin/esm-user.js", import.meta.url));
+}
+
+/** "line:col: message" of the first syntax error in a JavaScript module file, found by esbuild; null if it parses. */
+function syntaxErrorAt(path: string): string | null {
+  try {
+    transformSync(readFileSync(path, "utf8"), { loader: "js", format: "esm", sourcefile: path, logLevel: "silent" });
+    return null;
+  } catch (err) {
+    const first = (err as { errors?: { text: string; location: { line: number; column: number } | null }[] }).errors?.[0];
+    if (first?.location == null) return null;
+    return `${first.location.line}:${first.location.column + 1}: ${first.text}`;
+  }
 }
 
 async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until: number }> {
@@ -251,21 +284,27 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
   }
   if (ext !== ".ts" && ext !== ".js" && ext !== ".mjs" && ext !== ".mts")
     throw new InputError(`${file}: unknown file type "${ext}": expected .ts, .mts, .js, .mjs, .yaml, .yml or .json`);
+  esmEverywhere();
   userCodeRunning(true);
   const mod = (await import(pathToFileURL(resolve(file)).href).finally(() => userCodeRunning(false)).catch((e: Error) => {
     if (/require\(\) ES Module|ERR_REQUIRE/.test(e.message))
       throw new Error(`${file}: loaded as CommonJS; name it .mts, or put it in a folder whose package.json says "type": "module"`);
     // esbuild (through tsx): "Transform failed with 1 error:\n/path/file.ts:3:22: ERROR: Expected ..." -> one line
     const syntax = /^Transform failed with \d+ errors?:\n(.+?):(\d+):(\d+): ERROR: (.*)$/m.exec(e.message);
-    if (syntax) throw new InputError(`${file}:${syntax[2]}:${syntax[3]}: ${syntax[4]}`);
+    if (syntax) throw new InputError(`${file}:${syntax[2]}:${Number(syntax[3]) + 1}: ${syntax[4]}`); // esbuild counts columns from 0
     if (/Cannot find package 'tasklab'/.test(e.message)) {
       const index = fileURLToPath(new URL("../index.ts", import.meta.url));
       throw new InputError(`${file}: imports "tasklab", which is not installed for it: run \`npm install ${dirname(dirname(index))}\` in its folder, or import from "${index}"`);
     }
     // A missing export is found when the module is linked, with no line to point at: name the file at least.
     if (/does not provide an export named/.test(e.message)) throw new InputError(`${file}: ${e.message}`);
-    if (e instanceof SyntaxError && /module\.exports|exports is not defined|require is not defined/.test(e.message + e.stack))
+    if ((e instanceof SyntaxError || e instanceof ReferenceError) && /module\.exports|(exports|module|require) is not defined/.test(e.message + e.stack))
       throw new InputError(`${file}: written as CommonJS (${e.message}); use export default / export function setup`);
+    // Node's SyntaxError for an ES module names neither the file nor the line: parse it again to find them.
+    if (e instanceof SyntaxError && (ext === ".js" || ext === ".mjs")) {
+      const at = syntaxErrorAt(resolve(file));
+      if (at !== null) throw new InputError(`${file}:${at}`);
+    }
     throw userFault(file, e, "while loading");
   })) as { default?: unknown; setup?: unknown };
   let m: Machine;
