@@ -297,9 +297,33 @@ describe("gantt", () => {
     }
     ev.push(sw(48_000, 6, 0));
     const d = ganttData(ev, { cpus: 1, end: 96_000 });
-    expect(d.bars).toEqual([{ cpu: 0, pid: 5, start: 0, end: 48_000 }]);
+    expect(d.bars).toEqual([{ cpu: 0, pid: 5, start: 0, end: 48_000, busy: 1 }]); // busy throughout: drawn opaque
     expect(d.bins).toBe(1);
     expect(d.top.map((t) => t.pid)).toEqual([5, 6]);
+  });
+
+  it("partlyidle: a lane busy 10 % in runs far shorter than a pixel is drawn pale over its busy bins, not as a solid bar, and a lane busy 20 % is not left empty", () => {
+    // 2 s over 960 px: about 2.08 ms per pixel. CPU 0: pid 5 runs 100 us of every 1 ms; CPU 1: pids 6 and 7 each
+    // run 100 us of every 1 ms. The bars' area, weighted by their opacity, must track the busy time.
+    const ev: TraceEvent[] = [];
+    const sw = (ts: number, cpu: number, prev: number, next: number): TraceEvent => ({
+      name: "sched_switch", ts, cpu, prev_comm: `t${prev}`, prev_pid: prev, prev_prio: 120, prev_state: prev === 0 ? "R" : "S", next_comm: `t${next}`, next_pid: next, next_prio: 120,
+    });
+    for (let t = 0; t < 2e9; t += 1e6) {
+      ev.push(sw(t, 0, 0, 5), sw(t + 100_000, 0, 5, 0));
+      ev.push(sw(t, 1, 0, 6), sw(t + 100_000, 1, 6, 7), sw(t + 200_000, 1, 7, 0));
+    }
+    const d = ganttData(ev, { cpus: 2, end: 2e9 });
+    const covered = (cpu: number): number => d.bars.filter((b) => b.cpu === cpu).reduce((s, b) => s + (b.end - b.start) * (b.busy ?? 1), 0) / 2e9;
+    expect(covered(0)).toBeGreaterThan(0.08);
+    expect(covered(0)).toBeLessThan(0.15);
+    expect(covered(1)).toBeGreaterThan(0.15);
+    expect(covered(1)).toBeLessThan(0.25);
+    // No two bars of one lane overlap.
+    for (const cpu of [0, 1]) {
+      const lane = d.bars.filter((b) => b.cpu === cpu).sort((a, b) => a.start - b.start);
+      for (let i = 1; i < lane.length; i++) expect(lane[i]!.start).toBeGreaterThanOrEqual(lane[i - 1]!.end);
+    }
   });
 
   it("stays bounded for 10,000 switches on 64 CPUs", async () => {

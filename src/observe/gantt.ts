@@ -48,6 +48,8 @@ export interface GanttBar {
   pid: number;
   start: number;
   end: number;
+  /** For a bar drawn from bins: the fraction of it that was busy (drawn as opacity); absent = 1. */
+  busy?: number;
 }
 
 /** What the chart shows, before any drawing. Times in ns. */
@@ -136,6 +138,7 @@ function mergeLane(cpu: number, lane: number[], minNs: number, origin: number, o
   const acc = new Map<number, number>(); // pid -> ns in that bin
   let binBar: GanttBar | null = null; // the last bar drawn from bins, still growing
   let limit = Infinity; // where the next exact bar starts: a bin bar stops there
+  let floor = -Infinity; // where the last exact bar ended: a bin bar starts no earlier
   const pushBinBar = (): void => {
     if (binBar === null) return;
     out.push(binBar);
@@ -155,14 +158,16 @@ function mergeLane(cpu: number, lane: number[], minNs: number, origin: number, o
       }
     }
     acc.clear();
-    const b0 = origin + bin * minNs;
-    const b1 = Math.min(b0 + minNs, limit);
+    const b0 = Math.max(origin + bin * minNs, floor);
+    const b1 = Math.min(origin + (bin + 1) * minNs, limit);
     bin = -1;
-    if (busy * 4 < minNs || b1 <= b0) return;
-    if (binBar !== null && binBar.pid === best && binBar.end >= b0) binBar.end = b1;
+    if (busy === 0 || b1 <= b0) return;
+    const frac = Math.min(1, busy / (b1 - b0));
+    // Neighbouring bins merge only when the same task dominates and they are about as busy.
+    if (binBar !== null && binBar.pid === best && binBar.end >= b0 && Math.abs((binBar.busy ?? 1) - frac) < 0.125) binBar.end = b1;
     else {
       pushBinBar();
-      binBar = { cpu, pid: best, start: b0, end: b1 };
+      binBar = { cpu, pid: best, start: b0, end: b1, busy: frac };
     }
   };
   const flushBins = (): void => {
@@ -184,11 +189,14 @@ function mergeLane(cpu: number, lane: number[], minNs: number, origin: number, o
     limit = b.start;
     flushBins();
     limit = Infinity;
+    floor = b.end;
     out.push(b);
   };
   for (let i = 0; i < lane.length; i += 3) {
     const [pid, s, e] = [lane[i]!, lane[i + 1]!, lane[i + 2]!];
-    if (cur && cur.pid === pid && s - cur.end < minNs / 2) cur.end = e;
+    // A gap narrower than half a pixel merges only two runs that are each wide enough to be drawn:
+    // merging short runs across their gaps would paint a mostly idle lane as solid.
+    if (cur && cur.pid === pid && (s === cur.end || (s - cur.end < minNs / 2 && cur.end - cur.start >= minNs && e - s >= minNs))) cur.end = e;
     else {
       if (cur) flush(cur);
       cur = { cpu, pid, start: s, end: e };
@@ -268,9 +276,10 @@ export function ganttSpec(d: GanttData, o: GanttOptions = {}): Spec {
     t0: (b.start - d.start) / scale,
     t1: (b.end - d.start) / scale,
     fill: pidColour(b.pid),
+    opacity: b.busy ?? 1,
   }));
   const names = d.top.map((t) => `${t.comm} [${t.pid}]  ${formatDuration(t.cpuTime)}`);
-  const binned = d.bins > 0 ? `; where runs are shorter than ${d.binPx === 1 ? "a pixel" : `${d.binPx} pixels`}, each shows the task that ran most there` : "";
+  const binned = d.bins > 0 ? `; where runs are shorter than ${d.binPx === 1 ? "a pixel" : `${d.binPx} pixels`}, each shows the task that ran most there, paler where the CPU was partly idle` : "";
   const subtitle = `${d.cpus} CPUs, ${d.tasks} tasks, ${d.runs} runs, ${formatDuration(d.start)} to ${formatDuration(d.end)}${binned}`;
   const laneNames = Array.from({ length: d.cpus }, (_, i) => lane(i));
   const every = labelStep(lh);
@@ -297,7 +306,7 @@ export function ganttSpec(d: GanttData, o: GanttOptions = {}): Spec {
     legends: [{ fill: "legend", orient: "bottom", direction: "horizontal", columns: Math.min(4, names.length + 1), symbolType: "square", title: d.tasks > d.top.length ? `most CPU time (${d.top.length} of ${d.tasks} tasks)` : "CPU time", titleLimit: 600, labelLimit: 220, columnPadding: 14 }],
     marks: [
       { type: "rect", name: "lane-bands", from: { data: "lanes" }, aria: false, encode: { enter: { x: { value: 0 }, x2: { signal: "width" }, y: { scale: "y", field: "lane" }, height: { scale: "y", band: 1 }, fill: { value: "#f3f3f3" }, fillOpacity: { signal: "datum.odd ? 1 : 0.5" } } } },
-      { type: "rect", name: "run-bars", from: { data: "bars" }, aria: false, encode: { enter: { x: { scale: "x", field: "t0" }, x2: { scale: "x", field: "t1" }, y: { scale: "y", field: "lane" }, height: { scale: "y", band: 1 }, fill: { field: "fill" } } } },
+      { type: "rect", name: "run-bars", from: { data: "bars" }, aria: false, encode: { enter: { x: { scale: "x", field: "t0" }, x2: { scale: "x", field: "t1" }, y: { scale: "y", field: "lane" }, height: { scale: "y", band: 1 }, fill: { field: "fill" }, fillOpacity: { field: "opacity" } } } },
     ],
   };
 }
