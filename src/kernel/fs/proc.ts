@@ -593,7 +593,10 @@ export function schedDebug(k: Kernel): string {
     }
     if (rtIdx >= 0) {
       o.push("", `rt_rq[${cpu}]:`);
-      const rt = rtThrottleState(rq);
+      // As of now: the running RT or deadline task's run so far charged, periods ended since decayed (read-only).
+      const c = rq.curr;
+      const charged = c !== rq.idle && (c.sclass === rtIdx || c.sclass === k.classOfPolicy[SCHED_DEADLINE]);
+      const rt = rtThrottleState(rq, k.now, charged ? c.execStart : undefined);
       field("rt_nr_running", rq.classNr[rtIdx] ?? 0);
       field("rt_throttled", rt?.throttled ? 1 : 0);
       field("rt_time", splitNs(rt?.rtTime ?? 0));

@@ -566,7 +566,12 @@ export function changeSched(k: Kernel, p: Task, newClass: number, change: () => 
     if (running) {
       if (p.sclass > oldClass) rq.resched();
       else k.classes[p.sclass]!.prioChanged(rq, p, oldPrio);
-    } else checkPreempt(k, rq, p, 0);
+    } else {
+      checkPreempt(k, rq, p, 0);
+      // switched_to_rt / switched_to_dl: a queued task that joins a class whose queue here is
+      // overloaded may run elsewhere at once (rt_queue_push_tasks / deadline_queue_push_tasks).
+      if (p.sclass !== oldClass) k.classes[p.sclass]!.taskWoken?.(rq, p);
+    }
   }
   if (k.activeRq !== rq) rearm(k, rq);
 }

@@ -341,7 +341,7 @@ export function dlClass(_params: Params): SchedClass {
       let dst: Rq | null = null;
       for (const node of dlRq(rq).tree) {
         const t = node.value.task;
-        if (t === rq.curr) continue;
+        if (t === rq.curr || !mayMigrate(t)) continue; // pushable_dl_tasks holds only tasks with nr_cpus_allowed > 1
         dst = laterRq(t, rq.cpu);
         if (dst !== null) {
           p = t;

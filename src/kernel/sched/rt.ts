@@ -132,7 +132,14 @@ function bandwidthOf(p: Params): RtBandwidth | null {
 }
 
 /** Period boundaries passed by `now`: rt_time -= runtime per period (do_sched_rt_period_timer). */
-function catchUp(rt: RtRq, bw: RtBandwidth, now: number): void {
+/** The bandwidth state catchUp and charge update (an RtRq, or an observer's copy of one). */
+interface RtBudget {
+  rtTime: number;
+  periodEnd: number;
+  throttled: boolean;
+}
+
+function catchUp(rt: RtBudget, bw: RtBandwidth, now: number): void {
   if (now < rt.periodEnd) return;
   const n = Math.floor((now - rt.periodEnd) / bw.period) + 1;
   rt.periodEnd += n * bw.period;
@@ -141,7 +148,7 @@ function catchUp(rt: RtRq, bw: RtBandwidth, now: number): void {
 }
 
 /** Adds run time [start, end] to rt_time, splitting it at period boundaries. */
-function charge(rt: RtRq, bw: RtBandwidth, start: number, end: number): void {
+function charge(rt: RtBudget, bw: RtBandwidth, start: number, end: number): void {
   catchUp(rt, bw, start);
   while (end > rt.periodEnd) {
     rt.rtTime += rt.periodEnd - start;
@@ -209,6 +216,7 @@ export function rtClass(params: Params): SchedClass {
   const bw = bandwidthOf(params);
   const rrTicks = rrTimesliceTicks(params);
   const kern = (): Kernel => k ?? (k = panicUnattached());
+  const rqs = (): Rq[] => kern().rqs;
 
   /** sched_rt_runtime_exceeded: throttle once rt_time passes the budget. */
   function checkBudget(rq: Rq, rt: RtRq): void {
@@ -388,7 +396,24 @@ export function rtClass(params: Params): SchedClass {
       return at;
     },
     wakeupPreempt(rq, p) {
-      if (p.prio < rq.curr.prio) rq.resched(); // strictly higher priority only
+      const curr = rq.curr;
+      if (p.prio < curr.prio) {
+        rq.resched(); // strictly higher priority
+        return;
+      }
+      // check_preempt_equal_prio: p cannot go elsewhere but curr can: put p at the head and let curr be pushed.
+      if (p.prio === curr.prio && !rq.needResched && rqs().length > 1) {
+        if (!mayMigrate(curr) || lowestRq(curr, rq.cpu) === null) return;
+        if (mayMigrate(p) && lowestRq(p, rq.cpu) !== null) return;
+        const rt = rtRq(rq);
+        const list = rt.queue[entity(p).listPrio]!;
+        const i = list.indexOf(p);
+        if (i > 0) {
+          list.splice(i, 1);
+          list.unshift(p); // requeue_task_rt(rq, p, 1): head of its list, ahead of curr
+        }
+        rq.resched();
+      }
     },
     yieldTask(rq) {
       requeueTail(rtRq(rq), rq.curr);
@@ -424,7 +449,8 @@ export function rtClass(params: Params): SchedClass {
     selectTaskRq(p, prevCpu) {
       const rqs = kern().rqs;
       const curr = rqs[prevCpu]!.curr;
-      const contended = curr !== rqs[prevCpu]!.idle && curr.prio < MAX_RT_PRIO && curr.prio <= p.prio;
+      // select_task_rq_rt: rt_task(curr) && (curr->nr_cpus_allowed < 2 || curr->prio <= p->prio)
+      const contended = curr !== rqs[prevCpu]!.idle && curr.prio < MAX_RT_PRIO && (!mayMigrate(curr) || curr.prio <= p.prio);
       if (!contended || rqs.length === 1) return prevCpu;
       let best = prevCpu;
       let bestLvl = cpuLevel(rqs[prevCpu]!);
@@ -444,8 +470,19 @@ function panicUnattached(): never {
   throw new KernelPanic("rt class used before attach(k)");
 }
 
-/** For tests and observers: this CPU's RT bandwidth state. */
-export function rtThrottleState(rq: Rq): { rtTime: number; throttled: boolean; periodEnd: number } | null {
+/**
+ * For tests and observers: this CPU's RT bandwidth state. With `now`, as of
+ * now, read without changing anything: periods that ended since it was last
+ * updated are decayed, as do_sched_rt_period_timer decays rt_time at each
+ * one even while no RT task runs, after charging the run of an RT or deadline
+ * curr since `runningSince`, if given.
+ */
+export function rtThrottleState(rq: Rq, now?: number, runningSince?: number): { rtTime: number; throttled: boolean; periodEnd: number } | null {
   const rt = rq.rt;
-  return rt instanceof RtRq ? { rtTime: rt.rtTime, throttled: rt.throttled, periodEnd: rt.periodEnd } : null;
+  if (!(rt instanceof RtRq)) return null;
+  const state = { rtTime: rt.rtTime, throttled: rt.throttled, periodEnd: rt.periodEnd };
+  if (now === undefined || rt.bw === null) return state;
+  if (runningSince !== undefined && runningSince < now) charge(state, rt.bw, runningSince, now);
+  catchUp(state, rt.bw, now);
+  return state;
 }

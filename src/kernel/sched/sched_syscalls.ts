@@ -204,7 +204,7 @@ export function schedSetattr(k: Kernel, caller: Task, p: Task, a: SchedAttr): nu
 function blankAttr(policy: number): SchedAttr {
   return {
     size: SCHED_ATTR_SIZE_VER1, sched_policy: policy, sched_flags: 0, sched_nice: 0, sched_priority: 0,
-    sched_runtime: 0, sched_deadline: 0, sched_period: 0, sched_util_min: 0, sched_util_max: 1024,
+    sched_runtime: 0, sched_deadline: 0, sched_period: 0, sched_util_min: 0, sched_util_max: 0, // no CONFIG_UCLAMP_TASK: getattr never fills the clamps in
   };
 }
 
@@ -263,7 +263,6 @@ function readAttr(v: unknown): SchedAttr | number {
     return -E2BIG;
   }
   const a = blankAttr(0);
-  a.sched_util_max = 0;
   for (const key of Object.keys(a) as (keyof SchedAttr)[]) {
     if (key === "size" || o[key] === undefined) continue;
     if (size < SCHED_ATTR_SIZE_VER1 && (key === "sched_util_min" || key === "sched_util_max")) continue; // past the caller's size
