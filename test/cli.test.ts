@@ -160,6 +160,74 @@ describe("tasklab CLI", () => {
     expect(await one("linux-6:NO_WAKEUP_PREEMPTION")).not.toBe(await one("linux-6"));
   });
 
+  /** The rows of `compare --json`. */
+  async function compareRows(args: string[]): Promise<Record<string, any>[]> {
+    const c = capture();
+    expect(await main(["compare", ...args, "--json"])).toBe(0);
+    return JSON.parse(c.out().trim().split("\n")[0]!).rows;
+  }
+
+  it("censoredmeans: a task starved for the whole run counts in turnaround and response as a lower bound (>=), so starving it does not make a scheduler look best", async () => {
+    const f = file("starve.yaml", "cpus: 1\nuntil: 1s\ntasks:\n  - name: quick\n    run: [ { compute: 1ms } ]\n  - name: fifo\n    policy: fifo\n    priority: 50\n    start: 1ms\n    run: [ { compute: 5s } ]\n  - name: victim\n    start: 2ms\n    run: [ { compute: 10ms } ]\n");
+    const [row] = await compareRows([f, "--sched", "linux-6", "--param", "rtRuntime=-1"]);
+    expect(row!.exited).toBe(1);
+    expect(row!.neverRan).toBe(1);
+    expect(row!.meanTurnaround).toBe(1_000_000); // quick alone: what the table showed before
+    expect(row!.meanTurnaroundAll).toBe((1e6 + (1e9 - 1e6) + (1e9 - 2e6)) / 3); // fifo and victim counted to the end
+    expect(row!.meanResponseAll).toBe((0 + 0 + (1e9 - 2e6)) / 3);
+    const c = capture();
+    expect(await main(["compare", f, "--sched", "linux-6", "--param", "rtRuntime=-1"])).toBe(0);
+    const line = c.out().split("\n").find((l) => l.startsWith("linux-6"))!;
+    expect(line).toMatch(/^linux-6\s+1\/3\s+>=666ms\s+\S+\s+>=332\.667ms\s/);
+  });
+
+  it("jainweighted: Jain's index is over CPU time divided by the weighted fair share while runnable, so CFS and EEVDF dividing by nice score 1 and round robin ignoring nice does not", async () => {
+    const rows = await compareRows(["examples/workloads/mixed-nice.yaml", "--sched", "linux-6,linux-5,simple", "--until", "3s"]);
+    const by = Object.fromEntries(rows.map((r) => [r.sched, r]));
+    expect(by["linux-6"]!.jain).toBeGreaterThan(0.999);
+    expect(by["linux-5"]!.jain).toBeGreaterThan(0.999);
+    expect(by["simple"]!.jain).toBeLessThan(0.7); // equal time for weights 3121, 1024 and 335
+    expect(by["simple"]!.jainRaw).toBeGreaterThan(0.999); // the raw CPU shares call round robin the fair one
+    expect(by["linux-6"]!.jainRaw).toBeLessThan(0.7);
+  });
+
+  it("metricswindow: run --metrics measures over the window compare uses (to the last exit when every task exited), and prints throughput and Jain", async () => {
+    const c = capture();
+    expect(await main(["run", "examples/workloads/mixed-nice.yaml", "--metrics", "--until", "10s", "--json"])).toBe(0);
+    const m = c.out().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).find((o) => o.type === "metrics");
+    expect(m.end).toBe(6e9); // the last hog exits at 6 s; before, the window ran to 10 s: utilisation 60 %
+    expect(m.summary.utilisation).toBe(1);
+    expect(m.summary.throughput).toBe(0.5);
+    const [row] = await compareRows(["examples/workloads/mixed-nice.yaml", "--sched", "linux-6", "--until", "10s"]);
+    expect(row!.utilisation).toBe(m.summary.utilisation);
+    expect(row!.throughput).toBe(m.summary.throughput);
+    const t = capture();
+    expect(await main(["run", "examples/workloads/mixed-nice.yaml", "--metrics", "--until", "10s"])).toBe(0);
+    expect(t.out()).toMatch(/utilisation 100\.0%; throughput 0\.500 exits\/s; Jain 1\.000/);
+  });
+
+  it("fewsamples: compare shows how many run delays are behind the percentiles, and no p95 below 20 of them nor p99 below 100 (nearest rank would just be the maximum)", async () => {
+    const f = file("few.yaml", "cpus: 1\ntasks:\n  - name: a\n    run: [ { compute: 10ms } ]\n  - name: b\n    run: [ { compute: 10ms } ]\n");
+    const [row] = await compareRows([f, "--sched", "linux-6"]);
+    expect(row!.runDelayCount).toBeGreaterThan(0);
+    expect(row!.runDelayCount).toBeLessThan(20);
+    const c = capture();
+    expect(await main(["compare", f, "--sched", "linux-6"])).toBe(0);
+    const [head, line] = c.out().trim().split("\n").slice(-2) as [string, string];
+    const cells = line.split(/\s{2,}/);
+    const cols = head.split(/\s{2,}/);
+    expect(cells[cols.indexOf("delays")]).toBe(String(row!.runDelayCount));
+    expect(cells[cols.indexOf("p95")]).toBe("-");
+    expect(cells[cols.indexOf("p99")]).toBe("-");
+  });
+
+  it("zerowindow: throughput of a run that ends at time 0 is undefined (null, shown as -), not 0 exits per second", async () => {
+    const f = file("instant.yaml", "cpus: 2\ntasks:\n  - name: t\n    count: 3\n    run: [ { exit: 0 } ]\n");
+    const [row] = await compareRows([f, "--sched", "linux-6"]);
+    expect(row!.exited).toBe(3);
+    expect(row!.throughput).toBeNull();
+  });
+
   it("examples lists the built-in examples and runs one by name; an unknown name fails", async () => {
     let c = capture();
     expect(await main(["examples"])).toBe(0);

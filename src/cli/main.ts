@@ -400,7 +400,7 @@ async function runCommand(file: string, o: RunOpts): Promise<void> {
   const end = o.until?.length || workLeft ? m.now : Math.max(k.lastExitAt, lastShown);
   const capped = workLeft && !o.until?.length && until === DEFAULT_UNTIL;
   if (rec && o.metrics) {
-    const metrics = rec.finish(end);
+    const metrics = rec.finish(rec.workEnd(end)); // the window compare uses: to the last exit when every task exited
     out(o.json ? JSON.stringify({ type: "metrics", ...metrics }) + "\n" : `\n-- metrics\n${formatMetrics(metrics)}`);
   }
   if (rec && o.gantt) {

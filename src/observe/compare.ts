@@ -27,6 +27,12 @@ export interface CompareRow {
   meanTurnaround: number | null;
   meanWaiting: number | null;
   meanResponse: number | null;
+  /** Lower-bound means over every task (unfinished / never-run tasks counted to the end). */
+  meanTurnaroundAll: number | null;
+  meanResponseAll: number | null;
+  neverRan: number;
+  /** Run-delay samples behind the percentiles (p99 of fewer than 100 is the maximum). */
+  runDelayCount: number;
   p50RunDelay: number;
   p95RunDelay: number;
   p99RunDelay: number;
@@ -35,8 +41,9 @@ export interface CompareRow {
   /** 0..1 over all CPUs. */
   utilisation: number;
   /** Exits per simulated second. */
-  throughput: number;
+  throughput: number | null;
   jain: number | null;
+  jainRaw: number | null;
   /** What the kernel warned about in this run (tasks it refused or killed): a row is only as good as these. */
   warnings: string[];
   /** What the run's programs wrote to stderr (a workload says there which fork attributes were refused), line by line. */
@@ -104,6 +111,10 @@ export function compareRow(sched: string, m: RunMetrics): CompareRow {
     meanTurnaround: s.meanTurnaround,
     meanWaiting: s.meanWaiting,
     meanResponse: s.meanResponse,
+    meanTurnaroundAll: s.meanTurnaroundAll,
+    meanResponseAll: s.meanResponseAll,
+    neverRan: s.neverRan,
+    runDelayCount: s.runDelay.count,
     p50RunDelay: s.runDelay.p50,
     p95RunDelay: s.runDelay.p95,
     p99RunDelay: s.runDelay.p99,
@@ -112,6 +123,7 @@ export function compareRow(sched: string, m: RunMetrics): CompareRow {
     utilisation: s.utilisation,
     throughput: s.throughput,
     jain: s.jain,
+    jainRaw: s.jainRaw,
     warnings: [],
     stderr: [],
   };
@@ -179,16 +191,18 @@ export function formatCompareTasks(rows: readonly CompareRow[]): string {
 const COLUMNS: [string, (r: CompareRow) => string][] = [
   ["sched", (r) => r.sched],
   ["exited", (r) => `${r.exited}/${r.tasks}`],
-  ["turnaround", (r) => dur(r.meanTurnaround)],
+  // With tasks unfinished (never run), the mean over all of them counted to the end, marked ">=" as a lower bound.
+  ["turnaround", (r) => (r.exited < r.tasks ? `>=${dur(r.meanTurnaroundAll)}` : dur(r.meanTurnaround))],
   ["waiting", (r) => dur(r.meanWaiting)],
-  ["response", (r) => dur(r.meanResponse)],
+  ["response", (r) => (r.neverRan > 0 ? `>=${dur(r.meanResponseAll)}` : dur(r.meanResponse))],
+  ["delays", (r) => String(r.runDelayCount)],
   ["delay p50", (r) => dur(r.p50RunDelay)],
-  ["p95", (r) => dur(r.p95RunDelay)],
-  ["p99", (r) => dur(r.p99RunDelay)],
+  ["p95", (r) => (r.runDelayCount < 20 ? "-" : dur(r.p95RunDelay))],
+  ["p99", (r) => (r.runDelayCount < 100 ? "-" : dur(r.p99RunDelay))],
   ["switches", (r) => String(r.switches)],
   ["migr", (r) => String(r.migrations)],
   ["util", (r) => `${(r.utilisation * 100).toFixed(1)}%`],
-  ["exits/s", (r) => r.throughput.toFixed(1)],
+  ["exits/s", (r) => (r.throughput === null ? "-" : r.throughput === 0 ? "0" : r.throughput.toPrecision(3))],
   ["jain", (r) => (r.jain === null ? "-" : r.jain.toFixed(3))],
 ];
 

@@ -35,6 +35,7 @@
  */
 import type { TraceEvent } from "../sim/trace.ts";
 import type { Kernel } from "../kernel/kernel.ts";
+import { niceToWeight } from "../kernel/sched/weights.ts";
 
 /** Nearest-rank percentiles of one set of samples (ns). */
 export interface Percentiles { count: number; mean: number; max: number; p50: number; p95: number; p99: number }
@@ -71,16 +72,30 @@ export interface RunSummary {
   /** Workload tasks seen, and how many exited. */
   tasks: number; exited: number;
   meanTurnaround: number | null; meanWaiting: number | null; meanResponse: number | null;
+  /**
+   * Means over every workload task, a task that had not exited (or not run) counting up to the end of
+   * the window: lower bounds, as survival analysis treats censored samples. Equal to the plain means
+   * when every task exited (ran). Without them a scheduler that starves a task looks better.
+   */
+  meanTurnaroundAll: number | null; meanResponseAll: number | null;
+  /** Workload tasks that never ran in the window. */
+  neverRan: number;
   totalCpuTime: number;
   /** All runnable->running intervals of the workload tasks, pooled. */
   runDelay: Percentiles;
   switches: number; voluntarySwitches: number; involuntarySwitches: number; migrations: number;
   /** Busy time of all CPUs / (elapsed x CPUs). */
   utilisation: number;
-  /** Workload exits per simulated second. */
-  throughput: number;
-  /** Jain's index over the CPU shares of `fairnessPids`. */
-  jain: number | null; fairnessPids: number[];
+  /** Workload exits per simulated second; null for an empty window. */
+  throughput: number | null;
+  /**
+   * Jain's index (Jain, Chiu & Hawe 1984) over x_i = measured / fair allocation: CPU time per unit of
+   * load weight per unit of time the task wanted the CPU (running + runnable). 1 when every task got
+   * its weighted share of the time it was runnable. Normal/batch/idle tasks only.
+   */
+  jain: number | null;
+  /** The raw index over CPU shares (the old figure): mixes demand and nice into "unfairness". */
+  jainRaw: number | null; fairnessPids: number[];
 }
 
 /** Everything `finish` reports: plain JSON. Times in ns. */
@@ -178,6 +193,11 @@ class TaskAcc {
   readonly delays = new Samples();
   /** The task that forked it, if the trace showed the fork. */
   parent: TaskAcc | null = null;
+  /** Its weight in the fair-share reference while it wants the CPU (0: not counted, or not a fair task). */
+  gpsWeight = 0;
+  /** The recorder's fair-share integral when it began to want the CPU, and what it gathered over earlier stretches. */
+  gpsFrom = 0;
+  gpsSum = 0;
   constructor(readonly pid: number, public comm: string) {}
 }
 
@@ -207,6 +227,13 @@ function mean(xs: readonly number[]): number | null {
   return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
+/** A task's weight in the fair-share reference: its nice level's for SCHED_NORMAL and SCHED_BATCH, 3 for SCHED_IDLE, 0 otherwise. */
+function fairWeight(nice: number | null, policy: number | null): number {
+  if (policy === 5) return 3;
+  if (nice === null || (policy !== null && policy !== 0 && policy !== 3)) return 0;
+  return niceToWeight(nice);
+}
+
 /** nice of a normal task from its kernel prio (100..139); null for RT prios. */
 function niceOfPrio(prio: number): number | null {
   return prio >= 100 && prio < 140 ? prio - 120 : null;
@@ -228,9 +255,19 @@ export class MetricsRecorder {
   private readonly switches: number[] = [];
   private nrMigrations = 0;
   private unsubscribe: (() => void) | null = null;
+  /**
+   * The fair-share reference (generalised processor sharing, the ideal weighted-fair machine): while
+   * fair tasks of total weight W want the CPU, each of weight w is owed cpus x w / W of a CPU per ns.
+   * gpsA integrates cpus / W over time, so a task is owed w times what gpsA gained while it wanted
+   * the CPU (at most the time it wanted it: no task can use more than one CPU).
+   */
+  private gpsA = 0;
+  private gpsAt: number;
+  private gpsW = 0;
 
   constructor(opts: RecorderOptions = {}) {
     this.start = opts.start ?? 0;
+    this.gpsAt = this.start;
     this.lookup = opts.lookup;
     this.isWorkload = opts.workload ?? ((pid) => pid > 1);
     this.runs = opts.keepRuns ? new Samples() : null;
@@ -244,7 +281,7 @@ export class MetricsRecorder {
     for (const x of snap.tasks) {
       const t = this.newTask(x.pid, x.comm);
       Object.assign(t, { nice: x.nice, policy: x.policy, created: x.created, firstRun: x.firstRun, since: x.since });
-      t.state = x.state === "runnable" ? WAITING : x.state === "running" ? RUNNING : SLEEPING;
+      this.setState(this.start, t, x.state === "runnable" ? WAITING : x.state === "running" ? RUNNING : SLEEPING);
     }
   }
 
@@ -317,15 +354,52 @@ export class MetricsRecorder {
   private onWakeupNew(ts: number, pid: number, comm: string, prio: number): void {
     const t = this.live.get(pid) ?? this.created(ts, pid, comm);
     if (t.nice === null && t.policy === null) t.nice = niceOfPrio(prio);
-    t.state = WAITING;
+    this.setState(ts, t, WAITING);
     t.since = ts;
   }
 
   private onWakeup(ts: number, pid: number, comm: string): void {
     const t = this.task(pid, comm);
     if (t.state !== SLEEPING) return; // still on its CPU, or queued (ttwu_runnable)
-    t.state = WAITING;
+    this.setState(ts, t, WAITING);
     t.since = ts;
+  }
+
+  /** The fair-share integral as of ts (see gpsA). */
+  private gpsAdvance(ts: number): void {
+    if (ts > this.gpsAt && this.gpsW > 0) this.gpsA += (this.cur.length * (ts - this.gpsAt)) / this.gpsW;
+    if (ts > this.gpsAt) this.gpsAt = ts;
+  }
+
+  /** Moves t to `state`, entering or leaving the fair-share reference when it starts or stops wanting the CPU. */
+  private setState(ts: number, t: TaskAcc, state: number): void {
+    const was = t.state !== SLEEPING;
+    const is = state !== SLEEPING;
+    t.state = state;
+    if (was === is) return;
+    this.gpsAdvance(ts);
+    if (is) {
+      t.gpsWeight = fairWeight(t.nice, t.policy);
+      t.gpsFrom = this.gpsA;
+      this.gpsW += t.gpsWeight;
+    } else if (t.gpsWeight > 0) {
+      t.gpsSum += this.gpsA - t.gpsFrom;
+      this.gpsW -= t.gpsWeight;
+      if (this.gpsW < 1e-9) this.gpsW = 0; // rounding residue
+      t.gpsWeight = 0;
+    }
+  }
+
+  /** What the fair-share reference owes t up to `now`, capped by the time it wanted the CPU (ns); null if not a fair task. */
+  private fairShareOf(t: TaskAcc, now: number, wanted: number): number | null {
+    const w = fairWeight(t.nice, t.policy);
+    if (w === 0) return null;
+    let a = t.gpsSum;
+    if (t.gpsWeight > 0 && this.live.get(t.pid) === t) {
+      const upTo = now > this.gpsAt && this.gpsW > 0 ? this.gpsA + (this.cur.length * (now - this.gpsAt)) / this.gpsW : this.gpsA;
+      a += upTo - t.gpsFrom;
+    }
+    return Math.min(wanted, w * a);
   }
 
   private onSwitch(e: Extract<TraceEvent, { name: "sched_switch" }>): void {
@@ -349,11 +423,11 @@ export class MetricsRecorder {
   private switchOut(ts: number, t: TaskAcc, prevState: string): void {
     if (prevState === "R+") {
       t.invol++;
-      t.state = WAITING;
+      this.setState(ts, t, WAITING);
       t.since = ts; // preempted: runnable from now
     } else {
       t.vol++;
-      t.state = SLEEPING;
+      this.setState(ts, t, SLEEPING);
     }
   }
 
@@ -363,7 +437,7 @@ export class MetricsRecorder {
       t.delays.push(ts - t.since);
     }
     t.firstRun ??= ts;
-    t.state = RUNNING;
+    this.setState(ts, t, RUNNING);
     t.comm = comm;
   }
 
@@ -486,8 +560,19 @@ export class MetricsRecorder {
     // By default the tasks that wanted the CPU: those that ran, and those that waited for it and never got it.
     const fairSet = fair ? tasks.filter((t) => fair.has(t.pid)) : work.filter((t) => t.firstRun !== null || t.waiting > 0);
     const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+    const known = work.filter((t) => t.created !== null);
+    // Each fair task's CPU time over what the fair-share reference owed it (Jain's x_i = measured / fair allocation).
+    const normalised: number[] = [];
+    tasks.forEach((t, i) => {
+      if (!fairSet.includes(t)) return;
+      const owed = this.fairShareOf(this.all[i]!, now, t.cpuTime + t.waiting);
+      if (owed !== null && owed > 0) normalised.push(t.cpuTime / owed);
+    });
     return {
       tasks: work.length, exited: exited.length,
+      meanTurnaroundAll: mean(known.map((t) => (t.exited ?? now) - t.created!)),
+      meanResponseAll: mean(known.map((t) => (t.firstRun ?? now) - t.created!)),
+      neverRan: work.filter((t) => t.firstRun === null).length,
       meanTurnaround: mean(exited.flatMap((t) => (t.turnaround === null ? [] : [t.turnaround]))),
       meanWaiting: mean(work.map((t) => t.waiting)),
       meanResponse: mean(work.flatMap((t) => (t.response === null ? [] : [t.response]))),
@@ -497,8 +582,9 @@ export class MetricsRecorder {
       voluntarySwitches: sum(tasks.map((t) => t.voluntarySwitches)),
       involuntarySwitches: sum(tasks.map((t) => t.involuntarySwitches)),
       utilisation: elapsed > 0 && perCpu.length > 0 ? sum(perCpu.map((c) => c.busy)) / (elapsed * perCpu.length) : 0,
-      throughput: elapsed > 0 ? exited.length / (elapsed / 1e9) : 0,
-      jain: jainIndex(fairSet.map((t) => t.shareOfCpu)), fairnessPids: fairSet.map((t) => t.pid),
+      throughput: elapsed > 0 ? exited.length / (elapsed / 1e9) : null,
+      jain: jainIndex(normalised),
+      jainRaw: jainIndex(fairSet.map((t) => t.shareOfCpu)), fairnessPids: fairSet.map((t) => t.pid),
     };
   }
 

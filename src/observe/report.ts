@@ -44,7 +44,8 @@ export function formatMetrics(m: RunMetrics): string {
   out +=
     `${s.exited}/${s.tasks} exited; mean turnaround ${t(s.meanTurnaround)}, waiting ${t(s.meanWaiting)}, response ${t(s.meanResponse)}; ` +
     `run delay p50/p95/p99 ${t(s.runDelay.p50)}/${t(s.runDelay.p95)}/${t(s.runDelay.p99)}; ` +
-    `${plural(s.switches, "switch", "switches")}, ${plural(s.migrations, "migration")}; utilisation ${pct(s.utilisation)}\n`;
+    `${plural(s.switches, "switch", "switches")}, ${plural(s.migrations, "migration")}; utilisation ${pct(s.utilisation)}; ` +
+    `throughput ${s.throughput === null ? "-" : s.throughput === 0 ? "0" : s.throughput.toPrecision(3)} exits/s; Jain ${s.jain === null ? "-" : s.jain.toFixed(3)} (CPU time over weighted fair share)\n`;
   return out;
 }
 
