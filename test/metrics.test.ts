@@ -5,7 +5,7 @@ import { program } from "../src/user/program.ts";
 import { ms } from "../src/sim/units.ts";
 import type { TraceEvent } from "../src/sim/trace.ts";
 import { MetricsRecorder, jainIndex, percentiles, type TaskMetrics } from "../src/observe/metrics.ts";
-import { ganttData, ganttSvg, laneHeight, pidColour } from "../src/observe/gantt.ts";
+import { chartColours, ganttData, ganttSvg, laneHeight, pidColour } from "../src/observe/gantt.ts";
 import { compareSchedulers, formatCompareTable } from "../src/observe/compare.ts";
 import { PRESETS } from "../src/kernel/sched/presets.ts";
 
@@ -406,6 +406,16 @@ describe("a task that waits to the end", () => {
     expect(r.summary.fairnessPids).toContain(starved);
     expect(r.summary.jainRaw).toBeCloseTo(0.5, 6); // one task has everything, the other nothing: 1/n
     expect(r.summary.jain).toBeNull(); // the weighted index counts fair tasks only: one, which got nothing of its share
+  });
+});
+
+describe("Gantt legend colours", () => {
+  it("legendcolours: the legend's tasks never share a colour, even when their pids are 40 apart (review: hog [2010] and worker [1650] were one colour)", () => {
+    const legend = [2010, 1650, 2012, 1532, 5, 45, 85, 7, 8, 9, 10, 11];
+    const colour = chartColours(legend);
+    expect(new Set(legend.map(colour)).size).toBe(legend.length);
+    expect(colour(5)).toBe(pidColour(5)); // the first to claim a slot keeps its pid's colour
+    expect(colour(123_456)).toBe(pidColour(123_456)); // others as ever
   });
 });
 

@@ -91,6 +91,25 @@ export function pidColour(pid: number): string {
   return PALETTE[((pid % n) + n) % n]!;
 }
 
+/**
+ * Colours for a chart: pidColour, except that the legend's tasks never share
+ * a colour with each other (a legend task whose pid's slot another legend task
+ * took gets the next free slot). With more tasks than colours, tasks outside
+ * the legend may still look like one in it.
+ */
+export function chartColours(legendPids: readonly number[]): (pid: number) => string {
+  const n = PALETTE.length;
+  const taken = new Set<number>();
+  const own = new Map<number, string>();
+  for (const pid of legendPids) {
+    let slot = ((pid % n) + n) % n;
+    while (taken.has(slot) && taken.size < n) slot = (slot + 1) % n;
+    taken.add(slot);
+    own.set(pid, PALETTE[slot]!);
+  }
+  return (pid) => own.get(pid) ?? pidColour(pid);
+}
+
 type Source = MetricsRecorder | Iterable<TraceEvent>;
 
 /** Lanes of clipped run intervals, the window and per-pid CPU time, from a recorder or events. */
@@ -271,16 +290,18 @@ export function ganttSpec(d: GanttData, o: GanttOptions = {}): Spec {
   const width = o.width ?? 960;
   const { unit, scale } = timeUnit(d.end - d.start);
   const lh = laneHeight(d.cpus);
+  const colour = chartColours(d.top.map((t) => t.pid));
   const rows = d.bars.map((b) => ({
     lane: lane(b.cpu),
     t0: (b.start - d.start) / scale,
     t1: (b.end - d.start) / scale,
-    fill: pidColour(b.pid),
+    fill: colour(b.pid),
     opacity: b.busy ?? 1,
   }));
   const names = d.top.map((t) => `${t.comm} [${t.pid}]  ${formatDuration(t.cpuTime)}`);
   const binned = d.bins > 0 ? `; where runs are shorter than ${d.binPx === 1 ? "a pixel" : `${d.binPx} pixels`}, each shows the task that ran most there, paler where the CPU was partly idle` : "";
-  const subtitle = `${d.cpus} CPUs, ${d.tasks} tasks, ${d.runs} runs, ${formatDuration(d.start)} to ${formatDuration(d.end)}${binned}`;
+  const repeat = d.tasks > PALETTE.length ? `; ${PALETTE.length} colours, so tasks outside the legend may share one` : "";
+  const subtitle = `${d.cpus} CPUs, ${d.tasks} tasks, ${d.runs} runs, ${formatDuration(d.start)} to ${formatDuration(d.end)}${binned}${repeat}`;
   const laneNames = Array.from({ length: d.cpus }, (_, i) => lane(i));
   const every = labelStep(lh);
   return {
@@ -297,7 +318,7 @@ export function ganttSpec(d: GanttData, o: GanttOptions = {}): Spec {
     scales: [
       { name: "x", type: "linear", domain: [0, (d.end - d.start) / scale], range: "width", zero: false, nice: false },
       { name: "y", type: "band", domain: laneNames, range: "height", paddingInner: lh >= 8 ? 0.15 : 0, paddingOuter: 0, round: lh >= 4 },
-      { name: "legend", type: "ordinal", domain: names, range: d.top.map((t) => pidColour(t.pid)) },
+      { name: "legend", type: "ordinal", domain: names, range: d.top.map((t) => colour(t.pid)) },
     ],
     axes: [
       { orient: "bottom", scale: "x", title: `time (${unit})${d.start ? ` from ${formatDuration(d.start)}` : ""}`, grid: true, gridOpacity: 0.35, tickCount: Math.max(4, Math.round(width / 90)), labelFlush: true, format: "~r" },
