@@ -13,7 +13,7 @@
 import { Prio } from "../../sim/engine.ts";
 import type { Kernel } from "../kernel.ts";
 import { KernelPanic } from "../errno.ts";
-import { TASK_RUNNING, TASK_NEW, PF_IDLE, TASK_UNINTERRUPTIBLE, TASK_NOLOAD, TASK_DEAD, __TASK_STOPPED, __TASK_TRACED, type Task } from "../task/task.ts";
+import { SCHED_DEADLINE, TASK_RUNNING, TASK_NEW, PF_IDLE, TASK_UNINTERRUPTIBLE, TASK_NOLOAD, TASK_DEAD, __TASK_STOPPED, __TASK_TRACED, type Task } from "../task/task.ts";
 import { loadCatchUp } from "./loadavg.ts";
 import { groupType, HAS_SPARE, IMBALANCE_PCT, type Rq } from "./rq.ts";
 import {
@@ -566,7 +566,9 @@ export function changeSched(k: Kernel, p: Task, newClass: number, change: () => 
     if (running) {
       if (p.sclass > oldClass) rq.resched();
       else k.classes[p.sclass]!.prioChanged(rq, p, oldPrio);
-    } else {
+    } else if (p.sclass !== oldClass || p.prio !== oldPrio || p.policy === SCHED_DEADLINE) {
+      // check_class_changed(): switched_to, or prio_changed when the priority changed (or for a deadline task);
+      // a change that leaves both (a custom slice, NORMAL <-> BATCH or IDLE) checks no preemption.
       checkPreempt(k, rq, p, 0);
       // switched_to_rt / switched_to_dl: a queued task that joins a class whose queue here is
       // overloaded may run elsewhere at once (rt_queue_push_tasks / deadline_queue_push_tasks).
