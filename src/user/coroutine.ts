@@ -134,6 +134,15 @@ class Log {
   }
 }
 
+/**
+ * A clone() with a child function: from here on the history is that function's. A replay that
+ * meets it starts the function its own replayed clone request carries (a closure over the
+ * replaying process's own memory), with its own copy of the argument.
+ */
+class SpawnEntry {
+  constructor(readonly share: boolean) {}
+}
+
 const SIGRETURN: SyscallReq = Object.freeze({ nr: "rt_sigreturn" });
 const FORKS = new Set(["fork", "vfork", "clone"]);
 
@@ -186,6 +195,8 @@ export class GenCoroutine implements Coroutine {
    */
   private path = 0;
   private readonly replayLen: number;
+  /** Where the program runs from when it starts for real (a thread or a CLONE_VM child): fn(arg) as given, sharing memory. */
+  private live: { fn: GenFn; arg: unknown } | null = null;
 
   /**
    * @param fn     the main generator function, called as fn(sys, arg) at start and for each replay
@@ -197,11 +208,12 @@ export class GenCoroutine implements Coroutine {
     private readonly fn: GenFn,
     private readonly arg: unknown,
     private readonly sys: unknown,
-    private readonly thread: boolean,
+    private thread: boolean,
     private readonly log: Log = new Log(null, 0),
     private readonly ancestors: FnChain | null = null,
+    replayLen?: number,
   ) {
-    this.replayLen = log.baseLen;
+    this.replayLen = replayLen ?? log.baseLen;
   }
 
   next(result: unknown): SyscallReq {
@@ -229,6 +241,14 @@ export class GenCoroutine implements Coroutine {
   }
 
   private begin(): void {
+    if (this.live !== null) {
+      // A thread (or CLONE_VM child) runs the very closure it was given: it shares the process's memory.
+      this.top = this.live.fn(this.sys, this.live.arg);
+      this.thread = true;
+      if (typeof (this.top as { next?: unknown } | null)?.next !== "function")
+        throw new TypeError(`the program's function returned ${describe(this.top)}, not a generator: write it as function* (sys) { ... }`);
+      return;
+    }
     this.top = this.fn(this.sys, this.thread ? this.arg : own(this.arg)); // a thread shares its argument; a process owns its argv
     if (typeof (this.top as { next?: unknown } | null)?.next !== "function")
       throw new TypeError(`the program's function returned ${describe(this.top)}, not a generator: write it as function* (sys) { ... }`);
@@ -236,7 +256,15 @@ export class GenCoroutine implements Coroutine {
     let last: SyscallReq | null = null;
     this.log.forEach(this.replayLen, (e) => {
       if (e instanceof HandlerEntry) this.enterHandler(this.ownHandler(e.fn) as GenFn, e.sig, e.info);
-      else last = this.step(own(e));
+      else if (e instanceof SpawnEntry) {
+        // The replayed clone request carries this replay's own child function and argument.
+        const req = last as SyscallReq | null;
+        if (req === null || req.nr !== "clone" || typeof req.b !== "function")
+          throw new Error("fork replay diverged: the replayed program did not make the clone() its parent made");
+        this.top = (req.b as GenFn)(this.sys, e.share ? req.c : own(req.c));
+        this.frames = NO_FRAMES;
+        this.thread = true;
+      } else last = this.step(own(e));
     });
     const req = last as SyscallReq | null;
     if (req === null || !FORKS.has(req.nr))
@@ -303,8 +331,25 @@ export class GenCoroutine implements Coroutine {
     return new GenCoroutine(this.fn, this.arg, this.sys, this.thread, new Log(this.log, this.log.length, this.path), chain);
   }
 
-  spawn(fn: unknown, arg: unknown): Coroutine {
-    return new GenCoroutine(fn as GenFn, arg, this.sys, true);
+  /**
+   * A clone() child running fn(arg). Its history starts with this program's (so that a fork it makes
+   * later, or the child itself when it does not share memory, is rebuilt by replaying up to this clone
+   * and then running the replay's own fn). With `share` (CLONE_VM) it runs fn itself, in this memory;
+   * without, it is a replay: its own copy of memory, as fork gives.
+   */
+  spawn(fn: unknown, arg: unknown, share = true): Coroutine {
+    if (this.top === null) this.begin();
+    this.flush();
+    const chain: FnChain | null = this.fns.length > 0 ? { fns: this.fns, len: this.fns.length, up: this.ancestors } : this.ancestors;
+    const log = new Log(this.log, this.log.length, this.path);
+    log.push(new SpawnEntry(share));
+    const co = new GenCoroutine(this.fn, this.arg, this.sys, this.thread, log, chain, share ? 0 : log.length);
+    if (share) {
+      co.path = this.path; // a replay of it (a fork it makes) hashes the same requests from 0 again
+      co.live = { fn: fn as GenFn, arg };
+      co.fns = this.fns.length > 0 ? this.fns.slice() : NO_FNS; // handler indices line up with a replay's
+    }
+    return co;
   }
 
   pushHandler(fn: unknown, sig: number, info?: unknown): void {

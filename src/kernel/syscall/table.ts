@@ -72,7 +72,7 @@ function doFork(k: Kernel, t: Task, flags: number, fn: unknown, arg: unknown): S
     // copy_process: recalc_sigpending(); a signal for the caller is handled first, then fork is made again
     recalcSigpending(t);
     if (sigPendingFast(t)) return RESTARTNOINTR;
-    const co = fn === undefined || fn === null ? t.co!.fork() : t.co!.spawn(fn, arg);
+    const co = fn === undefined || fn === null ? t.co!.fork() : t.co!.spawn(fn, arg, (flags & CLONE_VM) !== 0);
     const child = copyProcess(k, t, flags, co);
     if (typeof child === "number") return child;
     if (fn === undefined || fn === null) {

@@ -7,7 +7,7 @@
  * same parent, no exit signal, reaped automatically.
  */
 import type { Kernel } from "../kernel.ts";
-import { EAGAIN, EINVAL } from "../errno.ts";
+import { EAGAIN, EINVAL, EPERM } from "../errno.ts";
 import {
   Task, SignalStruct, SigHand, Mm, FsStruct, FilesStruct, SIGNAL_UNKILLABLE,
   SCHED_NORMAL, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE, TASK_NEW, PF_RANDOMIZE,
@@ -33,20 +33,38 @@ export const CLONE_SETTLS = 0x00080000;
 export const CLONE_PARENT_SETTID = 0x00100000;
 export const CLONE_CHILD_CLEARTID = 0x00200000;
 export const CLONE_DETACHED = 0x00400000;
+export const CLONE_UNTRACED = 0x00800000;
 export const CLONE_CHILD_SETTID = 0x01000000;
+export const CLONE_NEWCGROUP = 0x02000000;
+export const CLONE_NEWUTS = 0x04000000;
+export const CLONE_NEWIPC = 0x08000000;
 export const CLONE_NEWUSER = 0x10000000;
 export const CLONE_NEWPID = 0x20000000;
+export const CLONE_NEWNET = 0x40000000;
+export const CLONE_IO = 0x80000000;
+/** The namespace flags: not modelled, but refused as Linux refuses them to an unprivileged caller. */
+const CLONE_NEWANY = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
 /** Flags TaskLab models; others are accepted where harmless (TLS, TID words) and ignored. */
 const KNOWN = CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_VFORK | CLONE_PARENT | CLONE_THREAD |
-  CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | CLONE_DETACHED | CLONE_PIDFD;
+  CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | CLONE_DETACHED | CLONE_PIDFD |
+  CLONE_PTRACE | CLONE_UNTRACED | CLONE_IO | CLONE_NEWANY; // no tracer, no I/O contexts: these three change nothing here
 
 /** The validity checks at the top of copy_process (all EINVAL). */
 function checkCloneFlags(parent: Task, flags: number): number {
-  if ((flags & ~KNOWN) !== 0) return -EINVAL; // namespaces, ptrace: not modelled
+  if ((flags & ~KNOWN) !== 0) return -EINVAL;
+  // kernel_clone: legacy clone() returns the pidfd through parent_tid, so the two cannot both be asked for
+  if (flags & CLONE_PIDFD && flags & CLONE_PARENT_SETTID) return -EINVAL;
+  if ((flags & (CLONE_NEWNS | CLONE_FS)) === (CLONE_NEWNS | CLONE_FS)) return -EINVAL;
+  if ((flags & (CLONE_NEWUSER | CLONE_FS)) === (CLONE_NEWUSER | CLONE_FS)) return -EINVAL;
   if (flags & CLONE_THREAD && !(flags & CLONE_SIGHAND)) return -EINVAL;
   if (flags & CLONE_SIGHAND && !(flags & CLONE_VM)) return -EINVAL;
   if (flags & CLONE_PARENT && parent.signal.flags & SIGNAL_UNKILLABLE) return -EINVAL;
-  if (flags & CLONE_PIDFD && flags & (CLONE_DETACHED | CLONE_THREAD)) return -EINVAL;
+  if (flags & CLONE_THREAD && flags & (CLONE_NEWUSER | CLONE_NEWPID)) return -EINVAL;
+  if (flags & CLONE_PIDFD && flags & CLONE_DETACHED) return -EINVAL; // CLONE_PIDFD | CLONE_THREAD is allowed since 6.9
+  // Namespaces are not modelled. copy_namespaces refuses the others to an unprivileged caller with EPERM; a user
+  // namespace needs no privilege (so it is simply not available here), and root would get the namespace.
+  if (flags & CLONE_NEWUSER) return -EINVAL;
+  if (flags & CLONE_NEWANY) return parent.uid === 0 ? -EINVAL : -EPERM;
   return 0;
 }
 
@@ -72,6 +90,7 @@ export function copyProcess(k: Kernel, parent: Task, flags: number, co: Coroutin
   p.co = co;
   p.startTime = k.now;
   p.uid = parent.uid;
+  p.selfExecId = parent.selfExecId; // dup_task_struct copies the whole task_struct, self_exec_id included
   p.flags |= parent.flags & PF_RANDOMIZE; // dup_task_struct copies the flags; of those modelled, only this one outlives the fork
   p.cpusAllowed = parent.cpusAllowed;
   k.tasks.set(pid, p);

@@ -28,7 +28,7 @@ export interface Coroutine {
    */
   fork(): Coroutine;
   /** A coroutine of the same kind running `fn(arg)`: a clone() child function or a thread. */
-  spawn(fn: unknown, arg: unknown): Coroutine;
+  spawn(fn: unknown, arg: unknown, share?: boolean): Coroutine;
   /**
    * Runs signal handler `handler(sig)` before the interrupted code continues;
    * `info` is the signal's siginfo when the handler was installed with SA_SIGINFO.
