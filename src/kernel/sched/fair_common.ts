@@ -22,10 +22,12 @@ import type { Rq } from "./rq.ts";
 import { calcDeltaFair, weightOf } from "./weights.ts";
 import { updateCurr as coreUpdateCurr, catchUpToTick as coreCatchUpToTick } from "./core.ts";
 
-/** struct sched_entity: a task's fair-class state (task.se). */
-export class SchedEntity {
-  /** Link in the runqueue's tree (rb_node); linked only while queued and not running. */
-  readonly node: RbNode<SchedEntity>;
+/**
+ * struct sched_entity: a task's fair-class state (task.se). The entity is its
+ * own tree node (the kernel embeds rb_node in sched_entity): a pick that
+ * walks the tree lands on the entity itself, with no further object to load.
+ */
+export class SchedEntity extends RbNode<SchedEntity> {
   /** load.weight on the 1024 scale (see weights.ts). */
   weight: number;
   /** Virtual runtime in virtual ns (non-integer: see weights.ts on rounding). */
@@ -48,8 +50,14 @@ export class SchedEntity {
   private eevdfBits = 0;
 
   constructor(readonly task: Task) {
-    this.node = new RbNode<SchedEntity>(this);
+    super(null as unknown as SchedEntity); // the node's owner is the entity itself, set once it exists
+    this.value = this;
     this.weight = weightOf(task);
+  }
+
+  /** Link in the runqueue's tree (rb_node); linked only while queued and not running. */
+  get node(): RbNode<SchedEntity> {
+    return this;
   }
 
   /** EEVDF DELAY_DEQUEUE: asleep but still queued, until picked or woken (se->sched_delayed). */
