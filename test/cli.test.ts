@@ -1,6 +1,6 @@
 /** The tasklab command: exit codes and one-line errors for bad input. */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { mkdtempSync, writeFileSync, readFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, symlinkSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
@@ -508,6 +508,24 @@ describe("programs that misbehave, through the tasklab command", () => {
       expect(r.stdout).toMatch(/2 processes created|1 process created/);
     }
   }, 120_000);
+
+  it("cjsimports: a program may still import a CommonJS file of its folder, a JSON file, and a CommonJS package linked from outside node_modules (the ES-module hook leaves them alone)", () => {
+    const d = join(dir, "cjs-imports");
+    mkdirSync(join(d, "node_modules"), { recursive: true });
+    writeFileSync(join(d, "helper.js"), "module.exports = { n: 41 };\n");
+    writeFileSync(join(d, "data.json"), '{ "ms": 3 }\n');
+    const lib = join(dir, "linked-lib");
+    mkdirSync(lib, { recursive: true });
+    writeFileSync(join(lib, "package.json"), '{ "name": "mylib", "main": "index.js" }\n');
+    writeFileSync(join(lib, "index.js"), "exports.twice = (x) => 2 * x;\n");
+    symlinkSync(lib, join(d, "node_modules", "mylib"));
+    const f = join(d, "prog.mts");
+    writeFileSync(f, `import h from "./helper.js";\nimport data from "./data.json" with { type: "json" };\nimport { twice } from "mylib";\nimport { program } from ${index};\nexport default program("p", function* (sys) {\n  yield* sys.print(\`n=\${h.n + 1} ms=\${data.ms} t=\${twice(21)}\\n\`);\n  return 0;\n});\n`);
+    const r = spawnSync(process.execPath, [bin, "run", f], { encoding: "utf8", timeout: 60_000 });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("n=42 ms=3 t=42");
+  }, 60_000);
 
   it("cjsprogram: a program written as CommonJS is told to use export default, wherever it is", () => {
     const f = file("cjs.js", `const { program } = require(${index});\nmodule.exports = program("c", function* (sys) { return 0; });\n`);

@@ -5,7 +5,7 @@ import { program } from "../src/user/program.ts";
 import { ms } from "../src/sim/units.ts";
 import type { TraceEvent } from "../src/sim/trace.ts";
 import { MetricsRecorder, jainIndex, percentiles, type TaskMetrics } from "../src/observe/metrics.ts";
-import { chartColours, ganttData, ganttSvg, laneHeight, pidColour } from "../src/observe/gantt.ts";
+import { chartColours, ganttData, ganttSpec, ganttSvg, laneHeight, pidColour } from "../src/observe/gantt.ts";
 import { compareSchedulers, formatCompareTable } from "../src/observe/compare.ts";
 import { PRESETS } from "../src/kernel/sched/presets.ts";
 
@@ -409,6 +409,36 @@ describe("a task that waits to the end", () => {
   });
 });
 
+describe("Jain's index against the fair share", () => {
+  it("jainonecpu: on 2 CPUs a nice 0 and a nice 19 hog, each with a CPU of its own, are treated fairly: nobody is owed more than one CPU (water-filling)", () => {
+    for (const niceB of [19, 0]) {
+      const m = new Machine({ cpus: 2, seed: 1 });
+      const rec = MetricsRecorder.attach(m);
+      m.spawn(hog("a", 500 * MS), { name: "a" });
+      m.spawn(hog("b", 500 * MS), { name: "b", nice: niceB });
+      m.run(300 * MS);
+      const r = rec.finish(m.now);
+      expect(r.tasks.filter((t) => t.workload).map((t) => t.cpuTime)).toEqual([300 * MS, 300 * MS]);
+      expect(r.summary.jain).toBeCloseTo(1, 9); // was 0.529 with nice 19: the light one "owed" 1.5 % of 2 CPUs
+    }
+  });
+
+  it("jainwaterfill: on 2 CPUs a nice -10 hog alone on one CPU and two nice 0 hogs sharing the other are fair: the heavy one's share is cut to one CPU and the rest goes to the light ones", () => {
+    const m = new Machine({ cpus: 2, seed: 1 });
+    const rec = MetricsRecorder.attach(m);
+    m.spawn(hog("heavy", 1e12), { name: "heavy", nice: -10 });
+    m.spawn(hog("a", 1e12), { name: "a" });
+    m.spawn(hog("b", 1e12), { name: "b" });
+    m.run(1000 * MS);
+    const r = rec.finish(m.now);
+    const cpu = Object.fromEntries(r.tasks.filter((t) => t.workload).map((t) => [t.comm, t.cpuTime / MS]));
+    expect(cpu.heavy).toBeGreaterThan(990); // the balancer gives it a CPU of its own
+    expect(cpu.a! + cpu.b!).toBeGreaterThan(990); // and the other CPU is theirs (split by when each arrived there)
+    // Unfilled, the nice 0 ones would be owed 2 x 1024 / 11596 of a CPU each (177 ms) and look 2.8 times over-served.
+    expect(r.summary.jain).toBeGreaterThan(0.99);
+  });
+});
+
 describe("Gantt legend colours", () => {
   it("legendcolours: the legend's tasks never share a colour, even when their pids are 40 apart (review: hog [2010] and worker [1650] were one colour)", () => {
     const legend = [2010, 1650, 2012, 1532, 5, 45, 85, 7, 8, 9, 10, 11];
@@ -416,6 +446,22 @@ describe("Gantt legend colours", () => {
     expect(new Set(legend.map(colour)).size).toBe(legend.length);
     expect(colour(5)).toBe(pidColour(5)); // the first to claim a slot keeps its pid's colour
     expect(colour(123_456)).toBe(pidColour(123_456)); // others as ever
+  });
+});
+
+describe("Gantt chart colours", () => {
+  it("chartdistinct: with 40 tasks or fewer no two tasks of a chart share a colour, legend or not (review: legend pid 42, moved off pid 2's colour, took pid 3's)", () => {
+    const ev: TraceEvent[] = [];
+    const sw = (ts: number, prev: number, next: number): TraceEvent => ({
+      name: "sched_switch", ts, cpu: 0, prev_comm: `t${prev}`, prev_pid: prev, prev_prio: 120, prev_state: "R+", next_comm: `t${next}`, next_pid: next, next_prio: 120,
+    });
+    // pids 2 and 42 run most (the legend of 2); pid 3 runs a little.
+    ev.push(sw(0, 0, 2), sw(40 * MS, 2, 42), sw(80 * MS, 42, 3), sw(85 * MS, 3, 0));
+    const d = ganttData(ev, { cpus: 1, end: 100 * MS, legend: 2 });
+    expect(d.top.map((t) => t.pid)).toEqual([2, 42]);
+    const spec = ganttSpec(d) as unknown as { data: { name: string; values: { fill: string }[] }[] };
+    const fills = spec.data.find((x) => x.name === "bars")!.values.map((v) => v.fill);
+    expect(new Set(fills).size).toBe(3);
   });
 });
 

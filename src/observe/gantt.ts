@@ -102,6 +102,7 @@ export function chartColours(legendPids: readonly number[]): (pid: number) => st
   const taken = new Set<number>();
   const own = new Map<number, string>();
   for (const pid of legendPids) {
+    if (own.has(pid)) continue;
     let slot = ((pid % n) + n) % n;
     while (taken.has(slot) && taken.size < n) slot = (slot + 1) % n;
     taken.add(slot);
@@ -290,7 +291,8 @@ export function ganttSpec(d: GanttData, o: GanttOptions = {}): Spec {
   const width = o.width ?? 960;
   const { unit, scale } = timeUnit(d.end - d.start);
   const lh = laneHeight(d.cpus);
-  const colour = chartColours(d.top.map((t) => t.pid));
+  // Legend tasks first, then every other task drawn: no two share a colour while there are 40 or fewer.
+  const colour = chartColours([...d.top.map((t) => t.pid), ...[...new Set(d.bars.map((b) => b.pid))].sort((a, b) => a - b)]);
   const rows = d.bars.map((b) => ({
     lane: lane(b.cpu),
     t0: (b.start - d.start) / scale,

@@ -257,13 +257,13 @@ export class MetricsRecorder {
   private unsubscribe: (() => void) | null = null;
   /**
    * The fair-share reference (generalised processor sharing, the ideal weighted-fair machine): while
-   * fair tasks of total weight W want the CPU, each of weight w is owed cpus x w / W of a CPU per ns.
-   * gpsA integrates cpus / W over time, so a task is owed w times what gpsA gained while it wanted
-   * the CPU (at most the time it wanted it: no task can use more than one CPU).
+   * fair tasks of total weight W want the CPU, each of weight w is owed cpus x w / W of a CPU per ns,
+   * but never more than one CPU; what a task cannot use goes to the others by weight (water-filling).
+   * Tasks of equal weight are owed alike, so this keeps, per weight level (at most 41: the nice levels
+   * and SCHED_IDLE), how many tasks want the CPU and what one of them has been owed since the start.
    */
-  private gpsA = 0;
+  private gpsLevels = new Map<number, { n: number; owed: number }>();
   private gpsAt: number;
-  private gpsW = 0;
 
   constructor(opts: RecorderOptions = {}) {
     this.start = opts.start ?? 0;
@@ -365,10 +365,28 @@ export class MetricsRecorder {
     t.since = ts;
   }
 
-  /** The fair-share integral as of ts (see gpsA). */
+  /** Brings each level's owed time up to ts (see gpsLevels). */
   private gpsAdvance(ts: number): void {
-    if (ts > this.gpsAt && this.gpsW > 0) this.gpsA += (this.cur.length * (ts - this.gpsAt)) / this.gpsW;
+    if (ts > this.gpsAt) for (const [lvl, r] of this.gpsRates()) lvl.owed += r * (ts - this.gpsAt);
     if (ts > this.gpsAt) this.gpsAt = ts;
+  }
+
+  /**
+   * Each level's rate in the ideal machine: no task uses more than one CPU, and what a capped task
+   * cannot use goes to the others by weight (water-filling). At most 41 levels (nice, SCHED_IDLE).
+   */
+  private gpsRates(): [{ n: number; owed: number }, number][] {
+    const lv = [...this.gpsLevels].filter(([, l]) => l.n > 0).sort((a, b) => b[0] - a[0]);
+    let c = this.cur.length;
+    let w = 0;
+    for (const [wt, l] of lv) w += wt * l.n;
+    const out: [{ n: number; owed: number }, number][] = [];
+    for (const [wt, l] of lv) {
+      const r = w > 0 ? (wt * c) / w : 0;
+      if (r >= 1) { out.push([l, 1]); c -= l.n; w -= wt * l.n; }
+      else out.push([l, r]);
+    }
+    return out;
   }
 
   /** Moves t to `state`, entering or leaving the fair-share reference when it starts or stops wanting the CPU. */
@@ -380,12 +398,15 @@ export class MetricsRecorder {
     this.gpsAdvance(ts);
     if (is) {
       t.gpsWeight = fairWeight(t.nice, t.policy);
-      t.gpsFrom = this.gpsA;
-      this.gpsW += t.gpsWeight;
+      if (t.gpsWeight === 0) return;
+      let l = this.gpsLevels.get(t.gpsWeight);
+      if (!l) this.gpsLevels.set(t.gpsWeight, (l = { n: 0, owed: 0 }));
+      l.n++;
+      t.gpsFrom = l.owed;
     } else if (t.gpsWeight > 0) {
-      t.gpsSum += this.gpsA - t.gpsFrom;
-      this.gpsW -= t.gpsWeight;
-      if (this.gpsW < 1e-9) this.gpsW = 0; // rounding residue
+      const l = this.gpsLevels.get(t.gpsWeight)!;
+      t.gpsSum += l.owed - t.gpsFrom;
+      l.n--;
       t.gpsWeight = 0;
     }
   }
@@ -396,10 +417,11 @@ export class MetricsRecorder {
     if (w === 0) return null;
     let a = t.gpsSum;
     if (t.gpsWeight > 0 && this.live.get(t.pid) === t) {
-      const upTo = now > this.gpsAt && this.gpsW > 0 ? this.gpsA + (this.cur.length * (now - this.gpsAt)) / this.gpsW : this.gpsA;
-      a += upTo - t.gpsFrom;
+      const l = this.gpsLevels.get(t.gpsWeight)!;
+      const r = now > this.gpsAt ? (this.gpsRates().find(([x]) => x === l)?.[1] ?? 0) : 0;
+      a += l.owed + r * (now - this.gpsAt) - t.gpsFrom;
     }
-    return Math.min(wanted, w * a);
+    return Math.min(wanted, a);
   }
 
   private onSwitch(e: Extract<TraceEvent, { name: "sched_switch" }>): void {

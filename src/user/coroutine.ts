@@ -249,7 +249,9 @@ export class GenCoroutine implements Coroutine {
         throw new TypeError(`the program's function returned ${describe(this.top)}, not a generator: write it as function* (sys) { ... }`);
       return;
     }
-    this.top = this.fn(this.sys, this.thread ? this.arg : own(this.arg)); // a thread shares its argument; a process owns its argv
+    // Not live: this is the main program (started, or replayed for a fork/non-CLONE_VM child, even one made
+    // by a thread): it gets its own copy of argv, never the original that later replays start from.
+    this.top = this.fn(this.sys, own(this.arg));
     if (typeof (this.top as { next?: unknown } | null)?.next !== "function")
       throw new TypeError(`the program's function returned ${describe(this.top)}, not a generator: write it as function* (sys) { ... }`);
     if (this.replayLen === 0) return;

@@ -2,7 +2,7 @@
  * Review repros: each test states what Linux 6.x does; they failed on TaskLab before the fixes (review of the process lifecycle).
  */
 import { describe, expect, it } from "vitest";
-import { run, say, one, boot, program, MS } from "./helpers.ts";
+import { run, say, said, one, boot, program, MS } from "./helpers.ts";
 import {
   CLONE_THREAD_FLAGS, CLONE_VM, CLONE_SIGHAND, CLONE_THREAD, CLONE_PIDFD, CLONE_PARENT_SETTID,
   SIGCHLD, SIGUSR1, SA_SIGINFO, SA_RESTART, __WALL, EINVAL, EPERM,
@@ -74,5 +74,25 @@ describe("lifecycle review", () => {
     }));
     m.run();
     expect(one(m, "usr1")).toBeGreaterThan(0); // TaskLab: SIGCHLD instead ("chld"), no "usr1"
+  });
+
+  it("R1 a thread that forks again and again: each child's replay of main gets its own argv (main's argv.shift() must not eat the original)", () => {
+    const m = boot();
+    m.spawn(program("t", function* (sys, argv: string[]) {
+      const first = argv.shift();
+      yield* sys.clone(CLONE_THREAD_FLAGS, function* (s) {
+        for (let i = 0; i < 3; i++) {
+          const c = yield* s.fork();
+          if (c === 0) {
+            yield* say(s, "child", first);
+            return 0;
+          }
+          yield* s.waitpid(c, 0);
+        }
+      });
+      yield* sys.sleep(5 * MS);
+    }), { argv: ["t", "a", "b", "c"] });
+    m.run();
+    expect(said(m, "child")).toEqual(["t", "t", "t"]); // was ["t", "a", "b"]
   });
 });
