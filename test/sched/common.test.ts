@@ -306,7 +306,7 @@ function checkMoving(k: Kernel, pid: number, dest: number): string | null {
  */
 /** The CPU with the most tasks, other than `cpu`, holding two or more, runs a fair task that may run on `cpu`. */
 function newIdleStopped(k: Kernel, cpu: number): boolean {
-  const busiest = k.rqs.filter((o) => o.cpu !== cpu && o.nrRunning >= 2).sort((a, b) => b.nrRunning - a.nrRunning || a.cpu - b.cpu)[0];
+  const busiest = k.rqs.filter((o) => o.cpu !== cpu && o.nrRunning >= 2).sort((a, b) => b.load - a.load || a.cpu - b.cpu)[0];
   if (busiest === undefined || busiest.curr === busiest.idle) return false;
   return busiest.curr.sclass === k.classOfPolicy[SCHED_NORMAL] && allowedOn(busiest.curr, cpu);
 }

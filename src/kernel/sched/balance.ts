@@ -103,7 +103,8 @@ function taskHot(k: Kernel, p: Task): boolean {
 
 /** Runqueues other than `dst` with two or more tasks, busiest first (ties by CPU number). */
 function busiestFirst(k: Kernel, dst: Rq): Rq[] {
-  return k.rqs.filter((o) => o !== dst && o.nrRunning >= 2).sort((a, b) => b.nrRunning - a.nrRunning || a.cpu - b.cpu);
+  // update_sd_pick_busiest, as the periodic pass (busierThan): group type, then load -- not the task count.
+  return k.rqs.filter((o) => o !== dst && o.nrRunning >= 2).sort((a, b) => (busierThan(a, b) ? -1 : busierThan(b, a) ? 1 : a.cpu - b.cpu));
 }
 
 /**

@@ -107,6 +107,12 @@ export interface SchedClass {
   balance?(rq: Rq, prev: Task): void;
   /** p was just woken (or created) onto rq and preemption was checked (task_woken): a class may push queued work elsewhere. */
   taskWoken?(rq: Rq, p: Task): void;
+  /**
+   * p, queued and not running, just joined this class (switched_to_rt / switched_to_dl's
+   * rt/deadline_queue_push_tasks): push from an overloaded queue. Unlike taskWoken this does not
+   * look at need_resched: push_*_task makes its own preempt-or-push choice. Without it, taskWoken.
+   */
+  switchedToQueued?(rq: Rq, p: Task): void;
   /** p (on rq's CPU, queued or running or asleep) just left this class for another (switched_from). */
   switchedFrom?(rq: Rq, p: Task): void;
   /**
@@ -156,6 +162,7 @@ export function uniformClass(c: SchedClass): SchedClass {
     switchedTo: c.switchedTo,
     getRrInterval: c.getRrInterval,
     taskWoken: c.taskWoken,
+    switchedToQueued: c.switchedToQueued,
     delayed: c.delayed,
     finishDelayed: c.finishDelayed,
   };

@@ -569,10 +569,14 @@ export function changeSched(k: Kernel, p: Task, newClass: number, change: () => 
     } else if (p.sclass !== oldClass || p.prio !== oldPrio || p.policy === SCHED_DEADLINE) {
       // check_class_changed(): switched_to, or prio_changed when the priority changed (or for a deadline task);
       // a change that leaves both (a custom slice, NORMAL <-> BATCH or IDLE) checks no preemption.
-      checkPreempt(k, rq, p, 0);
+      checkPreempt(k, rq, p, ENQUEUE_RESTORE); // switched_to / prio_changed: not a wakeup (no check_preempt_equal_prio)
       // switched_to_rt / switched_to_dl: a queued task that joins a class whose queue here is
       // overloaded may run elsewhere at once (rt_queue_push_tasks / deadline_queue_push_tasks).
-      if (p.sclass !== oldClass) k.classes[p.sclass]!.taskWoken?.(rq, p);
+      if (p.sclass !== oldClass) {
+        const to = k.classes[p.sclass]!;
+        if (to.switchedToQueued !== undefined) to.switchedToQueued(rq, p);
+        else to.taskWoken?.(rq, p);
+      }
     }
   }
   if (k.activeRq !== rq) rearm(k, rq);

@@ -342,6 +342,12 @@ export function dlClass(_params: Params): SchedClass {
       for (const node of dlRq(rq).tree) {
         const t = node.value.task;
         if (t === rq.curr || !mayMigrate(t)) continue; // pushable_dl_tasks holds only tasks with nr_cpus_allowed > 1
+        // push_dl_task: t preempts curr, and curr can move away: just reschedule.
+        const c = rq.curr;
+        if (c.sclass === self && entity(t).deadline < entity(c).deadline && mayMigrate(c)) {
+          rq.resched();
+          return;
+        }
         dst = laterRq(t, rq.cpu);
         if (dst !== null) {
           p = t;
@@ -465,6 +471,10 @@ export function dlClass(_params: Params): SchedClass {
       if (curr === p || rq.needResched || curr.sclass !== self || !mayMigrate(p)) return;
       if (mayMigrate(curr) && entity(p).deadline < entity(curr).deadline) return;
       push(rq);
+    },
+    switchedToQueued(rq, p) {
+      // switched_to_dl: p->nr_cpus_allowed > 1 && rq->dl.overloaded -> push_dl_tasks (need_resched not consulted).
+      if (mayMigrate(p) && dlRq(rq).tree.size > 1) push(rq);
     },
     switchedFrom(rq, p) {
       // switched_from_dl: the CPU lost a deadline task; pull if it has none left.

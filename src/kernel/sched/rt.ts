@@ -237,7 +237,9 @@ export function rtClass(params: Params): SchedClass {
   /** cpupri level of a CPU: the most important RT/DL prio there, MAX_RT_PRIO if none (fair or idle). */
   function cpuLevel(rq: Rq): number {
     const rt = rtRq(rq);
-    let lvl = rt.throttled ? MAX_RT_PRIO : Math.min(rt.highest(), MAX_RT_PRIO);
+    // cpupri is set from rt_rq->highest_prio at enqueue/dequeue; throttling (dequeue_top_rt_rq) leaves it alone:
+    // a throttled CPU still counts at its most important queued RT prio, so nothing is pushed there to starve.
+    let lvl = Math.min(rt.highest(), MAX_RT_PRIO);
     if (rq.curr !== rq.idle && rq.curr.prio < lvl) lvl = rq.curr.prio;
     return lvl;
   }
@@ -395,12 +397,14 @@ export function rtClass(params: Params): SchedClass {
       if (bw !== null && !rt.throttled) at = Math.min(at, curr.execStart + Math.max(0, bw.runtime - rt.rtTime) + 1);
       return at;
     },
-    wakeupPreempt(rq, p) {
+    wakeupPreempt(rq, p, flags) {
       const curr = rq.curr;
       if (p.prio < curr.prio) {
         rq.resched(); // strictly higher priority
         return;
       }
+      // switched_to_rt and prio_changed_rt (a parameter change, ENQUEUE_RESTORE) only compare priorities.
+      if (flags & ENQUEUE_RESTORE) return;
       // check_preempt_equal_prio: p cannot go elsewhere but curr can: put p at the head and let curr be pushed.
       if (p.prio === curr.prio && !rq.needResched && rqs().length > 1) {
         if (!mayMigrate(curr) || lowestRq(curr, rq.cpu) === null) return;
