@@ -485,6 +485,29 @@ describe("workload fork attributes take effect (workload tasks run as root)", ()
     expect(ok.machine.output).toBe("");
   });
 
+  it("forkaffinityfirst: a fork step's child made FIFO with affinity [0] never runs on another CPU (its affinity is set before its policy, so it cannot preempt the parent elsewhere first)", () => {
+    const text =
+      "cpus: 2\nuntil: 200ms\ntasks:\n  - name: cpu0-hog\n    affinity: [0]\n    run: [ { compute: 1s } ]\n  - name: parent\n    affinity: [1]\n    start: 1ms\n    run:\n" +
+      "      - fork:\n          name: rt-kid\n          policy: fifo\n          priority: 10\n          affinity: [0]\n          run: [ { compute: 20ms } ]\n      - wait: all\n";
+    const { machine } = bootWorkload(parseWorkload(text, "f.yaml"), {});
+    const cpus = new Set<number>();
+    machine.kernel.trace.subscribe((e) => {
+      if (e.name === "sched_switch" && e.next_pid === 4) cpus.add(e.cpu); // pid 4: the child (cpu0-hog 2, parent 3)
+    });
+    machine.run(200e6);
+    expect([...cpus]).toEqual([0]); // it ran all 20 ms on CPU 1, its parent's, before
+    expect(machine.output).toBe("");
+  });
+
+  it("dlaffinity: a top-level deadline task whose affinity leaves out a CPU is refused (EPERM, as sched_setattr refuses it: its CPUs must span the root domain), with a warning, and the run goes on", () => {
+    const text = "cpus: 2\nuntil: 50ms\ntasks:\n  - name: dl-top\n    policy: deadline\n    runtime: 5ms\n    deadline: 20ms\n    period: 20ms\n    affinity: [0]\n    run: [ { compute: 20ms } ]\n  - name: other\n    run: [ { compute: 10ms } ]\n";
+    const { machine } = bootWorkload(parseWorkload(text, "f.yaml"), {});
+    machine.run(50e6);
+    expect(machine.kernel.warnings.join("\n")).toMatch(/dl-top.*EPERM.*affinity must include every CPU/);
+    expect([...machine.kernel.tasks.values()].map((t) => t.comm)).not.toContain("dl-top");
+    expect(machine.kernel.totalForks).toBe(1); // "other" ran
+  });
+
   it("a task that cannot be created at its start time is a warning, and the run goes on", async () => {
     const { parseWorkload } = await import("../src/scenario/load.ts");
     const { bootWorkload } = await import("../src/scenario/run.ts");

@@ -22,10 +22,10 @@
  *   nice: N             setpriority(PRIO_PROCESS, 0, N)   N is absolute; lowering it needs root: -EACCES
  *   setsid              setsid()
  *   fork: {count, ...}  count x clone(SIGCHLD, child-body fn); for each child pid > 0, in order:
+ *                         sched_setaffinity(pid, cpus)                         if affinity
+ *                         setpriority(PRIO_PROCESS, pid, nice)                 if nice
  *                         sched_setscheduler(pid, policy, {sched_priority})   if policy is not deadline
  *                         sched_setattr(pid, {sched_policy: 6, sched_runtime, ...}, 0)  if deadline
- *                         setpriority(PRIO_PROCESS, pid, nice)                 if nice
- *                         sched_setaffinity(pid, cpus)                         if affinity
  *                       The parent applies them after the clone (as a shell would), so a child
  *                       may already have run briefly with the inherited attributes. A call
  *                       the kernel refuses (a policy the scheduler has no class for: EINVAL;
@@ -342,6 +342,10 @@ function request(item: Item): SyscallReq {
 function attrCalls(pid: number, spec: ForkSpec, line: number): Item[] {
   const out: Item[] = [];
   const attr = (what: string, nr: string, a: unknown, b?: unknown, c?: unknown): Item => ({ kind: "attr", req: { nr, a, b, c }, what, pid, line });
+  // Confine the child first: made RT or deadline while it may still run anywhere, it can be
+  // pushed to (and run on) a CPU outside its declared affinity before the parent gets the CPU back.
+  if (spec.affinity) out.push(attr(`sched_setaffinity([${spec.affinity.join(", ")}])`, "sched_setaffinity", pid, [...spec.affinity]));
+  if (spec.nice !== undefined) out.push(attr(`setpriority(${spec.nice})`, "setpriority", PRIO_PROCESS, pid, spec.nice));
   if (spec.policy === "deadline") {
     const params = {
       sched_policy: POLICY_NUMBERS.deadline,
@@ -356,8 +360,6 @@ function attrCalls(pid: number, spec: ForkSpec, line: number): Item[] {
   } else if (spec.policy !== undefined) {
     out.push(attr(`sched_setscheduler(${spec.policy})`, "sched_setscheduler", pid, policyNumber(spec.policy), { sched_priority: spec.priority ?? 0 }));
   }
-  if (spec.nice !== undefined) out.push(attr(`setpriority(${spec.nice})`, "setpriority", PRIO_PROCESS, pid, spec.nice));
-  if (spec.affinity) out.push(attr(`sched_setaffinity([${spec.affinity.join(", ")}])`, "sched_setaffinity", pid, [...spec.affinity]));
   return out;
 }
 

@@ -156,6 +156,12 @@ function validate(k: Kernel, o: SpawnOptions, sched: string): void {
     const dl = o.dl;
     if (!dl || !checkDlParams(dl.runtime, dl.deadline, dl.period))
       throw new Error("deadline policy needs runtime <= deadline <= period, each at least 1024 ns (period 100us..4.19s)");
+    // __sched_setscheduler: a deadline task's affinity must span the root domain (every CPU here).
+    if (k.params.rtRuntime >= 0 && o.affinity && new Set(o.affinity).size < k.rqs.length)
+      throw new Error(
+        `refused (EPERM): a deadline task's affinity must include every CPU (0..${k.rqs.length - 1}); ` +
+          `Linux allows SCHED_DEADLINE only on a task whose CPUs span its root domain`,
+      );
     const { total, limit } = dlBandwidth(k);
     if (limit !== -1 && total + toRatio(dl.period || dl.deadline, dl.runtime) > limit)
       throw new Error(
