@@ -20,7 +20,8 @@
  *                wait still open at the end is one too, counted up to the end (a lower bound: a task
  *                starved for the whole run shows that, not an empty record)
  * - CPU time   = sum of switch-in -> switch-out intervals (context-switch cost is not split out)
- * - a switch is voluntary when prev_state is not "R+" (the task blocked or exited)
+ * - a switch is voluntary when the task left the CPU not runnable (blocked or exited), involuntary when
+ *   prev_state is "R+" (preempted) or "R" (it yielded), as Linux counts nvcsw and nivcsw
  *
  * Fed events alone (no snapshot), tasks alive before the first event have no creation
  * time, hence null turnaround and response. The summary's task aggregates (means, pooled run delay, throughput,
@@ -443,7 +444,7 @@ export class MetricsRecorder {
   }
 
   private switchOut(ts: number, t: TaskAcc, prevState: string): void {
-    if (prevState === "R+") {
+    if (prevState === "R+" || prevState === "R") {
       t.invol++;
       this.setState(ts, t, WAITING);
       t.since = ts; // preempted: runnable from now

@@ -62,3 +62,36 @@ describe("sched_setattr on a queued task whose class and priority stay", () => {
     expect(r.bossOffAt).toBe(r.setattrAt + 1 * MS);
   });
 });
+
+describe("sched_yield in the trace", () => {
+  it("yieldstate: a task that yields is switched out with prev_state R, not R+ (it called schedule() itself: __trace_sched_switch_state without preempt), counted in nivcsw as Linux counts it, and the metrics see it runnable", async () => {
+    const { MetricsRecorder } = await import("../../src/observe/metrics.ts");
+    const m = new Machine({ cpus: 1 });
+    const rec = MetricsRecorder.attach(m);
+    const y = m.spawn(program("yielder", function* (sys) {
+      for (let i = 0; i < 3; i++) {
+        yield* sys.compute(1 * MS);
+        yield* sys.sched_yield();
+      }
+      return 0;
+    }));
+    m.spawn(program("hog", function* (sys) {
+      yield* sys.compute(20 * MS);
+      return 0;
+    }));
+    const states: string[] = [];
+    m.kernel.trace.subscribe((e) => {
+      if (e.name === "sched_switch" && e.prev_pid === y) states.push(e.prev_state);
+    });
+    const before = () => m.task(y)?.nivcsw ?? 0;
+    m.run(2 * MS);
+    expect(states[0]).toBe("R"); // its first yield, at 1 ms
+    expect(before()).toBe(1);
+    m.run();
+    expect(states.filter((s) => s === "R").length).toBeGreaterThanOrEqual(2); // (a yield with nobody eligible to run instead switches nothing)
+    const r = rec.finish(m.now);
+    const t = r.tasks.find((x) => x.pid === y)!;
+    expect(t.involuntarySwitches).toBe(states.filter((s) => s === "R" || s === "R+").length); // yields count as involuntary, as nivcsw
+    expect(t.waiting).toBeGreaterThan(0); // waiting while the hog ran: not taken for asleep
+  });
+});

@@ -200,6 +200,8 @@ export function rearm(k: Kernel, rq: Rq): void {
 export function schedule(k: Kernel, rq: Rq): void {
   const prev = rq.curr;
   rq.needResched = false;
+  const yielded = rq.yielded;
+  rq.yielded = false;
   updateCurr(k, rq);
   let voluntary = false;
   if (prev !== rq.idle && prev.state !== TASK_RUNNING && prev.onRq) {
@@ -215,7 +217,7 @@ export function schedule(k: Kernel, rq: Rq): void {
   if (next === rq.idle && newIdleBalance(k, rq)) next = pickNextTask(k, rq);
   rq.curr = next; // before setNextTask: a class that pushes work elsewhere there sees a consistent rq
   if (next !== rq.idle) k.classes[next.sclass]!.setNextTask(rq, next);
-  if (prev !== next) contextSwitch(k, rq, prev, next, voluntary);
+  if (prev !== next) contextSwitch(k, rq, prev, next, voluntary, yielded);
 }
 
 /**
@@ -271,7 +273,7 @@ function pickNextTask(k: Kernel, rq: Rq): Task {
   return rq.idle;
 }
 
-function contextSwitch(k: Kernel, rq: Rq, prev: Task, next: Task, voluntary: boolean): void {
+function contextSwitch(k: Kernel, rq: Rq, prev: Task, next: Task, voluntary: boolean, yielded: boolean): void {
   const now = k.now;
   rq.nrSwitches++;
   if (prev !== rq.idle) {
@@ -290,15 +292,18 @@ function contextSwitch(k: Kernel, rq: Rq, prev: Task, next: Task, voluntary: boo
   if (k.trace.on) {
     k.trace.emit({
       name: "sched_switch", ts: now, cpu: rq.cpu,
-      prev_comm: prev.comm, prev_pid: prev.pid, prev_prio: prev.prio, prev_state: prevState(prev),
+      prev_comm: prev.comm, prev_pid: prev.pid, prev_prio: prev.prio, prev_state: prevState(prev, yielded),
       next_comm: next.comm, next_pid: next.pid, next_prio: next.prio,
     });
   }
 }
 
-/** prev_state as the sched_switch tracepoint prints it: R+ for a preempted runnable task. */
-function prevState(p: Task): string {
-  if (p.state === TASK_RUNNING && p.exitState === 0) return p.flags & PF_IDLE ? "R" : "R+";
+/**
+ * prev_state as the sched_switch tracepoint prints it (__trace_sched_switch_state): R+ for a
+ * preempted runnable task, R for one that called schedule() itself while runnable (sched_yield).
+ */
+function prevState(p: Task, yielded: boolean): string {
+  if (p.state === TASK_RUNNING && p.exitState === 0) return p.flags & PF_IDLE || yielded ? "R" : "R+";
   return stateLetter(p);
 }
 

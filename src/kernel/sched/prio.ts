@@ -85,6 +85,7 @@ export function setPriority(k: Kernel, t: Task, which: number, who: number, nice
 export function sysYield(k: Kernel, t: Task): number {
   const rq = taskRq(k, t);
   k.classes[t.sclass]!.yieldTask(rq);
+  rq.yielded = true;
   rq.resched();
   return 0;
 }

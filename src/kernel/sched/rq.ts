@@ -34,6 +34,11 @@ export class Rq {
   idle!: Task;
   /** Set when curr must be switched out at the next opportunity (TIF_NEED_RESCHED). */
   needResched = false;
+  /**
+   * curr called sched_yield: the coming schedule() is its own call, not a preemption
+   * (__schedule(SM_NONE)), so sched_switch shows it as R, not R+.
+   */
+  yielded = false;
   /** Time of the last scheduler tick handled here. */
   lastTick = -1;
   /** Time from which the next tick check is due (curr's slice end rounded to a tick). */
