@@ -274,7 +274,7 @@ describe("parseWorkload: errors", () => {
 
   it("misspelt: a misspelt required key is reported as the unknown key it is, with a guess, not as the key missing", () => {
     expect(errorOf("task:\n  - name: a\n    run: []\n").message).toBe(
-      'w.yaml:1:1: task: unknown key "task" in a workload (did you mean "tasks"?); allowed keys: name, description, cpus, seed, until, sched, programs, tasks',
+      'w.yaml:1:1: task: unknown key "task" in a workload (did you mean "tasks"?); allowed keys: name, description, cpus, seed, until, sched, params, programs, tasks',
     );
     expect(errorOf("tasks:\n  - name: a\n    runs: []\n").message).toMatch(/^w\.yaml:3:5: tasks\[0\]\.runs: unknown key "runs" in a task \(did you mean "run"\?\)/);
     expect(errorOf("tasks:\n  - name: a\n    run: []\n    colour: red\n").message).not.toMatch(/did you mean/);
@@ -312,7 +312,7 @@ describe("parseWorkload: errors", () => {
   it("unknown keys are named, with the allowed keys", () => {
     const top = errorOf("tasks:\n  - name: a\n    run: []\ncolour: red\n");
     expect(top.message).toBe(
-      'w.yaml:4:1: colour: unknown key "colour" in a workload; allowed keys: name, description, cpus, seed, until, sched, programs, tasks',
+      'w.yaml:4:1: colour: unknown key "colour" in a workload; allowed keys: name, description, cpus, seed, until, sched, params, programs, tasks',
     );
     const task = errorOf("tasks:\n  - name: a\n    prio: 3\n    run: []\n");
     expect(task.message).toMatch(/^w\.yaml:3:5: tasks\[0\]\.prio: unknown key "prio" in a task \(did you mean "priority"\?\); allowed keys: name, count, start, nice,/);
@@ -565,5 +565,43 @@ describe("helpers", () => {
     expect(signalName(6)).toBe("SIGABRT");
     expect(signalName(17)).toBe("SIGCHLD");
     expect(signalName(36)).toBe("SIGRTMIN+2");
+  });
+});
+
+describe("params: kernel tunables in the file", () => {
+  const base = "cpus: 1\nuntil: 2s\ntasks:\n  - name: fifo\n    policy: fifo\n    priority: 10\n    run: [ { compute: 10s } ]\n  - name: fair\n    run: [ { compute: 10s } ]\n";
+  const fairTime = (text: string, params?: Record<string, unknown>): number => {
+    const { machine } = bootWorkload(parseWorkload(text, "w.yaml"), { params: params as never });
+    machine.run(2e9);
+    const t = [...machine.kernel.tasks.values()].find((x) => x.comm === "fair")!;
+    return t.sumExecRuntime + (machine.kernel.rqs[t.cpu]!.curr === t ? machine.now - t.execStart : 0);
+  };
+
+  it("paramsfile: a workload sets tunables as --param does (rtRuntime -1: RT throttling off, the fair task gets nothing), durations with units, and the command line wins key by key", () => {
+    const dflt = fairTime(base);
+    expect(dflt).toBeGreaterThan(90e6); // about 50 ms of every second: throttling is on by default
+    expect(dflt).toBeLessThanOrEqual(100e6);
+    expect(fairTime(`params: { rtRuntime: -1 }\n${base}`)).toBe(0);
+    const file = fairTime(`params:\n  rtRuntime: 900ms\n${base}`);
+    expect(file).toBeGreaterThan(180e6); // about 100 ms of every second
+    expect(file).toBe(fairTime(base, { rtRuntime: 900e6 })); // the same as --param rtRuntime=900ms
+    expect(fairTime(`params: { rtRuntime: -1 }\n${base}`, { rtRuntime: 950e6 })).toBe(dflt); // --param rtRuntime=950ms wins
+    const w = parseWorkload("params: { hz: 1000, childRunsFirst: true, schedFeatures: NO_PLACE_LAG }\ntasks:\n  - name: a\n    run: [ { compute: 1ms } ]\n", "w.yaml");
+    expect(w.params).toEqual({ hz: 1000, childRunsFirst: true, schedFeatures: "NO_PLACE_LAG" });
+  });
+
+  it("paramsfeatures: the file's feature switches and --sched's (or --param's) both apply, the command line's last", () => {
+    const w = parseWorkload("params: { schedFeatures: NO_PLACE_LAG }\ntasks:\n  - name: a\n    run: [ { compute: 1ms } ]\n", "w.yaml");
+    const { machine } = bootWorkload(w, { params: { schedFeatures: "NO_RUN_TO_PARITY" } });
+    expect(machine.kernel.params.schedFeatures).toBe("NO_PLACE_LAG NO_RUN_TO_PARITY");
+  });
+
+  it("paramsbad: an unknown tunable, a bad duration and a value out of range are errors at the file's line, naming the key", () => {
+    const t = "tasks:\n  - name: a\n    run: [ { compute: 1ms } ]\nparams:\n";
+    expect(errorOf(`${t}  rtRuntim: 2s\n`).message).toMatch(/^w\.yaml:5:\d+: params\.rtRuntim: unknown tunable "rtRuntim": expected one of .*\(did you mean "rtRuntime"\?\)$/);
+    expect(errorOf(`${t}  baseSlice: 3 parsecs\n`).message).toMatch(/^w\.yaml:5:\d+: params\.baseSlice: invalid duration "3 parsecs"/);
+    expect(errorOf(`${t}  hz: 33\n`).message).toMatch(/^w\.yaml:5:\d+: params\.hz: invalid hz 33: expected an integer from 100 to 1000$/);
+    expect(errorOf(`${t}  rtRuntime: 2s\n`).message).toMatch(/^w\.yaml:5:\d+: params\.rtRuntime: invalid rtRuntime 2s: expected -1 \(no throttling\) or a duration from 0 to rtPeriod \(1s\)$/);
+    expect(errorOf("tasks:\n  - name: a\n    run: [ { compute: 1ms } ]\nparams: 5\n").message).toMatch(/^w\.yaml:4:\d+: params: expected a mapping of tunable name to value/);
   });
 });

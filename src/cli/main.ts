@@ -21,7 +21,7 @@ import { parseWorkload, WorkloadError } from "../scenario/load.ts";
 import { didYouMean } from "../scenario/workload.ts";
 import { bootWorkload, NoClassError } from "../scenario/run.ts";
 import { PRESETS, UnknownSchedulerError } from "../kernel/sched/presets.ts";
-import { ParamError, defaultParams, DURATION_PARAMS, type Params } from "../kernel/param.ts";
+import { ParamError, defaultParams, DURATION_PARAMS, parseParam, settableParams, type Params } from "../kernel/param.ts";
 import { MetricsRecorder } from "../observe/metrics.ts";
 import { ganttSvg } from "../observe/gantt.ts";
 import { PerfettoRecorder } from "../observe/perfetto.ts";
@@ -124,30 +124,14 @@ function procOpt(v: string, prev?: ProcAt[]): ProcAt[] {
 /** --param key=value: one tunable of src/kernel/param.ts; durations take units. */
 function paramOpt(v: string, prev?: Partial<Params>): Partial<Params> {
   const m = /^([A-Za-z]+)=(.+)$/.exec(v.trim());
-  const known = Object.keys(defaultParams()).filter((key) => key !== "cpus");
+  const known = settableParams();
   if (!m || !known.includes(m[1]!))
     throw new InvalidArgumentError(`expected key=value with key one of ${known.join(", ")} (got "${v}")`);
-  const key = m[1] as keyof Params;
-  const raw = m[2]!.trim();
-  let value: number | boolean | string;
-  if (key === "schedFeatures") value = raw;
-  else if (key === "childRunsFirst") {
-    if (!["0", "1", "true", "false"].includes(raw)) throw new InvalidArgumentError(`childRunsFirst must be true, false, 1 or 0 (got "${raw}")`);
-    value = raw === "1" || raw === "true";
+  try {
+    return { ...prev, [m[1]!]: parseParam(m[1]!, m[2]!, `--param ${m[1]}`) };
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
   }
-  else if (raw === "-1" || raw === "Infinity") value = Number(raw);
-  else if (DURATION_PARAMS.includes(key)) {
-    try {
-      value = parseDuration(raw, `--param ${key}`);
-    } catch (e) {
-      const hint = key === "rtRuntime" ? " (rtRuntime=-1 turns RT throttling off)" : "";
-      throw new InvalidArgumentError((e as Error).message + hint);
-    }
-  } else {
-    value = Number(raw);
-    if (!Number.isFinite(value) && raw !== "Infinity") throw new InvalidArgumentError(`${key} must be a number (got "${raw}")`);
-  }
-  return { ...prev, [key]: value };
 }
 
 interface RunOpts {

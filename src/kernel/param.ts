@@ -2,7 +2,7 @@
  * Tunables, one per line with its kernel default (xv6 param.h style).
  * A machine is booted with `Params`; every field can be overridden.
  */
-import { formatDuration } from "../sim/units.ts";
+import { formatDuration, parseDuration } from "../sim/units.ts";
 
 export interface Params {
   /** CPUs in the machine. */
@@ -167,4 +167,37 @@ export function checkParams(p: Params): void {
     throw new ParamError("rlimitCore", p.rlimitCore, "expected a non-negative integer (bytes; 0: no core dumps) or Infinity");
   if (!(p.rlimitNproc === Infinity || (Number.isInteger(p.rlimitNproc) && p.rlimitNproc >= 0)))
     throw new ParamError("rlimitNproc", p.rlimitNproc, "expected a non-negative integer or Infinity");
+}
+
+/** The tunables a user may set (--param, a workload's params): every one but cpus, which has its own option. */
+export function settableParams(): string[] {
+  return Object.keys(defaultParams()).filter((key) => key !== "cpus");
+}
+
+/**
+ * One tunable's value as a user writes it (--param key=value, or a workload file's params): a
+ * duration with units for the tunables in ns, -1 or Infinity where they mean off or unlimited,
+ * true/false/1/0 for childRunsFirst, feature names for schedFeatures. Throws an Error whose message
+ * says what is wrong; ranges are checkParams's.
+ */
+export function parseParam(key: string, raw: string | number | boolean, where: string): number | boolean | string {
+  const known = settableParams();
+  if (!known.includes(key)) throw new Error(`unknown tunable "${key}": expected one of ${known.join(", ")}`);
+  const text = String(raw).trim();
+  if (key === "schedFeatures") return text;
+  if (key === "childRunsFirst") {
+    if (!["0", "1", "true", "false"].includes(text)) throw new Error(`childRunsFirst must be true, false, 1 or 0 (got "${text}")`);
+    return text === "1" || text === "true";
+  }
+  if (text === "-1" || text === "Infinity") return Number(text);
+  if ((DURATION_PARAMS as readonly string[]).includes(key)) {
+    try {
+      return parseDuration(text, where);
+    } catch (e) {
+      throw new Error((e as Error).message + (key === "rtRuntime" ? " (rtRuntime=-1 turns RT throttling off)" : ""));
+    }
+  }
+  const value = Number(text);
+  if (!Number.isFinite(value)) throw new Error(`${key} must be a number (got "${text}")`);
+  return value;
 }

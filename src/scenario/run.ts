@@ -72,8 +72,12 @@ export function deadlineParams(attrs: SchedAttrs): DeadlineParams | null {
 
 /** Builds the machine and schedules every task's creation; runs nothing yet. */
 export function bootWorkload(w: Workload, overrides: WorkloadOverrides = {}): WorkloadBoot {
+  // The file's tunables; the command line's win key by key, and its feature switches come after the file's.
+  const features = [w.params?.schedFeatures, overrides.params?.schedFeatures].filter((f) => f !== undefined && f !== "").join(" ");
   const machine = new Machine({
+    ...w.params,
     ...overrides.params,
+    ...(features !== "" ? { schedFeatures: features } : {}),
     cpus: overrides.cpus ?? w.cpus,
     seed: overrides.seed ?? w.seed,
     sched: overrides.sched ?? w.sched,

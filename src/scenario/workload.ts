@@ -26,6 +26,7 @@ import { PRESETS } from "../kernel/sched/presets.ts";
 import { DL_PERIOD_MAX, DL_PERIOD_MIN, DL_SCALE } from "../kernel/sched/deadline.ts";
 import { z } from "zod";
 import { formatDuration, parseDuration, TimeParseError } from "../sim/units.ts";
+import { checkParams, defaultParams, parseParam, ParamError, settableParams, type Params } from "../kernel/param.ts";
 
 // ---------------------------------------------------------------------------
 // Types of the parsed result
@@ -124,6 +125,8 @@ export interface Workload {
   until?: number;
   /** Scheduler / preset name (not validated here). */
   sched?: string;
+  /** Kernel tunables (kernel/param.ts), as --param takes them; --param wins key by key. */
+  params?: Partial<Params>;
   /** Named bodies that `exec` can load. Always present (empty when not given). */
   programs: Record<string, Step[]>;
   tasks: TaskSpec[];
@@ -646,6 +649,29 @@ export function workloadSchema(opts: SchemaOptions = {}): z.ZodType<Workload, un
         .string({ error: (iss) => expected(iss.input, `a scheduler name, one of ${Object.keys(PRESETS).join(", ")}`) })
         .refine((v) => v in PRESETS, { error: (iss) => `unknown scheduler ${JSON.stringify(iss.input)}: expected one of ${Object.keys(PRESETS).join(", ")}` })
         .optional(),
+      params: z
+        .record(z.string(), z.union([z.number(), z.string(), z.boolean()]), {
+          error: (iss) => expected(iss.input, "a mapping of tunable name to value (rtRuntime: -1, hz: 1000, baseSlice: 3ms, ...)"),
+        })
+        .transform((raw, ctx): Partial<Params> => {
+          const out: Record<string, unknown> = {};
+          for (const [k, v] of Object.entries(raw)) {
+            try {
+              out[k] = parseParam(k, v, `params.${k}`);
+            } catch (e) {
+              const hint = settableParams().includes(k) ? "" : didYouMean(k, settableParams());
+              addIssue(ctx, [k], (e as Error).message + hint);
+            }
+          }
+          try {
+            checkParams({ ...defaultParams(), ...out } as Params);
+          } catch (e) {
+            if (!(e instanceof ParamError)) throw e;
+            addIssue(ctx, [e.option], e.message);
+          }
+          return out as Partial<Params>;
+        })
+        .optional(),
       programs: z
         .record(text("a program name"), body, {
           error: (iss) => expected(iss.input, "a mapping of program name to a list of steps"),
@@ -710,7 +736,7 @@ export function workloadSchema(opts: SchemaOptions = {}): z.ZodType<Workload, un
     v.tasks.forEach((t, i) => checkTargets(t.body, ["tasks", i, "run"]));
 
     const out: Record<string, unknown> = {};
-    for (const k of ["name", "description", "cpus", "seed", "until", "sched"] as const) {
+    for (const k of ["name", "description", "cpus", "seed", "until", "sched", "params"] as const) {
       if (v[k] !== undefined) out[k] = v[k];
     }
     return { ...out, programs, tasks: v.tasks } as Workload;
