@@ -381,7 +381,7 @@ describe("compare", () => {
     const rows = compareSchedulers((sched) => ({ machine: twoHogs(sched) }), scheds);
     const lines = formatCompareTable(rows).trimEnd().split("\n");
     expect(lines).toHaveLength(scheds.length + 1);
-    expect(lines[0]).toMatch(/^sched\s+exited\s+turnaround\s+waiting\s+response\s+delays\s+delay p50\s+p95\s+p99\s+switches\s+migr\s+util\s+exits\/s\s+jain$/);
+    expect(lines[0]).toMatch(/^sched\s+exited\s+turnaround\s+waiting\s+response\s+delays\s+delay p50\s+p95\s+p99\s+switches\s+migr\s+util\s+exits\/s\s+jain\s+dl missed$/);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
     expect(lines[1]).toContain("19ms");
   });
@@ -485,5 +485,47 @@ describe("Gantt colours", () => {
     let worst = Infinity;
     for (let pid = 0; pid < 80; pid++) for (let d = 1; d < 8; d++) worst = Math.min(worst, deltaE(pidColour(pid), pidColour(pid + d)));
     expect(worst).toBeGreaterThanOrEqual(19);
+  });
+});
+
+describe("deadline jobs", () => {
+  const boot = async (text: string) => {
+    const { parseWorkload } = await import("../src/scenario/load.ts");
+    const { bootWorkload } = await import("../src/scenario/run.ts");
+    return bootWorkload(parseWorkload(text, "w.yaml"), {}).machine;
+  };
+
+  it("dljobs: a job ends when its task yields, blocks or exits; one that ends after its absolute deadline is a miss, the deadline being the one it was released with even when the CBS postpones it for an overrun", async () => {
+    // Budget 2 ms every 10 ms for jobs of 5 ms: each job spans periods and ends late.
+    const m = await boot("cpus: 1\nuntil: 100ms\ntasks:\n  - name: over\n    policy: deadline\n    runtime: 2ms\n    deadline: 10ms\n    period: 10ms\n    run:\n      - repeat: { times: 5, run: [ { compute: 5ms }, { yield: true } ] }\n");
+    const rec = MetricsRecorder.attach(m);
+    const jobs: [number, number, number][] = [];
+    m.kernel.trace.subscribe((e) => {
+      if (e.name === "dl_job") jobs.push([e.ts / MS, e.deadline / MS, e.lateness / MS]);
+    });
+    m.run(100 * MS);
+    // Released at 0 (deadline 10): 4 ms to the tick that sees the budget spent, 1 ms more at 10 ms: ends at 11.
+    // Then released at 30 (deadline 40) and 50 (deadline 60): 2 ms, a throttle, 3 ms more.
+    expect(jobs).toEqual([[11, 10, 1], [43, 40, 3], [63, 60, 3]]);
+    const r = rec.finish(m.now);
+    expect(r.tasks.find((t) => t.comm === "over")!.deadlineJobs).toEqual({ jobs: 3, missed: 3, maxLateness: 3 * MS });
+    expect([r.summary.deadlineJobs, r.summary.deadlineMissed]).toEqual([3, 3]);
+  });
+
+  it("dljobsmet: the example's admitted deadline tasks meet every deadline (each job early), and fair tasks have no deadline jobs", async () => {
+    const { readFileSync } = await import("node:fs");
+    const m = await boot(readFileSync(new URL("../examples/workloads/deadline.yaml", import.meta.url), "utf8"));
+    const rec = MetricsRecorder.attach(m);
+    m.run(2000 * MS);
+    const r = rec.finish(m.now);
+    const dl = r.tasks.filter((t) => t.policy === 6);
+    expect(dl.length).toBeGreaterThan(0);
+    for (const t of dl) {
+      expect(t.deadlineJobs!.jobs).toBeGreaterThan(10);
+      expect(t.deadlineJobs!.missed).toBe(0);
+      expect(t.deadlineJobs!.maxLateness).toBeLessThan(0);
+    }
+    for (const t of r.tasks.filter((x) => x.policy !== 6)) expect(t.deadlineJobs).toBeNull();
+    expect(r.summary.deadlineMissed).toBe(0);
   });
 });

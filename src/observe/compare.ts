@@ -44,6 +44,9 @@ export interface CompareRow {
   throughput: number | null;
   jain: number | null;
   jainRaw: number | null;
+  /** Deadline jobs ended, and how many after their deadline (0 and 0 without deadline tasks). */
+  deadlineJobs: number;
+  deadlineMissed: number;
   /** What the kernel warned about in this run (tasks it refused or killed): a row is only as good as these. */
   warnings: string[];
   /** What the run's programs wrote to stderr (a workload says there which fork attributes were refused), line by line. */
@@ -124,6 +127,8 @@ export function compareRow(sched: string, m: RunMetrics): CompareRow {
     throughput: s.throughput,
     jain: s.jain,
     jainRaw: s.jainRaw,
+    deadlineJobs: s.deadlineJobs,
+    deadlineMissed: s.deadlineMissed,
     warnings: [],
     stderr: [],
   };
@@ -204,6 +209,7 @@ const COLUMNS: [string, (r: CompareRow) => string][] = [
   ["util", (r) => `${(r.utilisation * 100).toFixed(1)}%`],
   ["exits/s", (r) => (r.throughput === null ? "-" : r.throughput === 0 ? "0" : r.throughput.toPrecision(3))],
   ["jain", (r) => (r.jain === null ? "-" : r.jain.toFixed(3))],
+  ["dl missed", (r) => (r.deadlineJobs === 0 ? "-" : `${r.deadlineMissed}/${r.deadlineJobs}`)],
 ];
 
 /**

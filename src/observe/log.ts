@@ -36,6 +36,7 @@ const FIELDS: { [N in TraceName]?: readonly FieldsOf<N>[] } = {
   task_state: ["comm", "pid", "state"],
   print: ["pid", "text"],
   kernel_warning: ["pid", "comm", "text"],
+  dl_job: ["comm", "pid", "deadline", "lateness"],
 };
 
 /** Keys of e in canonical order: name, ts, cpu, the tracepoint's fields, then any others. */

@@ -65,6 +65,12 @@ export interface TaskMetrics {
   shareOfElapsed: number; shareOfCpu: number;
   runDelay: Percentiles;
   voluntarySwitches: number; involuntarySwitches: number; migrations: number;
+  /**
+   * A deadline task's jobs (from the dl_job events: a job ends when the task blocks, yields or
+   * exits), how many ended after their absolute deadline, and the largest lateness (ns, end -
+   * deadline; negative when every job was early). Null for a task that ended no deadline job.
+   */
+  deadlineJobs: { jobs: number; missed: number; maxLateness: number } | null;
 }
 
 export interface CpuMetrics { cpu: number; busy: number; utilisation: number; switches: number }
@@ -97,6 +103,8 @@ export interface RunSummary {
   jain: number | null;
   /** The raw index over CPU shares (the old figure): mixes demand and nice into "unfairness". */
   jainRaw: number | null; fairnessPids: number[];
+  /** Deadline jobs of the workload tasks, and how many missed their deadline (see TaskMetrics.deadlineJobs). */
+  deadlineJobs: number; deadlineMissed: number;
 }
 
 /** Everything `finish` reports: plain JSON. Times in ns. */
@@ -191,6 +199,7 @@ class TaskAcc {
   since = 0; // start of the current wait
   waiting = 0; cpuTime = 0;
   vol = 0; invol = 0; migrations = 0;
+  dlJobs = 0; dlMissed = 0; dlMaxLateness = -Infinity;
   readonly delays = new Samples();
   /** The task that forked it, if the trace showed the fork. */
   parent: TaskAcc | null = null;
@@ -316,6 +325,13 @@ export class MetricsRecorder {
       case "sched_process_fork": return void (this.created(e.ts, e.child_pid, e.child_comm).parent = this.live.get(e.parent_pid) ?? null);
       case "sched_migrate_task": return void (this.nrMigrations++, this.task(e.pid, e.comm).migrations++);
       case "sched_process_exit": return void (this.task(e.pid, e.comm).exited = e.ts);
+      case "dl_job": {
+        const t = this.task(e.pid, e.comm);
+        t.dlJobs++;
+        if (e.lateness > 0) t.dlMissed++;
+        if (e.lateness > t.dlMaxLateness) t.dlMaxLateness = e.lateness;
+        return;
+      }
       case "task_rename": return void (this.task(e.pid, e.newcomm).comm = e.newcomm);
       default: return;
     }
@@ -573,6 +589,7 @@ export class MetricsRecorder {
       shareOfCpu: total > 0 ? cpuTime / total : 0,
       runDelay: percentiles(this.delaysOf(t, now)),
       voluntarySwitches: t.vol, involuntarySwitches: t.invol, migrations: t.migrations,
+      deadlineJobs: t.dlJobs > 0 ? { jobs: t.dlJobs, missed: t.dlMissed, maxLateness: t.dlMaxLateness } : null,
     };
   }
 
@@ -608,6 +625,8 @@ export class MetricsRecorder {
       throughput: elapsed > 0 ? exited.length / (elapsed / 1e9) : null,
       jain: jainIndex(normalised),
       jainRaw: jainIndex(fairSet.map((t) => t.shareOfCpu)), fairnessPids: fairSet.map((t) => t.pid),
+      deadlineJobs: sum(work.map((t) => t.deadlineJobs?.jobs ?? 0)),
+      deadlineMissed: sum(work.map((t) => t.deadlineJobs?.missed ?? 0)),
     };
   }
 

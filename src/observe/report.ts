@@ -46,6 +46,16 @@ export function formatMetrics(m: RunMetrics): string {
     `run delay p50/p95/p99 ${t(s.runDelay.p50)}/${t(s.runDelay.p95)}/${t(s.runDelay.p99)}; ` +
     `${plural(s.switches, "switch", "switches")}, ${plural(s.migrations, "migration")}; utilisation ${pct(s.utilisation)}; ` +
     `throughput ${s.throughput === null ? "-" : s.throughput === 0 ? "0" : s.throughput.toPrecision(3)} exits/s; Jain ${s.jain === null ? "-" : s.jain.toFixed(3)} (CPU time over weighted fair share)\n`;
+  const dl = tasks.filter((r) => r.deadlineJobs !== null);
+  if (dl.length > 0) {
+    // A deadline job ends when its task blocks, yields or exits; it missed if that came after its absolute deadline.
+    out += `\ndeadline jobs: ${dl
+      .map((r) => {
+        const j = r.deadlineJobs!;
+        return `${r.comm} [${r.pid}] ${j.jobs} ${j.jobs === 1 ? "job" : "jobs"}, ${j.missed} missed, max lateness ${j.maxLateness < 0 ? "-" : ""}${t(Math.abs(j.maxLateness))}`;
+      })
+      .join("; ")}\n`;
+  }
   return out;
 }
 

@@ -35,6 +35,8 @@ export type TraceEvent = TraceBase &
     | { name: "task_state"; comm: string; pid: number; state: string }
     | { name: "print"; pid: number; text: string }
     | { name: "kernel_warning"; pid: number; comm: string; text: string }
+    /** TaskLab's own (Linux has no such tracepoint): a deadline task's job ended (it blocked, yielded or exited); lateness = end - deadline, > 0 if missed. */
+    | { name: "dl_job"; comm: string; pid: number; deadline: number; lateness: number }
   );
 
 export type TraceName = TraceEvent["name"];

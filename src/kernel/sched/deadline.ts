@@ -61,7 +61,7 @@ import type { Kernel } from "../kernel.ts";
 import type { Params } from "../param.ts";
 import { KernelPanic } from "../errno.ts";
 import { SCHED_DEADLINE, TASK_DEAD, type Task } from "../task/task.ts";
-import { DEQUEUE_MIGRATING, ENQUEUE_INITIAL, ENQUEUE_MIGRATED, ENQUEUE_RESTORE, ENQUEUE_WAKEUP, type SchedClass } from "./class.ts";
+import { DEQUEUE_MIGRATING, DEQUEUE_SLEEP, ENQUEUE_INITIAL, ENQUEUE_MIGRATED, ENQUEUE_RESTORE, ENQUEUE_WAKEUP, type SchedClass } from "./class.ts";
 import type { Rq } from "./rq.ts";
 import { RbNode, RbTree } from "./rbtree.ts";
 import { activateTask, allowed, checkPreempt, deactivateTask, mayMigrate, setTaskCpu } from "./core.ts";
@@ -95,6 +95,12 @@ export class DlEntity {
   deadline = -1; // absolute scheduling deadline; -1 = never set up
   throttled = false;
   yielded = false;
+  /**
+   * The absolute deadline of the job under way (NaN between jobs): set when a job starts (a
+   * wakeup, or the replenishment after a yield) and kept while the CBS postpones `deadline` for
+   * an overrun, so a job that ends late is seen late. TaskLab's bookkeeping for the dl_job event.
+   */
+  jobDeadline = NaN;
   readonly node: RbNode<DlEntity>;
   /** Replenishment timer (dl_timer). */
   timer: Timer | null = null;
@@ -262,6 +268,7 @@ export function dlClass(_params: Params): SchedClass {
     const at = nextPeriod(e);
     if (at <= now) {
       replenish(e, now); // the replenishment instant has passed: no timer needed
+      jobStart(e);
       insert(rq, e);
     } else {
       e.throttled = true;
@@ -270,12 +277,26 @@ export function dlClass(_params: Params): SchedClass {
     if (dlRq(rq).tree.first() !== e.node) rq.resched();
   }
 
+  /** A job starts (a wakeup, or a replenishment after a yield) unless one is under way. */
+  function jobStart(e: DlEntity): void {
+    if (Number.isNaN(e.jobDeadline)) e.jobDeadline = e.deadline;
+  }
+
+  /** The job under way ends (the task blocked, yielded or exited): traced with its lateness. */
+  function jobEnd(p: Task, e: DlEntity): void {
+    if (Number.isNaN(e.jobDeadline)) return;
+    const kk = kern();
+    if (kk.trace.on) kk.trace.emit({ name: "dl_job", ts: kk.now, cpu: p.cpu, comm: p.comm, pid: p.pid, deadline: e.jobDeadline, lateness: kk.now - e.jobDeadline });
+    e.jobDeadline = NaN;
+  }
+
   /** dl_task_timer: the replenishment instant of a throttled task. */
   function replenishTimer(p: Task, e: DlEntity): void {
     if (p.dl !== e || p.sclass !== self || !e.throttled) return; // left the class meanwhile
     const kk = kern();
     replenish(e, kk.now);
     if (!p.onRq) return; // asleep: its wakeup applies the CBS rule
+    jobStart(e);
     const rq = kk.rqs[p.cpu]!;
     insert(rq, e);
     checkPreempt(kk, rq, p, 0);
@@ -405,6 +426,7 @@ export function dlClass(_params: Params): SchedClass {
       e.deadline = -1; // set up at the first enqueue
       e.runtime = 0;
       e.throttled = e.yielded = false;
+      e.jobDeadline = NaN;
     },
     enqueueTask(rq, p, flags) {
       const e = entity(p);
@@ -414,13 +436,15 @@ export function dlClass(_params: Params): SchedClass {
       if (flags & (ENQUEUE_WAKEUP | ENQUEUE_INITIAL)) {
         if (constrainedWait(e, now)) return;
         wakeupRule(e, now);
+        jobStart(e);
       } else if (flags & ENQUEUE_RESTORE && e.deadline < now) newPeriod(e, now); // new parameters, or a stale job
       insert(rq, e);
     },
-    dequeueTask(rq, p) {
+    dequeueTask(rq, p, flags) {
       const e = entity(p);
       remove(rq, e);
       dlRq(rq).nr--;
+      if (flags & DEQUEUE_SLEEP) jobEnd(p, e); // blocked or exited: the job is done
       if (p.state === TASK_DEAD) {
         // task_dead_dl: the reservation goes with the task.
         if (e.timer?.armed) kern().engine.cancel(e.timer);
@@ -449,6 +473,7 @@ export function dlClass(_params: Params): SchedClass {
     yieldTask(rq) {
       // yield_task_dl: the job is over; it is replenished at its next period.
       const e = entity(rq.curr);
+      jobEnd(rq.curr, e); // the job is over even if its budget ran out at this same instant
       if (e.throttled) return;
       e.yielded = true;
       throttle(rq, e);
