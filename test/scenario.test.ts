@@ -522,3 +522,43 @@ describe("workload fork attributes take effect (workload tasks run as root)", ()
     expect([...machine.kernel.tasks.keys()]).toEqual([1]);
   });
 });
+
+describe("periodic repeat (every)", () => {
+  it("periodicevery: repeat with every releases iteration k at start + k x every, whatever the run delay (a clock_nanosleep(TIMER_ABSTIME) loop), so 50 jobs against two hogs end by 500 ms", () => {
+    const text = "cpus: 1\nuntil: 2s\ntasks:\n  - name: periodic\n    start: 3ms\n    run:\n      - repeat: { times: 50, every: 10ms, run: [ { compute: 2ms } ] }\n  - name: hog\n    count: 2\n    run: [ { compute: 5s } ]\n";
+    const { machine } = bootWorkload(parseWorkload(text, "f.yaml"), {});
+    const wakeups: number[] = [];
+    let exitAt = -1;
+    machine.kernel.trace.subscribe((e) => {
+      if (e.name === "sched_wakeup" && e.comm === "periodic") wakeups.push(e.ts);
+      if (e.name === "sched_process_exit" && e.comm === "periodic") exitAt = e.ts;
+    });
+    machine.run(2e9);
+    // The repeat starts when the task first runs (after its run delay), and reads the clock there: releases follow
+    // on an exact 10 ms grid from that point.
+    const first = wakeups[0]! - 10e6;
+    expect(first).toBeGreaterThanOrEqual(3e6);
+    expect(wakeups).toEqual(Array.from({ length: 49 }, (_, k) => first + (k + 1) * 10e6));
+    expect(exitAt).toBeLessThanOrEqual(first + 490e6 + 10e6); // the last release, then 2 ms of work and a run delay
+    // The same loop written with a relative sleep drifts by each run delay.
+    const drift = bootWorkload(parseWorkload(text.replace("every: 10ms, run: [ { compute: 2ms } ]", "run: [ { compute: 2ms }, { sleep: 8ms } ]"), "f.yaml"), {});
+    let driftExit = -1;
+    drift.machine.kernel.trace.subscribe((e) => {
+      if (e.name === "sched_process_exit" && e.comm === "periodic") driftExit = e.ts;
+    });
+    drift.machine.run(2e9);
+    expect(driftExit).toBeGreaterThan(exitAt + 50e6);
+  });
+
+  it("periodicoverrun: an iteration that runs past the next release starts the next one at once (no sleep), and a bad period is an error at its line", () => {
+    const { machine } = bootWorkload(parseWorkload("cpus: 1\ntasks:\n  - name: p\n    run:\n      - repeat: { times: 3, every: 1ms, run: [ { compute: 2ms } ] }\n", "f.yaml"), {});
+    let sleeps = 0;
+    machine.kernel.trace.subscribe((e) => {
+      if (e.name === "sys_enter" && e.id === "nanosleep") sleeps++;
+    });
+    machine.run();
+    expect(sleeps).toBe(0);
+    expect(machine.kernel.lastExitAt).toBe(6e6);
+    expect(() => parseWorkload("tasks:\n  - name: p\n    run:\n      - repeat: { times: 3, every: 0, run: [ { compute: 2ms } ] }\n", "f.yaml")).toThrow(/^f\.yaml:4:\d+: .*every: expected a duration above 0/);
+  });
+});

@@ -318,9 +318,9 @@ describe("parseWorkload: errors", () => {
     expect(task.message).toMatch(/^w\.yaml:3:5: tasks\[0\]\.prio: unknown key "prio" in a task \(did you mean "priority"\?\); allowed keys: name, count, start, nice,/);
     const fork = errorOf("tasks:\n  - name: a\n    run:\n      - fork:\n          run: []\n          nmae: x\n");
     expect(fork.message).toMatch(/^w\.yaml:6:11: tasks\[0\]\.run\[0\]\.fork\.nmae: unknown key "nmae" in a fork; allowed keys: name, count,/); // two edits from "name": no guess
-    const rep = errorOf("tasks:\n  - name: a\n    run:\n      - repeat: { times: 2, run: [], every: 1ms }\n");
+    const rep = errorOf("tasks:\n  - name: a\n    run:\n      - repeat: { times: 2, run: [], delay: 1ms }\n");
     expect(rep.message).toBe(
-      'w.yaml:4:38: tasks[0].run[0].repeat.every: unknown key "every" in a repeat; allowed keys: times, run',
+      'w.yaml:4:38: tasks[0].run[0].repeat.delay: unknown key "delay" in a repeat; allowed keys: times, every, run',
     );
   });
 

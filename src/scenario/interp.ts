@@ -86,7 +86,15 @@ interface Frame {
   readonly steps: readonly Step[];
   index: number;
   repeatLeft: number;
+  /** A periodic repeat's period (0: none), and the release time of its current iteration (NaN until read). */
+  every: number;
+  release: number;
+  /** The current iteration's end has waited for the next release already. */
+  waited: boolean;
 }
+
+/** The end of a periodic repeat's iteration: sleep until the next release. */
+const PERIOD_END = Object.freeze({ op: "periodEnd", loc: { line: 0 } }) as unknown as Step;
 
 /** One queued unit of work: a syscall plus what to do with its result. */
 type Item =
@@ -95,7 +103,9 @@ type Item =
   | { kind: "attr"; req: SyscallReq; what: string; pid: number; line: number }
   | { kind: "wait"; pid: number; untilError: boolean }
   | { kind: "killParent"; sig: number }
-  | { kind: "random"; nr: string; dist: Dist };
+  | { kind: "random"; nr: string; dist: Dist }
+  /** clock_gettime for a periodic repeat: at its start (the first release), or at an iteration's end (sleep to the next). */
+  | { kind: "period"; frame: Frame; start: boolean };
 
 interface Context {
   frames: Frame[];
@@ -137,12 +147,17 @@ export function childEntry(spec: ForkSpec): () => void {
 const call = (nr: string, a?: unknown, b?: unknown, c?: unknown): Item => ({ kind: "call", req: { nr, a, b, c } });
 
 function freshContext(steps: readonly Step[], handler: boolean): Context {
-  return { frames: [{ steps, index: 0, repeatLeft: 0 }], queue: [], last: null, handler };
+  return { frames: [{ steps, index: 0, repeatLeft: 0, every: 0, release: NaN, waited: false }], queue: [], last: null, handler };
 }
 
 function copyState(s: State): State {
   return {
-    contexts: s.contexts.map((c) => ({ ...c, frames: c.frames.map((f) => ({ ...f })), queue: c.queue.slice() })),
+    contexts: s.contexts.map((c) => {
+      const frames = c.frames.map((f) => ({ ...f }));
+      // A queued period item points at its frame: the copy's points at the copied frame.
+      const mapItem = (it: Item): Item => (it.kind === "period" ? { ...it, frame: frames[c.frames.indexOf(it.frame)] ?? it.frame } : it);
+      return { ...c, frames, queue: c.queue.map(mapItem), last: c.last === null ? null : mapItem(c.last) };
+    }),
     names: new Map([...s.names].map(([k, v]) => [k, v.slice()])),
     kids: s.kids.slice(),
   };
@@ -254,7 +269,17 @@ export class WorkloadCoroutine implements Coroutine {
         this.expandKill(q, step.target, step.signal);
         return;
       case "repeat":
-        if (!isEmptyBody(step.body)) ctx.frames.push({ steps: step.body, index: 0, repeatLeft: step.times - 1 });
+        if (!isEmptyBody(step.body)) {
+          const frame: Frame = { steps: step.body, index: 0, repeatLeft: step.times - 1, every: step.every ?? 0, release: NaN, waited: false };
+          ctx.frames.push(frame);
+          if (frame.every > 0) q.push({ kind: "period", frame, start: true }); // the first release is now
+        }
+        return;
+      default:
+        if (step === PERIOD_END) {
+          const frame = ctx.frames[ctx.frames.length - 1]!;
+          q.push({ kind: "period", frame, start: false });
+        }
         return;
     }
   }
@@ -300,6 +325,18 @@ export class WorkloadCoroutine implements Coroutine {
       case "random":
         ctx.queue.unshift(call(item.nr, draw(item.dist, typeof r === "number" ? r : 0)));
         return;
+      case "period": {
+        const now = typeof r === "number" ? r : 0;
+        const f = item.frame;
+        if (item.start) {
+          f.release = now;
+          return;
+        }
+        // clock_nanosleep(TIMER_ABSTIME) to the next release; one already past starts the next iteration at once.
+        f.release += f.every;
+        if (f.release > now) ctx.queue.unshift(call("nanosleep", f.release - now));
+        return;
+      }
     }
   }
 
@@ -327,6 +364,8 @@ function request(item: Item): SyscallReq {
     case "call":
     case "attr":
       return item.req;
+    case "period":
+      return { nr: "clock_gettime" };
     case "clone":
       return { nr: "clone", a: SIGCHLD, b: childEntry(item.spec) };
     case "wait":
@@ -369,9 +408,14 @@ function nextStep(ctx: Context): Step | null {
   for (;;) {
     const f = frames[frames.length - 1]!;
     if (f.index < f.steps.length) return f.steps[f.index++]!;
+    if (f.repeatLeft > 0 && f.every > 0 && !f.waited) {
+      f.waited = true; // a periodic iteration ends by sleeping until the next release
+      return PERIOD_END;
+    }
     if (f.repeatLeft > 0) {
       f.repeatLeft--;
       f.index = 0;
+      f.waited = false;
     } else if (frames.length > 1) frames.pop();
     else return null;
   }

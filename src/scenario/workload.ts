@@ -96,7 +96,8 @@ export type Step =
   | { op: "exit"; code: number; loc: SourceLoc }
   | { op: "setsid"; loc: SourceLoc }
   | { op: "kill"; target: KillTarget; signal: number; loc: SourceLoc }
-  | { op: "repeat"; times: number; body: Step[]; loc: SourceLoc };
+  /** With `every`, iteration k is released at (start of the repeat) + k x every, as a clock_nanosleep(TIMER_ABSTIME) loop does. */
+  | { op: "repeat"; times: number; body: Step[]; every?: number; loc: SourceLoc };
 
 export type StepOp = Step["op"];
 
@@ -581,8 +582,8 @@ export function workloadSchema(opts: SchemaOptions = {}): z.ZodType<Workload, un
         return { op, target: k.target, signal: k.signal, loc };
       }
       case "repeat": {
-        const rep = a as { times: number; body: Step[] };
-        return { op, times: rep.times, body: rep.body, loc };
+        const rep = a as { times: number; body: Step[]; every?: number };
+        return { op, times: rep.times, body: rep.body, ...(rep.every !== undefined ? { every: rep.every } : {}), loc };
       }
     }
   });
@@ -613,7 +614,12 @@ export function workloadSchema(opts: SchemaOptions = {}): z.ZodType<Workload, un
     return { target: r.data.target, signal: r.data.signal ?? SIGNALS.SIGTERM! };
   });
 
-  const repeat = mapping({ times: int(1), run: body }, "a repeat").transform((v) => ({ times: v.times, body: v.run }));
+  const period = duration.refine((v) => v > 0, { error: "expected a duration above 0 (the release period)" });
+  const repeat = mapping({ times: int(1), every: period.optional(), run: body }, "a repeat").transform((v) => ({
+    times: v.times,
+    body: v.run,
+    ...(v.every !== undefined ? { every: v.every } : {}),
+  }));
 
   const args: Record<StepOp, z.ZodType<unknown, unknown>> = {
     compute: varDuration,
