@@ -562,3 +562,37 @@ describe("periodic repeat (every)", () => {
     expect(() => parseWorkload("tasks:\n  - name: p\n    run:\n      - repeat: { times: 3, every: 0, run: [ { compute: 2ms } ] }\n", "f.yaml")).toThrow(/^f\.yaml:4:\d+: .*every: expected a duration above 0/);
   });
 });
+
+describe("sched step: attributes changed mid-run", () => {
+  it("schedstep: a task pinned to CPU 0 unpins itself and the balancer spreads the hogs; a task raises itself to FIFO for a phase, then goes back to normal", () => {
+    const text =
+      "cpus: 2\nuntil: 400ms\ntasks:\n  - name: hog\n    count: 2\n    affinity: [0]\n    run:\n      - compute: 40ms\n      - sched: { affinity: [0, 1] }\n      - compute: 1s\n" +
+      "  - name: boost\n    affinity: [1]\n    start: 200ms\n    run:\n      - sched: { policy: fifo, priority: 10 }\n      - compute: 50ms\n      - sched: { policy: normal, nice: 5 }\n      - compute: 50ms\n";
+    const { machine } = bootWorkload(parseWorkload(text, "f.yaml"), {});
+    const hogCpus = new Map<number, Set<number>>();
+    const policies: string[] = [];
+    machine.kernel.trace.subscribe((e) => {
+      if (e.name === "sched_switch" && e.next_comm === "hog") (hogCpus.get(e.next_pid) ?? hogCpus.set(e.next_pid, new Set()).get(e.next_pid)!).add(e.cpu);
+      if (e.name === "sys_exit" && (e.id === "sched_setscheduler" || e.id === "setpriority" || e.id === "sched_setaffinity")) policies.push(`${e.ts / 1e6}:${e.id}:${String(e.ret)}`);
+    });
+    machine.run(199e6);
+    // Both hogs only ever ran on CPU 0 until they unpinned themselves (after 40 ms of CPU each, about 80 ms in);
+    // then one moved to CPU 1.
+    expect([...hogCpus.values()].map((s) => [...s].sort())).toEqual(expect.arrayContaining([[0], [0, 1]]));
+    machine.run(400e6);
+    expect(machine.output).toBe("");
+    const boost = [...machine.kernel.tasks.values()].find((t) => t.comm === "boost");
+    expect(boost).toBeUndefined(); // it finished: 100 ms of work from 200 ms
+    expect(policies.filter((p) => p.includes("sched_setscheduler")).map((p) => p.split(":").slice(1).join(":"))).toEqual(["sched_setscheduler:0", "sched_setscheduler:0"]);
+  });
+
+  it("schedrefused: an attribute the kernel refuses is said on the task's stderr with the step's line, and the task goes on; an empty sched step is an error", () => {
+    const text = "cpus: 1\ntasks:\n  - name: a\n    run:\n      - sched: { policy: deadline, runtime: 9ms, deadline: 10ms, period: 10ms }\n      - compute: 50ms\n" +
+      "  - name: b\n    run:\n      - sched: { policy: deadline, runtime: 9ms, deadline: 10ms, period: 10ms }\n      - compute: 1ms\n";
+    const { machine } = bootWorkload(parseWorkload(text, "f.yaml"), {});
+    machine.run();
+    expect(machine.output).toBe("sched at line 9: sched_setattr(SCHED_DEADLINE): -EBUSY\n"); // 0.9 + 0.9 > 0.95 of one CPU
+    expect(machine.kernel.totalForks).toBe(2);
+    expect(() => parseWorkload("tasks:\n  - name: a\n    run:\n      - sched: {}\n", "f.yaml")).toThrow(/^f\.yaml:4:\d+: .*sched: expected at least one of policy/);
+  });
+});

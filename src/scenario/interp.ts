@@ -51,7 +51,7 @@ import type { Coroutine, Image, SyscallReq } from "../kernel/task/program.ts";
 import { SIGCHLD } from "../kernel/signal/signals.ts";
 import { PRIO_PROCESS } from "../kernel/sched/prio.ts";
 import { errnoName } from "../kernel/errno.ts";
-import type { Dist, ForkSpec, Policy, Step } from "./workload.ts";
+import type { Dist, ForkSpec, Policy, SchedAttrs, Step } from "./workload.ts";
 
 /** Directory where the runner installs a workload's programs; `exec: PROG` runs `/workload/PROG`. */
 export const WORKLOAD_DIR = "/workload";
@@ -262,6 +262,9 @@ export class WorkloadCoroutine implements Coroutine {
       case "fork":
         for (let i = 0; i < step.child.count; i++) q.push({ kind: "clone", spec: step.child, line: step.loc.line });
         return;
+      case "sched":
+        q.push(...attrCalls(0, step.attrs, step.loc.line));
+        return;
       case "wait":
         this.expandWait(q, step.target);
         return;
@@ -305,7 +308,8 @@ export class WorkloadCoroutine implements Coroutine {
         return;
       case "attr":
         // As a shell script would: say on stderr what the kernel refused, and go on.
-        if (typeof r === "number" && r < 0) ctx.queue.unshift(call("write", 2, `fork at line ${item.line}: ${item.what} for child ${item.pid}: ${errnoName(r)}\n`));
+        if (typeof r === "number" && r < 0)
+          ctx.queue.unshift(call("write", 2, item.pid === 0 ? `sched at line ${item.line}: ${item.what}: ${errnoName(r)}\n` : `fork at line ${item.line}: ${item.what} for child ${item.pid}: ${errnoName(r)}\n`));
         return;
       case "clone":
         if (typeof r === "number" && r > 0) {
@@ -378,7 +382,8 @@ function request(item: Item): SyscallReq {
 }
 
 /** The parent's syscalls that give a new child the fork step's scheduling attributes. */
-function attrCalls(pid: number, spec: ForkSpec, line: number): Item[] {
+/** The calls that give `pid` (0: the caller itself, for a sched step) the attributes of `spec`. */
+function attrCalls(pid: number, spec: SchedAttrs, line: number): Item[] {
   const out: Item[] = [];
   const attr = (what: string, nr: string, a: unknown, b?: unknown, c?: unknown): Item => ({ kind: "attr", req: { nr, a, b, c }, what, pid, line });
   // Confine the child first: made RT or deadline while it may still run anywhere, it can be

@@ -97,7 +97,9 @@ export type Step =
   | { op: "setsid"; loc: SourceLoc }
   | { op: "kill"; target: KillTarget; signal: number; loc: SourceLoc }
   /** With `every`, iteration k is released at (start of the repeat) + k x every, as a clock_nanosleep(TIMER_ABSTIME) loop does. */
-  | { op: "repeat"; times: number; body: Step[]; every?: number; loc: SourceLoc };
+  | { op: "repeat"; times: number; body: Step[]; every?: number; loc: SourceLoc }
+  /** The task changes its own scheduling attributes (sched_setaffinity, setpriority, sched_setscheduler / sched_setattr on itself). */
+  | { op: "sched"; attrs: SchedAttrs; loc: SourceLoc };
 
 export type StepOp = Step["op"];
 
@@ -114,6 +116,7 @@ export const STEP_OPS = [
   "setsid",
   "kill",
   "repeat",
+  "sched",
 ] as const satisfies readonly StepOp[];
 
 export interface Workload {
@@ -585,6 +588,8 @@ export function workloadSchema(opts: SchemaOptions = {}): z.ZodType<Workload, un
         const rep = a as { times: number; body: Step[]; every?: number };
         return { op, times: rep.times, body: rep.body, ...(rep.every !== undefined ? { every: rep.every } : {}), loc };
       }
+      case "sched":
+        return { op, attrs: a as SchedAttrs, loc };
     }
   });
 
@@ -621,6 +626,14 @@ export function workloadSchema(opts: SchemaOptions = {}): z.ZodType<Workload, un
     ...(v.every !== undefined ? { every: v.every } : {}),
   }));
 
+  const schedStep = mapping({ ...schedShape }, "a sched step").transform((v, ctx): SchedAttrs => {
+    if (Object.values(v).every((x) => x === undefined))
+      addIssue(ctx, [], "expected at least one of policy, priority, nice, runtime, deadline, period, affinity");
+    if (v.runtime !== undefined && v.policy !== "deadline")
+      addIssue(ctx, ["runtime"], "a sched step sets runtime only with policy deadline; set a normal task's own slice on the task");
+    return checkSched(v, ctx);
+  });
+
   const args: Record<StepOp, z.ZodType<unknown, unknown>> = {
     compute: varDuration,
     sleep: varDuration,
@@ -634,6 +647,7 @@ export function workloadSchema(opts: SchemaOptions = {}): z.ZodType<Workload, un
     setsid: flag,
     kill,
     repeat,
+    sched: schedStep,
   };
 
   const task = located(
