@@ -529,3 +529,18 @@ describe("deadline jobs", () => {
     expect(r.summary.deadlineMissed).toBe(0);
   });
 });
+
+describe("attributes the metrics show", () => {
+  it("endpolicy: a task's policy and nice are those it ended with (a fork step made the child FIFO after its creation), for exited and live tasks", async () => {
+    const { parseWorkload } = await import("../src/scenario/load.ts");
+    const { bootWorkload } = await import("../src/scenario/run.ts");
+    const text = "cpus: 1\ntasks:\n  - name: parent\n    run:\n      - fork: { name: kid, policy: fifo, priority: 10, run: [ { compute: 5ms } ] }\n      - fork: { name: slow, nice: 7, run: [ { compute: 1s } ] }\n      - wait: kid\n";
+    const { machine } = bootWorkload(parseWorkload(text, "w.yaml"), {});
+    const rec = MetricsRecorder.attach(machine);
+    machine.run(100 * MS);
+    const r = rec.finish(machine.now);
+    const by = Object.fromEntries(r.tasks.map((t) => [t.comm, t]));
+    expect([by.kid!.policy, by.kid!.exited !== null]).toEqual([1, true]); // was 0: read at its creation only
+    expect([by.slow!.nice, by.slow!.exited]).toEqual([7, null]);
+  });
+});

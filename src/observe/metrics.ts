@@ -122,7 +122,7 @@ export interface RecorderOptions {
   cpus?: number;
   /** Start of the measured window, ns (default 0). */
   start?: number;
-  /** Read-only nice/policy of a task, called once when it is created. */
+  /** Read-only nice/policy of a task, read when it is created, when it exits, and for a live task at finish (what the task ended with). */
   lookup?: (pid: number) => { nice?: number; policy?: number } | undefined;
   /** Which tasks the summary counts (default: pid > 1). */
   workload?: (pid: number, comm: string) => boolean;
@@ -324,7 +324,15 @@ export class MetricsRecorder {
       case "sched_wakeup_new": return this.onWakeupNew(e.ts, e.pid, e.comm, e.prio);
       case "sched_process_fork": return void (this.created(e.ts, e.child_pid, e.child_comm).parent = this.live.get(e.parent_pid) ?? null);
       case "sched_migrate_task": return void (this.nrMigrations++, this.task(e.pid, e.comm).migrations++);
-      case "sched_process_exit": return void (this.task(e.pid, e.comm).exited = e.ts);
+      case "sched_process_exit": {
+        const t = this.task(e.pid, e.comm);
+        t.exited = e.ts;
+        // The attributes it ended with (a fork step or the task itself may have changed its policy since its creation).
+        const info = this.lookup?.(e.pid);
+        if (info?.nice !== undefined) t.nice = info.nice;
+        if (info?.policy !== undefined) t.policy = info.policy;
+        return;
+      }
       case "dl_job": {
         const t = this.task(e.pid, e.comm);
         t.dlJobs++;
@@ -578,7 +586,11 @@ export class MetricsRecorder {
 
   private taskMetrics(t: TaskAcc, now: number, cpuTime: number, elapsed: number, total: number, lineage: string): TaskMetrics {
     const open = this.openWait(t, now);
-    const { pid, comm, nice, policy, created, firstRun, exited } = t;
+    const { pid, comm, created, firstRun, exited } = t;
+    // A live task's attributes as they are now; an exited one's as it exited.
+    const info = exited === null && this.live.get(pid) === t ? this.lookup?.(pid) : undefined;
+    const nice = info?.nice ?? t.nice;
+    const policy = info?.policy ?? t.policy;
     return {
       pid, comm, lineage, nice, policy, workload: this.isWorkload(pid, comm), created, firstRun, exited,
       turnaround: created !== null && exited !== null ? exited - created : null,
