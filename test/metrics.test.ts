@@ -512,6 +512,13 @@ describe("deadline jobs", () => {
     expect([r.summary.deadlineJobs, r.summary.deadlineMissed]).toEqual([3, 3]);
   });
 
+  it("dljobcount: a periodic job written as repeat { compute, yield } N times counts N jobs: the job released after the last yield never runs before the exit and is not one", async () => {
+    const m = await boot("cpus: 1\ntasks:\n  - name: t\n    policy: deadline\n    runtime: 2ms\n    deadline: 10ms\n    period: 10ms\n    run:\n      - repeat: { times: 5, run: [ { compute: 1ms }, { yield: true } ] }\n");
+    const rec = MetricsRecorder.attach(m);
+    m.run();
+    expect(rec.finish(m.now).tasks.find((t) => t.comm === "t")!.deadlineJobs).toEqual({ jobs: 5, missed: 0, maxLateness: -9 * MS });
+  });
+
   it("dljobsmet: the example's admitted deadline tasks meet every deadline (each job early), and fair tasks have no deadline jobs", async () => {
     const { readFileSync } = await import("node:fs");
     const m = await boot(readFileSync(new URL("../examples/workloads/deadline.yaml", import.meta.url), "utf8"));

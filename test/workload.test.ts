@@ -596,6 +596,13 @@ describe("params: kernel tunables in the file", () => {
     expect(machine.kernel.params.schedFeatures).toBe("NO_PLACE_LAG NO_RUN_TO_PARITY");
   });
 
+  it("paramsfeaturescfs: a file's EEVDF feature switches are left out under a scheduler without EEVDF (so compare runs the file under CFS too); the command line's are still checked", () => {
+    const w = parseWorkload("params: { schedFeatures: NO_PLACE_LAG }\ntasks:\n  - name: a\n    run: [ { compute: 1ms } ]\n", "w.yaml");
+    expect(bootWorkload(w, { sched: "linux-5" }).machine.kernel.params.schedFeatures).toBe("");
+    expect(bootWorkload(w, { sched: "linux-6" }).machine.kernel.params.schedFeatures).toBe("NO_PLACE_LAG");
+    expect(() => bootWorkload(w, { sched: "linux-5", params: { schedFeatures: "NO_PLACE_LAG" } })).toThrow(/schedFeatures/);
+  });
+
   it("paramsbad: an unknown tunable, a bad duration and a value out of range are errors at the file's line, naming the key", () => {
     const t = "tasks:\n  - name: a\n    run: [ { compute: 1ms } ]\nparams:\n";
     expect(errorOf(`${t}  rtRuntim: 2s\n`).message).toMatch(/^w\.yaml:5:\d+: params\.rtRuntim: unknown tunable "rtRuntim": expected one of .*\(did you mean "rtRuntime"\?\)$/);

@@ -467,7 +467,23 @@ export class MetricsRecorder {
     this.switches[cpu]!++;
   }
 
+  /**
+   * Re-reads a live task's nice/policy (a fork step, a nice or sched step may have changed them since its
+   * creation): a task that wants the CPU moves to its new weight level from ts on.
+   */
+  private refresh(ts: number, t: TaskAcc): void {
+    const info = this.live.get(t.pid) === t && t.exited === null ? this.lookup?.(t.pid) : undefined;
+    if (info === undefined) return;
+    if (info.nice !== undefined) t.nice = info.nice;
+    if (info.policy !== undefined) t.policy = info.policy;
+    if (t.state === SLEEPING || fairWeight(t.nice, t.policy) === t.gpsWeight) return;
+    const state = t.state;
+    this.setState(ts, t, SLEEPING); // leave the old level with what it was owed so far
+    this.setState(ts, t, state); // and join the new one
+  }
+
   private switchOut(ts: number, t: TaskAcc, prevState: string): void {
+    this.refresh(ts, t);
     if (prevState === "R+" || prevState === "R") {
       t.invol++;
       this.setState(ts, t, WAITING);
@@ -479,6 +495,7 @@ export class MetricsRecorder {
   }
 
   private switchIn(ts: number, t: TaskAcc, comm: string): void {
+    this.refresh(ts, t);
     if (t.state === WAITING) {
       t.waiting += ts - t.since;
       t.delays.push(ts - t.since);

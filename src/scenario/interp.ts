@@ -388,7 +388,11 @@ function attrCalls(pid: number, spec: SchedAttrs, line: number): Item[] {
   const attr = (what: string, nr: string, a: unknown, b?: unknown, c?: unknown): Item => ({ kind: "attr", req: { nr, a, b, c }, what, pid, line });
   // Confine the child first: made RT or deadline while it may still run anywhere, it can be
   // pushed to (and run on) a CPU outside its declared affinity before the parent gets the CPU back.
-  if (spec.affinity) out.push(attr(`sched_setaffinity([${spec.affinity.join(", ")}])`, "sched_setaffinity", pid, [...spec.affinity]));
+  // A task changing itself (pid 0) away from deadline: a deadline task may not narrow its affinity (EBUSY),
+  // so the policy goes first there; it runs where it is meanwhile, so nothing is placed outside the new mask.
+  const affinityLast = pid === 0 && spec.policy !== undefined && spec.policy !== "deadline";
+  const affinity = spec.affinity ? attr(`sched_setaffinity([${spec.affinity.join(", ")}])`, "sched_setaffinity", pid, [...spec.affinity]) : null;
+  if (affinity && !affinityLast) out.push(affinity);
   if (spec.nice !== undefined) out.push(attr(`setpriority(${spec.nice})`, "setpriority", PRIO_PROCESS, pid, spec.nice));
   if (spec.policy === "deadline") {
     const params = {
@@ -404,6 +408,7 @@ function attrCalls(pid: number, spec: SchedAttrs, line: number): Item[] {
   } else if (spec.policy !== undefined) {
     out.push(attr(`sched_setscheduler(${spec.policy})`, "sched_setscheduler", pid, policyNumber(spec.policy), { sched_priority: spec.priority ?? 0 }));
   }
+  if (affinity && affinityLast) out.push(affinity);
   return out;
 }
 

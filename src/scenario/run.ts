@@ -7,8 +7,8 @@
  * const w = parseWorkload(readFileSync("zombie.yaml", "utf8"), "zombie.yaml");
  * const machine = runWorkload(w, { cpus: 4 });
  */
-import type { Params } from "../kernel/param.ts";
-import { PRESETS } from "../kernel/sched/presets.ts";
+import { defaultParams, type Params } from "../kernel/param.ts";
+import { DEFAULT_PRESET, PRESETS } from "../kernel/sched/presets.ts";
 import { Machine, type SpawnOptions } from "../user/machine.ts";
 import { policyNumber, workloadImage, workloadPath } from "./interp.ts";
 import type { SchedAttrs, TaskSpec, Workload } from "./workload.ts";
@@ -73,11 +73,15 @@ export function deadlineParams(attrs: SchedAttrs): DeadlineParams | null {
 /** Builds the machine and schedules every task's creation; runs nothing yet. */
 export function bootWorkload(w: Workload, overrides: WorkloadOverrides = {}): WorkloadBoot {
   // The file's tunables; the command line's win key by key, and its feature switches come after the file's.
-  const features = [w.params?.schedFeatures, overrides.params?.schedFeatures].filter((f) => f !== undefined && f !== "").join(" ");
+  // The file's feature switches are EEVDF's: a run under a preset without EEVDF (compare's linux-5, cfs) leaves them
+  // out, as it leaves out the file's baseSlice; the command line's are still checked (an error there).
+  const sched = overrides.sched ?? w.sched ?? DEFAULT_PRESET;
+  const eevdf = PRESETS[sched]?.classes({ ...defaultParams(), ...w.params, schedFeatures: "" }).some((c) => c.name === "eevdf") ?? true;
+  const features = [eevdf ? w.params?.schedFeatures : undefined, overrides.params?.schedFeatures].filter((f) => f !== undefined && f !== "").join(" ");
   const machine = new Machine({
     ...w.params,
     ...overrides.params,
-    ...(features !== "" ? { schedFeatures: features } : {}),
+    schedFeatures: features,
     cpus: overrides.cpus ?? w.cpus,
     seed: overrides.seed ?? w.seed,
     sched: overrides.sched ?? w.sched,

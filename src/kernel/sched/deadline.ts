@@ -101,6 +101,8 @@ export class DlEntity {
    * an overrun, so a job that ends late is seen late. TaskLab's bookkeeping for the dl_job event.
    */
   jobDeadline = NaN;
+  /** The job under way has had CPU time: one that ends without any (the exit after a last yield) is no job. */
+  jobRan = false;
   readonly node: RbNode<DlEntity>;
   /** Replenishment timer (dl_timer). */
   timer: Timer | null = null;
@@ -279,12 +281,18 @@ export function dlClass(_params: Params): SchedClass {
 
   /** A job starts (a wakeup, or a replenishment after a yield) unless one is under way. */
   function jobStart(e: DlEntity): void {
-    if (Number.isNaN(e.jobDeadline)) e.jobDeadline = e.deadline;
+    if (!Number.isNaN(e.jobDeadline)) return;
+    e.jobDeadline = e.deadline;
+    e.jobRan = false;
   }
 
   /** The job under way ends (the task blocked, yielded or exited): traced with its lateness. */
   function jobEnd(p: Task, e: DlEntity): void {
     if (Number.isNaN(e.jobDeadline)) return;
+    if (!e.jobRan) {
+      e.jobDeadline = NaN; // released, but it ended (exited) without running: no work, no job
+      return;
+    }
     const kk = kern();
     if (kk.trace.on) kk.trace.emit({ name: "dl_job", ts: kk.now, cpu: p.cpu, comm: p.comm, pid: p.pid, deadline: e.jobDeadline, lateness: kk.now - e.jobDeadline });
     e.jobDeadline = NaN;
@@ -437,7 +445,10 @@ export function dlClass(_params: Params): SchedClass {
         if (constrainedWait(e, now)) return;
         wakeupRule(e, now);
         jobStart(e);
-      } else if (flags & ENQUEUE_RESTORE && e.deadline < now) newPeriod(e, now); // new parameters, or a stale job
+      } else if (flags & ENQUEUE_RESTORE) {
+        if (e.deadline < now) newPeriod(e, now); // new parameters, or a stale job
+        jobStart(e); // joined the class queued or running (switched_to_dl): its first job is under way from here
+      }
       insert(rq, e);
     },
     dequeueTask(rq, p, flags) {
@@ -459,6 +470,7 @@ export function dlClass(_params: Params): SchedClass {
     updateCurr(rq, curr, delta) {
       const e = entity(curr);
       e.runtime -= delta;
+      if (delta > 0) e.jobRan = true;
       rtBandwidthCharge(rq, curr.execStart - delta, curr.execStart);
       if (!e.throttled && e.runtime <= 0) throttle(rq, e);
     },
