@@ -562,7 +562,8 @@ describe("programs that misbehave, through the tasklab command", () => {
     const f = file("throws.mts", `import { program } from ${index};\nexport default program("thrower", function* (sys) {\n  yield* sys.compute(1000);\n  const o: any = null;\n  return o.field;\n});\n`);
     const c = capture();
     expect(await main(["run", f])).toBe(0);
-    expect(c.out()).toMatch(new RegExp(`program crashed: Cannot read properties of null \\(reading 'field'\\) at ${f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:5:\\d+ \\(killed with SIGSEGV\\)`));
+    // The file's name, not its path: the trace must not depend on where the file sits.
+    expect(c.out()).toMatch(/program crashed: Cannot read properties of null \(reading 'field'\) at throws\.mts:5:\d+ \(killed with SIGSEGV\)/);
   });
 });
 

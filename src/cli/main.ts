@@ -52,6 +52,9 @@ function write(fd: 1 | 2, s: string): void {
   }
 }
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+// A program crash names the line that threw: take the stack deep enough whatever NODE_OPTIONS says
+// (--stack-trace-limit=0 would drop the place from the trace and --json).
+Error.stackTraceLimit = Math.max(10, Number.isFinite(Error.stackTraceLimit) ? Error.stackTraceLimit : 0);
 const out: Out = (s) => write(1, s);
 
 /** Bad input found after parsing (a task that cannot fit the machine): exit 2 with one line. */

@@ -156,7 +156,10 @@ function whereThrown(e: unknown): string {
   for (const line of e.stack.split("\n").slice(1)) {
     const m = /\(?((?:file:\/\/)?[^()\s]+:\d+:\d+)\)?\s*$/.exec(line);
     if (!m || /^node:/.test(m[1]!)) continue;
-    return /\/src\/(kernel|user|sim|scenario|observe|cli)\/|node_modules/.test(m[1]!) ? "" : ` at ${m[1]!.replace(/^file:\/\//, "")}`;
+    if (/\/src\/(kernel|user|sim|scenario|observe|cli)\/|node_modules/.test(m[1]!)) return "";
+    // The file's name, not its path: the trace and --json must not depend on where the file sits on disk.
+    const at = m[1]!.replace(/^file:\/\//, "");
+    return ` at ${at.slice(at.lastIndexOf("/") + 1)}`;
   }
   return "";
 }
@@ -202,9 +205,23 @@ function argsOf(req: SyscallReq): unknown[] {
   const a: unknown[] = [];
   for (const v of [req.a, req.b, req.c, req.d]) {
     if (v === undefined) break;
-    a.push(typeof v === "function" ? "<fn>" : v);
+    a.push(snapshot(v, 0));
   }
   return a;
+}
+
+/**
+ * The argument as it was at the call: arrays and plain objects are the program's own memory, which it may
+ * change after the call returns; a kept event (TraceRecorder.events) must not change with them.
+ */
+function snapshot(v: unknown, depth: number): unknown {
+  if (typeof v === "function") return "<fn>";
+  if (typeof v !== "object" || v === null || depth > 3) return v;
+  if (Array.isArray(v)) return Object.freeze(v.map((x) => snapshot(x, depth + 1)));
+  if ((v as { constructor?: unknown }).constructor !== Object) return v; // a kernel record or class instance
+  const o: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) o[k] = snapshot(x, depth + 1);
+  return Object.freeze(o);
 }
 
 /**
