@@ -577,3 +577,27 @@ describe("a program outside this repository", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   }, 60_000);
 });
+
+describe("late docs walk-through", () => {
+  it("jssyntaxcjs: a .js program with a syntax error in a folder without \"type\": \"module\" is located too (tsx's plain \"Parse error file:1:1\" is not the place)", () => {
+    const d = mkdtempSync(join(tmpdir(), "tasklab-js-"));
+    const f = join(d, "syn.js");
+    writeFileSync(f, `import { program } from ${JSON.stringify(join(process.cwd(), "src/index.ts"))};\nexport default program("x", function* (sys) {\n  yield* sys.print("hi"\n});\n`);
+    const r = spawnSync(process.execPath, [join(process.cwd(), "bin/tasklab.js"), "run", f], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(`tasklab: ${f}:4:1: Expected ")" but found "}"`);
+  }, 60_000);
+
+  it("runmetricscensored: run --metrics shows the same >= lower bounds as compare when tasks had not finished", async () => {
+    const c = capture();
+    expect(await main(["run", "examples/workloads/interactive.yaml", "--metrics"])).toBe(0);
+    expect(c.out()).toMatch(/2\/4 exited; mean turnaround >=2\.6s, /);
+  });
+
+  it("libcsched: libc has the scheduling policy numbers and flags programs pass to sched_setscheduler and sched_setattr", async () => {
+    const { libc } = await import("../src/index.ts");
+    expect([libc.SCHED_NORMAL, libc.SCHED_FIFO, libc.SCHED_RR, libc.SCHED_BATCH, libc.SCHED_IDLE, libc.SCHED_DEADLINE]).toEqual([0, 1, 2, 3, 5, 6]);
+    expect(libc.SCHED_RESET_ON_FORK).toBe(0x40000000);
+    expect(libc.SCHED_FLAG_RESET_ON_FORK).toBe(1);
+  });
+});

@@ -288,7 +288,8 @@ async function loadTarget(file: string, o: RunOpts): Promise<{ m: Machine; until
     if ((e instanceof SyntaxError || e instanceof ReferenceError) && /module\.exports|(exports|module|require) is not defined/.test(e.message + e.stack))
       throw new InputError(`${file}: written as CommonJS (${e.message}); use export default / export function setup`);
     // Node's SyntaxError for an ES module names neither the file nor the line: parse it again to find them.
-    if (e instanceof SyntaxError && (ext === ".js" || ext === ".mjs")) {
+    // (A .js file tsx looks at first fails with a plain "Parse error file:1:1" instead.)
+    if ((e instanceof SyntaxError || /^Parse error /.test(e.message)) && (ext === ".js" || ext === ".mjs")) {
       const at = syntaxErrorAt(resolve(file));
       if (at !== null) throw new InputError(`${file}:${at}`);
     }

@@ -42,7 +42,9 @@ export function formatMetrics(m: RunMetrics): string {
   );
   out += `\n${m.perCpu.map((c) => `cpu${c.cpu} ${pct(c.utilisation)}`).join("  ")}\n`;
   out +=
-    `${s.exited}/${s.tasks} exited; mean turnaround ${t(s.meanTurnaround)}, waiting ${t(s.meanWaiting)}, response ${t(s.meanResponse)}; ` +
+    // With tasks unfinished (never run), the means over all of them counted to the end: lower bounds, as compare shows them.
+    `${s.exited}/${s.tasks} exited; mean turnaround ${s.exited < s.tasks ? `>=${t(s.meanTurnaroundAll)}` : t(s.meanTurnaround)}, ` +
+    `waiting ${t(s.meanWaiting)}, response ${s.neverRan > 0 ? `>=${t(s.meanResponseAll)}` : t(s.meanResponse)}; ` +
     `run delay p50/p95/p99 ${t(s.runDelay.p50)}/${t(s.runDelay.p95)}/${t(s.runDelay.p99)}; ` +
     `${plural(s.switches, "switch", "switches")}, ${plural(s.migrations, "migration")}; utilisation ${pct(s.utilisation)}; ` +
     `throughput ${s.throughput === null ? "-" : s.throughput === 0 ? "0" : s.throughput.toPrecision(3)} exits/s; Jain ${s.jain === null ? "-" : s.jain.toFixed(3)} (CPU time over weighted fair share)\n`;

@@ -8,6 +8,10 @@ export { SA_NOCLDSTOP, SA_NOCLDWAIT, SA_SIGINFO, SA_RESTART, SA_NODEFER, SA_RESE
 export type { SigInfo } from "../kernel/signal/signal.ts";
 export * from "../kernel/task/fork.ts";
 export { PRIO_PROCESS, PRIO_PGRP, PRIO_USER } from "../kernel/sched/prio.ts";
+export { SCHED_NORMAL, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE } from "../kernel/task/task.ts";
+export {
+  SCHED_RESET_ON_FORK, SCHED_FLAG_RESET_ON_FORK, SCHED_FLAG_RECLAIM, SCHED_FLAG_DL_OVERRUN, SCHED_FLAG_KEEP_POLICY, SCHED_FLAG_KEEP_PARAMS,
+} from "../kernel/sched/sched_syscalls.ts";
 export * from "../kernel/errno.ts";
 
 export const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_SET_NAME = 15, PR_GET_NAME = 16;
