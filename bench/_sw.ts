@@ -1,6 +1,6 @@
 /**
  * Profiling harness (not part of npm run bench): the switches benchmark alone, for perf or --cpu-prof.
- * Bundle with esbuild, then: node sw.mjs [linux-6|linux-5] (SIM=simulated ns per run).
+ * Bundle with esbuild, then: node sw.mjs [linux-6|linux-5] (SIM=simulated ns per run, NT=tasks, default 10,000).
  */
 import { Machine } from "../src/user/machine.ts";
 import { program } from "../src/user/program.ts";
