@@ -15,7 +15,7 @@
 import type { Machine } from "../user/machine.ts";
 import { formatDuration } from "../sim/units.ts";
 import { MetricsRecorder, type RunMetrics } from "./metrics.ts";
-import { collapseWarnings } from "./report.ts";
+import { censoredMeans, collapseWarnings } from "./report.ts";
 
 /** One scheduler's results. Times in ns; null when no task gave a value. */
 export interface CompareRow {
@@ -196,10 +196,9 @@ export function formatCompareTasks(rows: readonly CompareRow[]): string {
 const COLUMNS: [string, (r: CompareRow) => string][] = [
   ["sched", (r) => r.sched],
   ["exited", (r) => `${r.exited}/${r.tasks}`],
-  // With tasks unfinished (never run), the mean over all of them counted to the end, marked ">=" as a lower bound.
-  ["turnaround", (r) => (r.exited < r.tasks ? `>=${dur(r.meanTurnaroundAll)}` : dur(r.meanTurnaround))],
+  ["turnaround", (r) => censoredMeans(r, dur).turnaround],
   ["waiting", (r) => dur(r.meanWaiting)],
-  ["response", (r) => (r.neverRan > 0 ? `>=${dur(r.meanResponseAll)}` : dur(r.meanResponse))],
+  ["response", (r) => censoredMeans(r, dur).response],
   ["delays", (r) => String(r.runDelayCount)],
   ["delay p50", (r) => dur(r.p50RunDelay)],
   ["p95", (r) => (r.runDelayCount < 20 ? "-" : dur(r.p95RunDelay))],

@@ -36,7 +36,8 @@
  */
 import type { TraceEvent } from "../sim/trace.ts";
 import type { Kernel } from "../kernel/kernel.ts";
-import { niceToWeight } from "../kernel/sched/weights.ts";
+import { niceToWeight, WEIGHT_IDLEPRIO } from "../kernel/sched/weights.ts";
+import { SCHED_BATCH, SCHED_IDLE, SCHED_NORMAL } from "../kernel/task/task.ts";
 
 /** Nearest-rank percentiles of one set of samples (ns). */
 export interface Percentiles { count: number; mean: number; max: number; p50: number; p95: number; p99: number }
@@ -237,10 +238,17 @@ function mean(xs: readonly number[]): number | null {
   return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
+/** One weight level of the fair-share reference: tasks of that weight wanting the CPU, what one of them is owed since the start (ns), and the CPU each gets now. */
+interface GpsLevel {
+  n: number;
+  owed: number;
+  rate: number;
+}
+
 /** A task's weight in the fair-share reference: its nice level's for SCHED_NORMAL and SCHED_BATCH, 3 for SCHED_IDLE, 0 otherwise. */
 function fairWeight(nice: number | null, policy: number | null): number {
-  if (policy === 5) return 3;
-  if (nice === null || (policy !== null && policy !== 0 && policy !== 3)) return 0;
+  if (policy === SCHED_IDLE) return WEIGHT_IDLEPRIO;
+  if (nice === null || (policy !== null && policy !== SCHED_NORMAL && policy !== SCHED_BATCH)) return 0;
   return niceToWeight(nice);
 }
 
@@ -272,7 +280,9 @@ export class MetricsRecorder {
    * Tasks of equal weight are owed alike, so this keeps, per weight level (at most 41: the nice levels
    * and SCHED_IDLE), how many tasks want the CPU and what one of them has been owed since the start.
    */
-  private gpsLevels = new Map<number, { n: number; owed: number }>();
+  private gpsLevels = new Map<number, GpsLevel>();
+  /** The levels' rates are out of date: a level's count changed since they were computed. */
+  private gpsStale = false;
   private gpsAt: number;
 
   constructor(opts: RecorderOptions = {}) {
@@ -392,7 +402,10 @@ export class MetricsRecorder {
 
   /** Brings each level's owed time up to ts (see gpsLevels). */
   private gpsAdvance(ts: number): void {
-    if (ts > this.gpsAt) for (const [lvl, r] of this.gpsRates()) lvl.owed += r * (ts - this.gpsAt);
+    if (ts > this.gpsAt) {
+      if (this.gpsStale) this.gpsRates();
+      for (const l of this.gpsLevels.values()) if (l.n > 0) l.owed += l.rate * (ts - this.gpsAt);
+    }
     if (ts > this.gpsAt) this.gpsAt = ts;
   }
 
@@ -400,18 +413,20 @@ export class MetricsRecorder {
    * Each level's rate in the ideal machine: no task uses more than one CPU, and what a capped task
    * cannot use goes to the others by weight (water-filling). At most 41 levels (nice, SCHED_IDLE).
    */
-  private gpsRates(): [{ n: number; owed: number }, number][] {
+  private gpsRates(): void {
+    this.gpsStale = false;
     const lv = [...this.gpsLevels].filter(([, l]) => l.n > 0).sort((a, b) => b[0] - a[0]);
     let c = this.cur.length;
     let w = 0;
     for (const [wt, l] of lv) w += wt * l.n;
-    const out: [{ n: number; owed: number }, number][] = [];
     for (const [wt, l] of lv) {
       const r = w > 0 ? (wt * c) / w : 0;
-      if (r >= 1) { out.push([l, 1]); c -= l.n; w -= wt * l.n; }
-      else out.push([l, r]);
+      if (r >= 1) {
+        l.rate = 1;
+        c -= l.n;
+        w -= wt * l.n;
+      } else l.rate = r;
     }
-    return out;
   }
 
   /** Moves t to `state`, entering or leaving the fair-share reference when it starts or stops wanting the CPU. */
@@ -425,13 +440,15 @@ export class MetricsRecorder {
       t.gpsWeight = fairWeight(t.nice, t.policy);
       if (t.gpsWeight === 0) return;
       let l = this.gpsLevels.get(t.gpsWeight);
-      if (!l) this.gpsLevels.set(t.gpsWeight, (l = { n: 0, owed: 0 }));
+      if (!l) this.gpsLevels.set(t.gpsWeight, (l = { n: 0, owed: 0, rate: 0 }));
       l.n++;
+      this.gpsStale = true;
       t.gpsFrom = l.owed;
     } else if (t.gpsWeight > 0) {
       const l = this.gpsLevels.get(t.gpsWeight)!;
       t.gpsSum += l.owed - t.gpsFrom;
       l.n--;
+      this.gpsStale = true;
       t.gpsWeight = 0;
     }
   }
@@ -443,7 +460,8 @@ export class MetricsRecorder {
     let a = t.gpsSum;
     if (t.gpsWeight > 0 && this.live.get(t.pid) === t) {
       const l = this.gpsLevels.get(t.gpsWeight)!;
-      const r = now > this.gpsAt ? (this.gpsRates().find(([x]) => x === l)?.[1] ?? 0) : 0;
+      if (this.gpsStale) this.gpsRates(); // a cache of what the counts give: computing it changes no result
+      const r = now > this.gpsAt ? l.rate : 0;
       a += l.owed + r * (now - this.gpsAt) - t.gpsFrom;
     }
     return Math.min(wanted, a);

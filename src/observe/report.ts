@@ -42,9 +42,8 @@ export function formatMetrics(m: RunMetrics): string {
   );
   out += `\n${m.perCpu.map((c) => `cpu${c.cpu} ${pct(c.utilisation)}`).join("  ")}\n`;
   out +=
-    // With tasks unfinished (never run), the means over all of them counted to the end: lower bounds, as compare shows them.
-    `${s.exited}/${s.tasks} exited; mean turnaround ${s.exited < s.tasks ? `>=${t(s.meanTurnaroundAll)}` : t(s.meanTurnaround)}, ` +
-    `waiting ${t(s.meanWaiting)}, response ${s.neverRan > 0 ? `>=${t(s.meanResponseAll)}` : t(s.meanResponse)}; ` +
+    `${s.exited}/${s.tasks} exited; mean turnaround ${censoredMeans(s, t).turnaround}, ` +
+    `waiting ${t(s.meanWaiting)}, response ${censoredMeans(s, t).response}; ` +
     `run delay p50/p95/p99 ${t(s.runDelay.p50)}/${t(s.runDelay.p95)}/${t(s.runDelay.p99)}; ` +
     `${plural(s.switches, "switch", "switches")}, ${plural(s.migrations, "migration")}; utilisation ${pct(s.utilisation)}; ` +
     `throughput ${s.throughput === null ? "-" : s.throughput === 0 ? "0" : s.throughput.toPrecision(3)} exits/s; Jain ${s.jain === null ? "-" : s.jain.toFixed(3)} (CPU time over weighted fair share)\n`;
@@ -59,6 +58,24 @@ export function formatMetrics(m: RunMetrics): string {
       .join("; ")}\n`;
   }
   return out;
+}
+
+/** The fields of a run's summary (or a compare row) that mean turnaround and response are shown from. */
+interface MeanFields {
+  tasks: number; exited: number; neverRan: number;
+  meanTurnaround: number | null; meanTurnaroundAll: number | null;
+  meanResponse: number | null; meanResponseAll: number | null;
+}
+
+/**
+ * Mean turnaround and response as shown: with tasks unfinished (or never run), the means over every
+ * task counted up to the end, marked ">=" as lower bounds; else the plain means.
+ */
+export function censoredMeans(s: MeanFields, fmt: (ns: number | null) => string): { turnaround: string; response: string } {
+  return {
+    turnaround: s.exited < s.tasks ? `>=${fmt(s.meanTurnaroundAll)}` : fmt(s.meanTurnaround),
+    response: s.neverRan > 0 ? `>=${fmt(s.meanResponseAll)}` : fmt(s.meanResponse),
+  };
 }
 
 /** "1 switch", "2 switches". */
